@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Modules follow the architecture: Workflow (DAG model) and MetadataStore (protocol)
+// know nothing of SQLite or processes; implementations and the CLI sit outside them.
+let package = Package(
+    name: "orchestrator",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "orchestrator", targets: ["orchestrator"]),
+        .executable(name: "orchestrator-worker", targets: ["orchestrator-worker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "MetadataStore"),
+        .target(name: "SQLiteStore", dependencies: ["MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Executor"),
+        .target(name: "WorkerCore", dependencies: ["MetadataStore", "Executor"]),
+        .target(name: "Scheduler", dependencies: ["Workflow", "MetadataStore", "Executor", "WorkerCore"]),
+        .target(
+            name: "OrchestratorCLI",
+            dependencies: [
+                "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "orchestrator", dependencies: ["OrchestratorCLI"]),
+        // The worker is spawned once per task attempt, so it links only what an attempt needs.
+        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteStore"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Where runs and task instances live. Every claim of work is a compare-and-set: an update guarded by
+/// the state it expects, which returns false when another process got there first. That is what lets
+/// several processes (and later several machines on PostgreSQL) share one store without running anything twice.
+public protocol MetadataStore: Sendable {
+    // MARK: DAGs
+    /// Records the DAGs currently loaded (new ones start unpaused) and the files that failed to load.
+    func syncDags(_ dags: [(dagId: String, fileLocation: String)], importErrors: [String: String]) throws
+    func dags() throws -> [DagRecord]
+    /// Returns false when the DAG is unknown to the store.
+    func setPaused(dagId: String, paused: Bool) throws -> Bool
+    func importErrors() throws -> [String: String]
+
+    // MARK: Runs
+    /// Inserts the run and its task instances in one transaction; false if the DAG already has a run at that logical date.
+    func createRun(_ run: DagRun, taskInstances: [TaskInstance]) throws -> Bool
+    func run(dagId: String, runId: String) throws -> DagRun?
+    func run(dagId: String, logicalDate: Date) throws -> DagRun?
+    func runs(_ filter: RunFilter) throws -> [DagRun]
+    /// Compare-and-set of a run's state; sets started/ended timestamps as the state implies.
+    func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool
+    func latestLogicalDate(dagId: String, runType: RunType) throws -> Date?
+    /// The run of the same DAG just before `logicalDate`, for depends_on_past.
+    func previousRun(dagId: String, before logicalDate: Date) throws -> DagRun?
+
+    // MARK: Task instances
+    func taskInstances(dagId: String, runId: String) throws -> [TaskInstance]
+    func taskInstance(_ key: TaskKey) throws -> TaskInstance?
+    /// Task instances of every run in the running state.
+    func taskInstancesOfRunningRuns() throws -> [TaskInstance]
+    func taskInstances(states: Set<TaskState>) throws -> [TaskInstance]
+    /// Compare-and-set: applies `fields` only if the instance is in one of `expecting`
+    /// (and at attempt `tryNumber` when given). Returns whether it did.
+    func updateTaskInstance(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, set fields: [TaskField]) throws -> Bool
+    /// Puts instances back to `none` so they run again, allowing `extraTries` more attempts; their history stays.
+    /// Instances queued or running are left alone. When `requeueRun` is set the run goes back to queued.
+    func clearTaskInstances(dagId: String, runId: String, taskIds: Set<String>, extraTries: [String: Int], requeueRun: Bool, at time: Date) throws -> Int
+
+    // MARK: Attempts
+    func recordAttempt(_ attempt: TaskAttempt) throws
+    /// Ends an attempt in one transaction: the instance moves from running at `attempt.tryNumber` to the
+    /// fields given, and the attempt is recorded. False (and nothing written) when the instance moved on.
+    func completeAttempt(_ attempt: TaskAttempt, set fields: [TaskField]) throws -> Bool
+    func attempts(_ key: TaskKey) throws -> [TaskAttempt]
+
+    // MARK: Pools
+    func pools() throws -> [String: Int]
+    func setPool(name: String, slots: Int) throws
+    func deletePool(name: String) throws -> Bool
+
+    // MARK: Backfills
+    func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64
+    func backfill(id: Int64) throws -> Backfill?
+    /// Moves existing runs into a backfill, so they count against its run limit.
+    func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws
+}
+
+/// A store failure with the operation that failed; never carries secrets.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,356 @@
+import Foundation
+import GRDB
+import MetadataStore
+
+/// The embedded store: one SQLite file in WAL mode, shared by the daemon, its workers and the CLI.
+/// Writes use IMMEDIATE transactions and a busy timeout, so concurrent processes queue instead of failing.
+public final class SQLiteMetadataStore: MetadataStore, Sendable {
+    let dbQueue: DatabaseQueue
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the store at `path`.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            // WAL with synchronous=NORMAL is durable across process crashes; only power loss can drop the last commits.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            dbQueue = try DatabaseQueue(path: path, configuration: config)
+            try Self.migrator.migrate(dbQueue)
+        } catch {
+            throw StoreError("cannot open the store at \(path): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return "\(error.resultCode): \(error.message ?? "")" }
+        return "\(error)"
+    }
+
+    /// Runs `body` in a write transaction, turning database errors into `StoreError`s that name the operation.
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try dbQueue.write(body) } catch let error as StoreError { throw error } catch {
+            throw StoreError("store: \(operation) failed: \(Self.describe(error))")
+        }
+    }
+
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try dbQueue.read(body) } catch {
+            throw StoreError("store: \(operation) failed: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: DAGs
+
+    public func syncDags(_ dags: [(dagId: String, fileLocation: String)], importErrors: [String: String]) throws {
+        let now = Date().timeIntervalSince1970
+        try write("sync dags") { db in
+            try db.execute(sql: "UPDATE dags SET is_active = 0")
+            for dag in dags {
+                try db.execute(sql: """
+                    INSERT INTO dags (dag_id, is_paused, file_location, is_active, updated_at) VALUES (?, 0, ?, 1, ?)
+                    ON CONFLICT(dag_id) DO UPDATE SET file_location = excluded.file_location, is_active = 1, updated_at = excluded.updated_at
+                    """, arguments: [dag.dagId, dag.fileLocation, now])
+            }
+            try db.execute(sql: "DELETE FROM import_errors")
+            for (file, message) in importErrors {
+                try db.execute(sql: "INSERT INTO import_errors (file, message, updated_at) VALUES (?, ?, ?)", arguments: [file, message, now])
+            }
+        }
+    }
+
+    public func dags() throws -> [DagRecord] {
+        try read("list dags") { db in
+            try Row.fetchAll(db, sql: "SELECT dag_id, is_paused, file_location FROM dags WHERE is_active = 1 ORDER BY dag_id").map {
+                DagRecord(dagId: $0["dag_id"], isPaused: $0["is_paused"], fileLocation: $0["file_location"])
+            }
+        }
+    }
+
+    public func setPaused(dagId: String, paused: Bool) throws -> Bool {
+        try write("pause dag") { db in
+            try db.execute(sql: "UPDATE dags SET is_paused = ? WHERE dag_id = ?", arguments: [paused, dagId])
+            return db.changesCount > 0
+        }
+    }
+
+    public func importErrors() throws -> [String: String] {
+        try read("list import errors") { db in
+            Dictionary(try Row.fetchAll(db, sql: "SELECT file, message FROM import_errors").map { ($0["file"], $0["message"]) },
+                       uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    // MARK: Runs
+
+    public func createRun(_ run: DagRun, taskInstances: [TaskInstance]) throws -> Bool {
+        try write("create run \(run.runId)") { db in
+            try db.execute(sql: """
+                INSERT INTO dag_runs (dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_type, state,
+                                      params, backfill_id, created_at, started_at, ended_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [
+                    run.dagId, run.runId, run.logicalDate.timeIntervalSince1970, run.dataIntervalStart.timeIntervalSince1970,
+                    run.dataIntervalEnd.timeIntervalSince1970, run.runType.rawValue, run.state.rawValue, run.paramsJSON,
+                    run.backfillId, run.createdAt.timeIntervalSince1970, run.startedAt?.timeIntervalSince1970,
+                    run.endedAt?.timeIntervalSince1970,
+                ])
+            guard db.changesCount > 0 else { return false }
+            for ti in taskInstances {
+                try db.execute(sql: """
+                    INSERT INTO task_instances (dag_id, run_id, task_id, state, try_number, max_tries, pool, priority_weight)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [ti.key.dagId, ti.key.runId, ti.key.taskId, ti.state.rawValue, ti.tryNumber, ti.maxTries,
+                                     ti.pool, ti.priorityWeight])
+            }
+            return true
+        }
+    }
+
+    public func run(dagId: String, runId: String) throws -> DagRun? {
+        try read("read run") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM dag_runs WHERE dag_id = ? AND run_id = ?", arguments: [dagId, runId]).map(Self.dagRun)
+        }
+    }
+
+    public func run(dagId: String, logicalDate: Date) throws -> DagRun? {
+        try read("read run") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM dag_runs WHERE dag_id = ? AND logical_date = ?",
+                             arguments: [dagId, logicalDate.timeIntervalSince1970]).map(Self.dagRun)
+        }
+    }
+
+    public func runs(_ filter: RunFilter) throws -> [DagRun] {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let dagId = filter.dagId { clauses.append("dag_id = ?"); arguments.append(dagId) }
+        if let states = filter.states {
+            clauses.append("state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
+            arguments += states.map(\.rawValue)
+        }
+        if let id = filter.backfillId { clauses.append("backfill_id = ?"); arguments.append(id) }
+        if let from = filter.logicalDateFrom { clauses.append("logical_date >= ?"); arguments.append(from.timeIntervalSince1970) }
+        if let through = filter.logicalDateThrough { clauses.append("logical_date <= ?"); arguments.append(through.timeIntervalSince1970) }
+        var sql = "SELECT * FROM dag_runs"
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += filter.newestFirst ? " ORDER BY logical_date DESC, dag_id" : " ORDER BY logical_date, dag_id"
+        if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
+        let statementArguments = StatementArguments(arguments)
+        return try read("list runs") { db in
+            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(Self.dagRun)
+        }
+    }
+
+    public func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool {
+        var sql = "UPDATE dag_runs SET state = ?"
+        if state == .running { sql += ", started_at = COALESCE(started_at, ?), ended_at = NULL" }
+        else if state.isFinished { sql += ", ended_at = ?" }
+        else { sql += ", ended_at = NULL, started_at = COALESCE(started_at, ?)" }
+        sql += " WHERE dag_id = ? AND run_id = ? AND state IN (\(expecting.map { _ in "?" }.joined(separator: ",")))"
+        let values: [(any DatabaseValueConvertible)?] = [state.rawValue, time.timeIntervalSince1970, dagId, runId] + expecting.map(\.rawValue)
+        let arguments = StatementArguments(values)
+        return try write("update run \(runId)") { db in
+            try db.execute(sql: sql, arguments: arguments)
+            return db.changesCount > 0
+        }
+    }
+
+    public func latestLogicalDate(dagId: String, runType: RunType) throws -> Date? {
+        try read("latest run") { db in
+            try Double.fetchOne(db, sql: "SELECT MAX(logical_date) FROM dag_runs WHERE dag_id = ? AND run_type = ?",
+                                arguments: [dagId, runType.rawValue]).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    public func previousRun(dagId: String, before logicalDate: Date) throws -> DagRun? {
+        try read("previous run") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM dag_runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC LIMIT 1",
+                             arguments: [dagId, logicalDate.timeIntervalSince1970]).map(Self.dagRun)
+        }
+    }
+
+    // MARK: Task instances
+
+    public func taskInstances(dagId: String, runId: String) throws -> [TaskInstance] {
+        try read("list task instances") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM task_instances WHERE dag_id = ? AND run_id = ? ORDER BY rowid",
+                             arguments: [dagId, runId]).map(Self.taskInstance)
+        }
+    }
+
+    public func taskInstance(_ key: TaskKey) throws -> TaskInstance? {
+        try read("read task instance") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                             arguments: [key.dagId, key.runId, key.taskId]).map(Self.taskInstance)
+        }
+    }
+
+    public func taskInstancesOfRunningRuns() throws -> [TaskInstance] {
+        try read("list running task instances") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT ti.* FROM task_instances ti JOIN dag_runs r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id
+                WHERE r.state = 'running' ORDER BY r.logical_date, ti.rowid
+                """).map(Self.taskInstance)
+        }
+    }
+
+    public func taskInstances(states: Set<TaskState>) throws -> [TaskInstance] {
+        let sql = "SELECT * FROM task_instances WHERE state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
+        let arguments = StatementArguments(states.map(\.rawValue))
+        return try read("list task instances by state") { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.taskInstance)
+        }
+    }
+
+    public func updateTaskInstance(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, set fields: [TaskField]) throws -> Bool {
+        guard !fields.isEmpty else { return false }
+        let (sql, arguments) = Self.updateSQL(key, expecting: expecting, tryNumber: tryNumber, fields: fields)
+        return try write("update task \(key)") { db in
+            try db.execute(sql: sql, arguments: arguments)
+            return db.changesCount > 0
+        }
+    }
+
+    /// The compare-and-set UPDATE: assignments guarded by the expected states (and attempt).
+    static func updateSQL(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, fields: [TaskField]) -> (String, StatementArguments) {
+        var assignments: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for field in fields {
+            let (column, value) = column(for: field)
+            assignments.append("\(column) = ?")
+            arguments.append(value)
+        }
+        var sql = "UPDATE task_instances SET \(assignments.joined(separator: ", ")) WHERE dag_id = ? AND run_id = ? AND task_id = ?"
+        arguments += [key.dagId, key.runId, key.taskId]
+        sql += " AND state IN (\(expecting.map { _ in "?" }.joined(separator: ",")))"
+        arguments += expecting.map(\.rawValue)
+        if let tryNumber {
+            sql += " AND try_number = ?"
+            arguments.append(tryNumber)
+        }
+        return (sql, StatementArguments(arguments))
+    }
+
+    public func clearTaskInstances(dagId: String, runId: String, taskIds: Set<String>, extraTries: [String: Int],
+                                   requeueRun: Bool, at time: Date) throws -> Int {
+        try write("clear tasks of \(runId)") { db in
+            var cleared = 0
+            for taskId in taskIds.sorted() {
+                try db.execute(sql: """
+                    UPDATE task_instances SET state = 'none', max_tries = try_number + ?, next_retry_at = NULL, pid = NULL,
+                        task_pid = NULL, heartbeat_at = NULL, exit_code = NULL, signal = NULL, queued_at = NULL,
+                        started_at = NULL, ended_at = NULL, duration = NULL, note = NULL
+                    WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state NOT IN ('queued', 'running')
+                    """, arguments: [extraTries[taskId] ?? 1, dagId, runId, taskId])
+                cleared += db.changesCount
+            }
+            if requeueRun, cleared > 0 {
+                try db.execute(sql: "UPDATE dag_runs SET state = 'queued', ended_at = NULL WHERE dag_id = ? AND run_id = ?",
+                               arguments: [dagId, runId])
+            }
+            return cleared
+        }
+    }
+
+    // MARK: Attempts
+
+    public func recordAttempt(_ attempt: TaskAttempt) throws {
+        try write("record attempt") { db in try Self.upsertAttempt(attempt, db) }
+    }
+
+    public func completeAttempt(_ attempt: TaskAttempt, set fields: [TaskField]) throws -> Bool {
+        let (sql, arguments) = Self.updateSQL(attempt.key, expecting: [.running], tryNumber: attempt.tryNumber, fields: fields)
+        return try write("complete attempt of \(attempt.key)") { db in
+            try db.execute(sql: sql, arguments: arguments)
+            guard db.changesCount > 0 else { return false }
+            try Self.upsertAttempt(attempt, db)
+            return true
+        }
+    }
+
+    static func upsertAttempt(_ attempt: TaskAttempt, _ db: Database) throws {
+            try db.execute(sql: """
+                INSERT INTO task_attempts (dag_id, run_id, task_id, try_number, state, hostname, pid, started_at, ended_at,
+                                           exit_code, signal, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(dag_id, run_id, task_id, try_number) DO UPDATE SET state = excluded.state,
+                    hostname = excluded.hostname, pid = excluded.pid, started_at = excluded.started_at,
+                    ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, note = excluded.note
+                """, arguments: [
+                    attempt.key.dagId, attempt.key.runId, attempt.key.taskId, attempt.tryNumber, attempt.state.rawValue,
+                    attempt.hostname, attempt.pid, attempt.startedAt?.timeIntervalSince1970, attempt.endedAt?.timeIntervalSince1970,
+                    attempt.exitCode, attempt.signal, attempt.note,
+                ])
+    }
+
+    public func attempts(_ key: TaskKey) throws -> [TaskAttempt] {
+        try read("list attempts") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM task_attempts WHERE dag_id = ? AND run_id = ? AND task_id = ? ORDER BY try_number
+                """, arguments: [key.dagId, key.runId, key.taskId]).map { row in
+                TaskAttempt(
+                    key: key, tryNumber: row["try_number"], state: TaskState(rawValue: row["state"]) ?? .failed,
+                    hostname: row["hostname"], pid: row["pid"], startedAt: Self.date(row["started_at"]),
+                    endedAt: Self.date(row["ended_at"]), exitCode: row["exit_code"], signal: row["signal"], note: row["note"])
+            }
+        }
+    }
+
+    // MARK: Pools
+
+    public func pools() throws -> [String: Int] {
+        try read("list pools") { db in
+            Dictionary(try Row.fetchAll(db, sql: "SELECT name, slots FROM pools").map { ($0["name"], $0["slots"]) },
+                       uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    public func setPool(name: String, slots: Int) throws {
+        try write("set pool") { db in
+            try db.execute(sql: "INSERT INTO pools (name, slots) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET slots = excluded.slots",
+                           arguments: [name, slots])
+        }
+    }
+
+    public func deletePool(name: String) throws -> Bool {
+        try write("delete pool") { db in
+            try db.execute(sql: "DELETE FROM pools WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Backfills
+
+    public func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64 {
+        try write("create backfill") { db in
+            try db.execute(sql: "INSERT INTO backfills (dag_id, start, end, max_active_runs, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [dagId, start.timeIntervalSince1970, end.timeIntervalSince1970, maxActiveRuns, time.timeIntervalSince1970])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func backfill(id: Int64) throws -> Backfill? {
+        try read("read backfill") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM backfills WHERE id = ?", arguments: [id]).map { row in
+                Backfill(id: row["id"], dagId: row["dag_id"], start: Date(timeIntervalSince1970: row["start"]),
+                         end: Date(timeIntervalSince1970: row["end"]), maxActiveRuns: row["max_active_runs"],
+                         createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+        }
+    }
+
+    public func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws {
+        try write("assign runs to backfill") { db in
+            for runId in runIds {
+                try db.execute(sql: "UPDATE dag_runs SET backfill_id = ? WHERE dag_id = ? AND run_id = ?", arguments: [id, dagId, runId])
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import MetadataStore
+import WorkerCore
+import Workflow
+
+/// Renders a task's templates for one attempt and packs what the worker needs.
+public struct AttemptSpecBuilder: Sendable {
+    public let home: HomeLayout
+    /// The orchestrator executable, which runs transform tasks (`orchestrator transform NAME --with JSON`).
+    public let orchestratorPath: String
+    public let tee: Bool
+
+    public init(home: HomeLayout, orchestratorPath: String, tee: Bool = false) {
+        self.home = home
+        self.orchestratorPath = orchestratorPath
+        self.tee = tee
+    }
+
+    public func build(dag: DAG, task: TaskDefinition, run: DagRun, tryNumber: Int, maxTries: Int) throws(Template.Failure) -> AttemptSpec {
+        let runParams: [String: ConfigValue]
+        if case .object(let object)? = ConfigValue.parseJSON(run.paramsJSON) { runParams = object } else { runParams = [:] }
+        let context = TemplateContext(
+            dag: dag, taskId: task.id, runId: run.runId, logicalDate: run.logicalDate,
+            interval: DateInterval(start: run.dataIntervalStart, end: run.dataIntervalEnd), params: runParams, tryNumber: tryNumber)
+        let argv: [String]
+        switch task.action {
+        case .command(let command):
+            argv = ["/bin/sh", "-c", try Template.render(command, values: context.values)]
+        case .transform(let name, let with):
+            let rendered = try with.mapStrings { (text: String) throws(Template.Failure) -> String in
+                try Template.render(text, values: context.values)
+            }
+            argv = [orchestratorPath, "transform", name, "--with", rendered.jsonText]
+        }
+        var environment = context.environment
+        environment["ORCHESTRATOR_HOME"] = home.home
+        for (name, value) in task.env { environment[name] = try Template.render(value, values: context.values) }
+        let folder = dag.folder
+        let workingDirectory: String
+        if let cwd = task.cwd {
+            workingDirectory = cwd.hasPrefix("/") ? cwd : (folder as NSString).appendingPathComponent(cwd)
+        } else {
+            workingDirectory = folder
+        }
+        return AttemptSpec(
+            dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber, maxTries: maxTries, argv: argv,
+            environment: environment, workingDirectory: workingDirectory,
+            logPath: home.logPath(dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber),
+            storePath: home.storePath, schedulerPidPath: home.schedulerPidPath, executionTimeout: task.executionTimeout,
+            retryDelays: RetryTimes(delayAfterThisTry: task.retry.delay(afterTry: tryNumber)), tee: tee)
+    }
+}

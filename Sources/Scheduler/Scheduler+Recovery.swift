@@ -1,0 +1,90 @@
+import Executor
+import Foundation
+import MetadataStore
+import Workflow
+
+extension Scheduler {
+    /// A worker of ours exited: if it could not record its attempt, record it as failed now.
+    func handleChildExit(pid: pid_t, status: ExitStatus, now: Date) throws {
+        guard let child = children.removeValue(forKey: pid) else { return }
+        guard !status.succeeded else { return }
+        try failOrphan(key: child.key, tryNumber: child.tryNumber, now: now,
+                       note: "the worker (pid \(pid)) ended with \(status) before recording the attempt")
+    }
+
+    /// Finds attempts whose worker is gone: a dead pid on this host, or a stale heartbeat elsewhere.
+    /// Queued attempts whose worker never started go back to scheduled without using up a try.
+    func recoverOrphans(now: Date) throws {
+        for instance in try store.taskInstances(states: [.queued, .running]) {
+            guard inScope(dagId: instance.key.dagId, runId: instance.key.runId) else { continue }
+            if let pid = instance.pid, children[pid] != nil { continue }
+            let local = instance.hostname == nil || instance.hostname == hostname
+            let workerAlive = local && (instance.pid.map(Self.isWorkerProcess) ?? false)
+            if local, workerAlive, let pid = instance.pid {
+                if adopted[pid] == nil {
+                    adopted[pid] = (instance.key, instance.tryNumber)
+                    log(.info, "adopted a running worker", [("task", instance.key.description), ("pid", String(pid))])
+                }
+                continue
+            }
+            if let pid = instance.pid { adopted.removeValue(forKey: pid) }
+            if !local {
+                let last = instance.heartbeatAt ?? instance.queuedAt ?? .distantPast
+                guard now.timeIntervalSince(last) > settings.heartbeatTimeout else { continue }
+            }
+            if instance.state == .queued {
+                // The worker never claimed it, so no attempt was made: hand it back.
+                if try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: instance.tryNumber, set: [
+                    .state(.scheduled), .tryNumber(max(0, instance.tryNumber - 1)), .pid(nil), .queuedAt(nil),
+                ]) {
+                    log(.warning, "requeued a task whose worker never started", [("task", instance.key.description)])
+                }
+                continue
+            }
+            let reason = local
+                ? "the worker (pid \(instance.pid.map(String.init) ?? "?")) is gone; the attempt was abandoned"
+                : "no heartbeat from \(instance.hostname ?? "?") for more than \(Int(settings.heartbeatTimeout))s"
+            try failOrphan(key: instance.key, tryNumber: instance.tryNumber, now: now, note: reason, taskPid: local ? instance.taskPid : nil)
+        }
+    }
+
+    /// Records an abandoned attempt as failed and applies the task's retry policy.
+    func failOrphan(key: TaskKey, tryNumber: Int, now: Date, note: String, taskPid: Int32? = nil) throws {
+        guard let instance = try store.taskInstance(key), instance.tryNumber == tryNumber,
+              instance.state == .running || instance.state == .queued else { return }
+        // Whatever the dead worker started must not run on beside the retry.
+        if let group = taskPid ?? instance.taskPid, ProcessLauncher.groupIsAlive(group) {
+            ProcessLauncher.signalGroup(group, SIGKILL)
+        }
+        let policy = folder.dags[key.dagId]?.task(key.taskId)?.retry
+        let willRetry = policy != nil && tryNumber < instance.maxTries
+        let state: TaskState = willRetry ? .upForRetry : .failed
+        let retryAt = willRetry ? now.addingTimeInterval(policy?.delay(afterTry: tryNumber) ?? 0) : nil
+        let attempt = TaskAttempt(key: key, tryNumber: tryNumber, state: state, hostname: instance.hostname, pid: instance.pid,
+                                  startedAt: instance.startedAt, endedAt: now, note: note)
+        let fields: [TaskField] = [.state(state), .endedAt(now), .nextRetryAt(retryAt), .note(note),
+                                   .duration(instance.startedAt.map { now.timeIntervalSince($0) })]
+        let done: Bool
+        if instance.state == .running {
+            done = try store.completeAttempt(attempt, set: fields)
+        } else {
+            done = try store.updateTaskInstance(key, expecting: [.queued], tryNumber: tryNumber, set: fields)
+            if done { try store.recordAttempt(attempt) }
+        }
+        if done { log(.warning, "attempt abandoned", [("task", key.description), ("try", String(tryNumber)), ("reason", note)]) }
+    }
+
+    /// Drops adopted workers that have ended; their outcome is already in the store.
+    func pruneAdopted() {
+        for pid in adopted.keys where !Self.isWorkerProcess(pid) { adopted.removeValue(forKey: pid) }
+    }
+
+    /// A live process that is an orchestrator worker (so a recycled pid is not mistaken for one).
+    static func isWorkerProcess(_ pid: Int32) -> Bool {
+        guard ProcessLauncher.isAlive(pid),
+              let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        if data.isEmpty { return false }  // a zombie
+        let argv0 = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
+        return argv0.hasSuffix("orchestrator-worker")
+    }
+}

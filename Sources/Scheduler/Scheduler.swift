@@ -1,0 +1,278 @@
+import Executor
+import Foundation
+import MetadataStore
+import WorkerCore
+import Workflow
+
+/// Which runs this scheduler works on: all of them (the daemon), or only some (a backfill or `test`
+/// running without a daemon).
+public enum SchedulerScope: Sendable, Equatable {
+    case everything
+    case runs(Set<RunRef>)
+}
+
+public struct RunRef: Sendable, Hashable {
+    public var dagId: String
+    public var runId: String
+    public init(dagId: String, runId: String) {
+        self.dagId = dagId
+        self.runId = runId
+    }
+}
+
+public struct SchedulerSettings: Sendable {
+    public var home: HomeLayout
+    public var dagsFolder: String
+    /// Task instances running at once, across all DAGs.
+    public var parallelism: Int
+    /// Seconds running tasks get to finish after SIGTERM before they are terminated.
+    public var gracePeriod: Double
+    /// A running attempt whose heartbeat is older than this (on another host) is taken as dead.
+    public var heartbeatTimeout: Double
+    public var workerPath: String
+    public var orchestratorPath: String
+    public var scope: SchedulerScope
+    /// Copy task output to the terminal (`orchestrator test`).
+    public var tee: Bool
+
+    public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
+                heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
+                scope: SchedulerScope = .everything, tee: Bool = false) {
+        self.home = home
+        self.dagsFolder = dagsFolder
+        self.parallelism = parallelism
+        self.gracePeriod = gracePeriod
+        self.heartbeatTimeout = heartbeatTimeout
+        self.workerPath = workerPath
+        self.orchestratorPath = orchestratorPath
+        self.scope = scope
+        self.tee = tee
+    }
+}
+
+/// The scheduler's decisions: create due runs, start queued runs, move task instances on, and start
+/// workers for the ready ones. It persists each decision (compare-and-set) before acting on it, and
+/// never runs task code itself. Not thread-safe: `SchedulerLoop` drives it from one thread.
+public final class Scheduler {
+    let store: any MetadataStore
+    let settings: SchedulerSettings
+    let log: SchedulerLog
+    let specBuilder: AttemptSpecBuilder
+    let hostname = SystemInfo.hostname
+    public internal(set) var folder: DagFolder
+    /// Workers this process started, by pid.
+    var children: [pid_t: (key: TaskKey, tryNumber: Int)] = [:]
+    /// Workers started by an earlier scheduler that are still alive.
+    var adopted: [pid_t: (key: TaskKey, tryNumber: Int)] = [:]
+    var lastReportedErrors: [String: String] = [:]
+    /// Called after a worker starts, so the reaper knows to wait.
+    var onSpawn: () -> Void = {}
+
+    public init(store: any MetadataStore, settings: SchedulerSettings, log: SchedulerLog, folder: DagFolder? = nil) {
+        self.store = store
+        self.settings = settings
+        self.log = log
+        self.folder = folder ?? DagFolder(path: settings.dagsFolder)
+        self.specBuilder = AttemptSpecBuilder(home: settings.home, orchestratorPath: settings.orchestratorPath, tee: settings.tee)
+    }
+
+    var runningWorkers: Int { children.count + adopted.count }
+
+    func inScope(dagId: String, runId: String) -> Bool {
+        switch settings.scope {
+        case .everything: return true
+        case .runs(let refs): return refs.contains(RunRef(dagId: dagId, runId: runId))
+        }
+    }
+
+    // MARK: DAG files
+
+    /// Loads the DAG folder again and tells the store what is there (daemon only).
+    public func reloadDags() throws {
+        folder = DagFolder.load(path: settings.dagsFolder)
+        let errors = folder.errors.mapValues(\.description)
+        try store.syncDags(folder.sortedDags.map { ($0.dagId, $0.filePath) }, importErrors: errors)
+        for (file, message) in errors where lastReportedErrors[file] != message {
+            log(.error, "DAG file failed to load", [("file", file), ("error", message)])
+        }
+        for file in lastReportedErrors.keys where errors[file] == nil {
+            log(.info, "DAG file loads again", [("file", file)])
+        }
+        lastReportedErrors = errors
+        log(.info, "DAGs loaded", [("count", String(folder.dags.count)), ("errors", String(errors.count))])
+    }
+
+    // MARK: One pass
+
+    /// Does everything that is due now and returns when it next needs to look, if nothing wakes it before.
+    public func pass(now: Date, stopping: Bool) throws -> Date? {
+        var wakeAt: [Date?] = []
+        if !stopping {
+            if settings.scope == .everything { wakeAt.append(try createDueRuns(now: now)) }
+            try startQueuedRuns(now: now)
+        }
+        wakeAt.append(try advanceRunningRuns(now: now))
+        if !stopping { try dispatchReady(now: now) }
+        return wakeAt.compactMap { $0 }.min()
+    }
+
+    /// Creates scheduled runs whose interval has ended; returns when the next one falls due.
+    func createDueRuns(now: Date) throws -> Date? {
+        let paused = Set(try store.dags().filter(\.isPaused).map(\.dagId))
+        var nextDue: Date?
+        for dag in folder.sortedDags where !paused.contains(dag.dagId) && dag.timetable.cron != nil {
+            let latest = try store.latestLogicalDate(dagId: dag.dagId, runType: .scheduled)
+            for logicalDate in RunCreation.dueLogicalDates(dag: dag, latestExisting: latest, now: now) {
+                guard let interval = dag.timetable.dataInterval(forScheduled: logicalDate) else { continue }
+                let (run, instances) = RunCreation.makeRun(dag: dag, logicalDate: logicalDate, interval: interval,
+                                                            type: .scheduled, params: [:], now: now)
+                if try store.createRun(run, taskInstances: instances) {
+                    log(.info, "run created", [("dag", dag.dagId), ("run", run.runId)])
+                }
+            }
+            let newest = try store.latestLogicalDate(dagId: dag.dagId, runType: .scheduled)
+            if let due = RunCreation.nextDueTime(dag: dag, latestExisting: newest) {
+                nextDue = min(nextDue ?? due, due)
+            }
+        }
+        return nextDue
+    }
+
+    /// Moves queued runs to running, oldest first, within max_active_runs (a backfill's own limit for its runs).
+    func startQueuedRuns(now: Date) throws {
+        let queued = try store.runs(RunFilter(states: [.queued])).filter { inScope(dagId: $0.dagId, runId: $0.runId) }
+        guard !queued.isEmpty else { return }
+        let running = try store.runs(RunFilter(states: [.running]))
+        let paused = Set(try store.dags().filter(\.isPaused).map(\.dagId))
+        var activeByDag: [String: Int] = [:]
+        var activeByBackfill: [Int64: Int] = [:]
+        for run in running {
+            if let id = run.backfillId { activeByBackfill[id, default: 0] += 1 } else { activeByDag[run.dagId, default: 0] += 1 }
+        }
+        var backfillLimits: [Int64: Int] = [:]
+        for run in queued {
+            guard let dag = folder.dags[run.dagId] else { continue }
+            if let id = run.backfillId {
+                if backfillLimits[id] == nil { backfillLimits[id] = try store.backfill(id: id)?.maxActiveRuns ?? dag.maxActiveRuns }
+                guard activeByBackfill[id, default: 0] < backfillLimits[id, default: 1] else { continue }
+            } else {
+                guard !paused.contains(run.dagId), activeByDag[run.dagId, default: 0] < dag.maxActiveRuns else { continue }
+            }
+            if try store.updateRunState(dagId: run.dagId, runId: run.runId, expecting: [.queued], to: .running, at: now) {
+                if let id = run.backfillId { activeByBackfill[id, default: 0] += 1 } else { activeByDag[run.dagId, default: 0] += 1 }
+                log(.debug, "run started", [("dag", run.dagId), ("run", run.runId)])
+            }
+        }
+    }
+
+    /// Applies the run planner to every running run; returns the earliest pending retry time.
+    func advanceRunningRuns(now: Date) throws -> Date? {
+        let instances = try store.taskInstancesOfRunningRuns()
+        let byRun = Dictionary(grouping: instances) { RunRef(dagId: $0.key.dagId, runId: $0.key.runId) }
+        var nextRetry: Date?
+        for (ref, runInstances) in byRun where inScope(dagId: ref.dagId, runId: ref.runId) {
+            guard let dag = folder.dags[ref.dagId], let run = try store.run(dagId: ref.dagId, runId: ref.runId) else { continue }
+            var previousStates: [String: TaskState]?
+            if dag.tasks.contains(where: \.dependsOnPast), runInstances.contains(where: { $0.state == .none }),
+               let previous = try store.previousRun(dagId: dag.dagId, before: run.logicalDate) {
+                previousStates = Dictionary(try store.taskInstances(dagId: dag.dagId, runId: previous.runId).map { ($0.key.taskId, $0.state) },
+                                            uniquingKeysWith: { a, _ in a })
+            }
+            for action in RunPlanner.plan(dag: dag, run: run, instances: runInstances, previousRunStates: previousStates, now: now) {
+                try apply(action, now: now)
+            }
+            if let retry = RunPlanner.nextRetryTime(runInstances) { nextRetry = min(nextRetry ?? retry, retry) }
+        }
+        return nextRetry
+    }
+
+    func apply(_ action: SchedulerAction, now: Date) throws {
+        switch action {
+        case .setTaskState(let key, let from, let to, let note):
+            var fields: [TaskField] = [.state(to)]
+            if to.isFinished { fields += [.endedAt(now), .note(note)] }
+            _ = try store.updateTaskInstance(key, expecting: [from], tryNumber: nil, set: fields)
+        case .finishRun(let dagId, let runId, let state):
+            if try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) {
+                log(state == .success ? .info : .warning, "run finished", [("dag", dagId), ("run", runId), ("state", state.rawValue)])
+            }
+        }
+    }
+
+    /// Starts workers for scheduled task instances within the limits.
+    func dispatchReady(now: Date) throws {
+        let instances = try store.taskInstancesOfRunningRuns()
+        let scheduled = instances.filter { $0.state == .scheduled && inScope(dagId: $0.key.dagId, runId: $0.key.runId) }
+        guard !scheduled.isEmpty else { return }
+        let active = try store.taskInstances(states: [.queued, .running])
+        var runs: [RunRef: DagRun] = [:]
+        var candidates: [DispatchCandidate] = []
+        for instance in scheduled {
+            guard let dag = folder.dags[instance.key.dagId] else { continue }
+            let ref = RunRef(dagId: instance.key.dagId, runId: instance.key.runId)
+            if runs[ref] == nil { runs[ref] = try store.run(dagId: ref.dagId, runId: ref.runId) }
+            guard let run = runs[ref] else { continue }
+            let order = dag.tasks.firstIndex { $0.id == instance.key.taskId } ?? 0
+            candidates.append(DispatchCandidate(instance: instance, logicalDate: run.logicalDate, taskOrder: order,
+                                                maxActiveTasks: dag.maxActiveTasks))
+        }
+        let plan = DispatchPlanner.plan(candidates: candidates, active: active,
+                                        limits: .init(parallelism: settings.parallelism, poolSlots: try store.pools()))
+        for instance in plan.unknownPool {
+            let note = "pool '\(instance.pool)' is not defined (create it with: orchestrator pools set \(instance.pool) SLOTS)"
+            _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
+                                             set: [.state(.failed), .endedAt(now), .note(note)])
+            log(.error, "task cannot run", [("task", instance.key.description), ("reason", note)])
+        }
+        for instance in plan.start {
+            guard let dag = folder.dags[instance.key.dagId], let task = dag.task(instance.key.taskId),
+                  let run = runs[RunRef(dagId: instance.key.dagId, runId: instance.key.runId)] else { continue }
+            try start(instance, dag: dag, task: task, run: run, now: now)
+        }
+    }
+
+    /// Claims the instance (scheduled → queued at the next attempt), then starts its worker.
+    func start(_ instance: TaskInstance, dag: DAG, task: TaskDefinition, run: DagRun, now: Date) throws {
+        let tryNumber = instance.tryNumber + 1
+        let spec: AttemptSpec
+        do {
+            spec = try specBuilder.build(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
+        } catch {
+            _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
+                                             set: [.state(.failed), .endedAt(now), .note("cannot render the task: \(error.message)")])
+            return
+        }
+        let claimed = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: instance.tryNumber, set: [
+            .state(.queued), .tryNumber(tryNumber), .queuedAt(now), .hostname(hostname), .pid(nil), .taskPid(nil),
+            .exitCode(nil), .signal(nil), .note(nil), .nextRetryAt(nil), .startedAt(nil), .endedAt(nil), .duration(nil),
+        ])
+        guard claimed else { return }
+        let pid: pid_t
+        do {
+            let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+            pid = try ProcessLauncher.spawn(ProcessSpec(
+                executable: settings.workerPath, arguments: [json], environment: ProcessInfo.processInfo.environment,
+                workingDirectory: nil, outputPath: nil, newProcessGroup: true))
+        } catch {
+            let note = "cannot start the worker: \(error)"
+            log(.error, "worker did not start", [("task", instance.key.description), ("error", note)])
+            _ = try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: tryNumber,
+                                             set: [.state(.failed), .endedAt(now), .note(note)])
+            return
+        }
+        children[pid] = (instance.key, tryNumber)
+        onSpawn()
+        _ = try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: tryNumber, set: [.pid(pid)])
+        log(.debug, "worker started", [("task", instance.key.description), ("try", String(tryNumber)), ("pid", String(pid))])
+    }
+
+    /// Whether every run in scope has finished (for a scheduler that drains a fixed set of runs).
+    public func scopeFinished() throws -> Bool {
+        guard case .runs(let refs) = settings.scope else { return false }
+        for ref in refs {
+            guard let run = try store.run(dagId: ref.dagId, runId: ref.runId) else { continue }
+            if !run.state.isFinished { return false }
+        }
+        return runningWorkers == 0
+    }
+}

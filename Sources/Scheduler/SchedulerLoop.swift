@@ -1,0 +1,189 @@
+import Dispatch
+import Executor
+import Foundation
+import MetadataStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct SchedulerLockError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Drives a `Scheduler` from one thread: holds the home's scheduler lock, turns signals, child exits and
+/// DAG-folder changes into events, runs a pass after each batch of events, and shuts down gracefully.
+public final class SchedulerLoop: @unchecked Sendable {
+    let scheduler: Scheduler
+    let settings: SchedulerSettings
+    let log: SchedulerLog
+    let events = EventQueue()
+    let spawned = DispatchSemaphore(value: 0)
+    var signalSources: [DispatchSourceSignal] = []
+    var lockDescriptor: Int32 = -1
+    /// How often orphaned attempts are looked for; adopted workers also wake the loop when they finish.
+    let orphanCheckInterval: Double = 10
+    /// Called once the DAGs are loaded and the loop is about to run (systemd readiness).
+    public var onReady: () -> Void = {}
+
+    public init(scheduler: Scheduler, settings: SchedulerSettings, log: SchedulerLog) {
+        self.scheduler = scheduler
+        self.settings = settings
+        self.log = log
+    }
+
+    /// Takes the home's scheduler lock; fails if a daemon or another backfill holds it.
+    public static func acquireLock(home: String, lockPath: String, pidPath: String) throws(SchedulerLockError) -> Int32 {
+        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SchedulerLockError(message: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            let holder = (try? String(contentsOfFile: pidPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            throw SchedulerLockError(message: "another scheduler (pid \(holder)) is already running on \(home)")
+        }
+        try? "\(getpid())\n".write(toFile: pidPath, atomically: true, encoding: .utf8)
+        return fd
+    }
+
+    /// Whether a scheduler currently holds the lock of this home, and its pid.
+    public static func runningScheduler(lockPath: String, pidPath: String) -> Int32? {
+        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let text = (try? String(contentsOfFile: pidPath, encoding: .utf8)) ?? ""
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish).
+    public func run(watchDags: Bool) throws {
+        lockDescriptor = try Self.acquireLock(home: settings.home.home, lockPath: settings.home.schedulerLockPath,
+                                              pidPath: settings.home.schedulerPidPath)
+        defer {
+            unlink(settings.home.schedulerPidPath)
+            close(lockDescriptor)
+        }
+        installSignals()
+        startReaper()
+        if watchDags { startWatcher() }
+        scheduler.onSpawn = { [spawned] in spawned.signal() }
+        if settings.scope == .everything { try scheduler.reloadDags() }
+        try scheduler.recoverOrphans(now: Date())
+        onReady()
+
+        var stopping = false
+        var nextOrphanCheck = Date().addingTimeInterval(orphanCheckInterval)
+        while true {
+            let now = Date()
+            if now >= nextOrphanCheck {
+                scheduler.pruneAdopted()
+                try scheduler.recoverOrphans(now: now)
+                nextOrphanCheck = now.addingTimeInterval(orphanCheckInterval)
+            }
+            let next = try scheduler.pass(now: now, stopping: stopping)
+            if try scheduler.scopeFinished() { break }
+            if stopping { break }
+            let deadline = [next, nextOrphanCheck].compactMap { $0 }.min()
+            for event in events.wait(until: deadline) {
+                switch event {
+                case .childExited(let pid, let status): try scheduler.handleChildExit(pid: pid, status: status, now: Date())
+                case .wake: break
+                case .dagsChanged, .reload:
+                    if settings.scope == .everything { try scheduler.reloadDags() }
+                case .terminate: stopping = true
+                }
+            }
+        }
+        try shutDown()
+    }
+
+    /// Lets running workers finish within the grace period, then terminates them; each records why.
+    func shutDown() throws {
+        let workers = scheduler.runningWorkers
+        if workers > 0 {
+            log(.info, "shutting down: waiting for running tasks", [("tasks", String(workers)), ("grace_period", "\(Int(settings.gracePeriod))s")])
+        }
+        let graceEnd = Date().addingTimeInterval(settings.gracePeriod)
+        try waitForWorkers(until: graceEnd)
+        if scheduler.runningWorkers > 0 {
+            log(.warning, "grace period over: terminating running tasks", [("tasks", String(scheduler.runningWorkers))])
+            for pid in Array(scheduler.children.keys) + Array(scheduler.adopted.keys) {
+                ProcessLauncher.signalProcess(pid, SIGTERM)
+            }
+            try waitForWorkers(until: Date().addingTimeInterval(10))
+        }
+        log(.info, "scheduler stopped")
+    }
+
+    func waitForWorkers(until deadline: Date) throws {
+        while scheduler.runningWorkers > 0, Date() < deadline {
+            let checkAdopted = Date().addingTimeInterval(0.5)
+            for event in events.wait(until: min(deadline, checkAdopted)) {
+                if case .childExited(let pid, let status) = event {
+                    try scheduler.handleChildExit(pid: pid, status: status, now: Date())
+                }
+            }
+            scheduler.pruneAdopted()
+        }
+    }
+
+    func installSignals() {
+        let mapping: [(Int32, SchedulerEvent)] = [(SIGTERM, .terminate), (SIGINT, .terminate), (SIGUSR1, .wake), (SIGHUP, .reload)]
+        for (number, event) in mapping {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [events, log] in
+                if event == .terminate { log(.info, "received \(signalName(number)); stopping") }
+                events.post(event)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// One thread waits for any child to exit and posts it, so a task's end wakes the loop at once.
+    func startReaper() {
+        let thread = Thread { [events, spawned] in
+            while true {
+                var status: Int32 = 0
+                let pid = waitpid(-1, &status, 0)
+                if pid > 0 {
+                    events.post(.childExited(pid: pid, status: ExitStatus(waitStatus: status)))
+                } else if errno == ECHILD {
+                    spawned.wait()  // no children: sleep until one is started
+                }
+            }
+        }
+        thread.start()
+    }
+
+    /// inotify on the DAG folder: adding, editing or removing a file reloads the DAGs at once.
+    func startWatcher() {
+        let folder = settings.dagsFolder
+        let fd = inotify_init1(Int32(IN_CLOEXEC))
+        guard fd >= 0 else {
+            log(.warning, "cannot watch the DAG folder; send SIGHUP to reload", [("folder", folder)])
+            return
+        }
+        let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_MODIFY | IN_ATTRIB)
+        guard inotify_add_watch(fd, folder, mask) >= 0 else {
+            log(.warning, "cannot watch the DAG folder; send SIGHUP to reload", [("folder", folder)])
+            close(fd)
+            return
+        }
+        let thread = Thread { [events] in
+            var buffer = [UInt8](repeating: 0, count: 8192)
+            while true {
+                let count = read(fd, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { return }
+                events.post(.dagsChanged)
+            }
+        }
+        thread.start()
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A validated, immutable DAG as loaded from one file.
+public struct DAG: Sendable, Equatable {
+    public let dagId: String
+    public let description: String?
+    /// The file it was loaded from; commands run in its folder by default.
+    public let filePath: String
+    public let timetable: Timetable
+    public let startDate: Date
+    public let endDate: Date?
+    public let catchup: Bool
+    public let maxActiveRuns: Int
+    public let maxActiveTasks: Int
+    public let params: [String: ConfigValue]
+    /// Tasks in a topological order: every task comes after its upstreams.
+    public let tasks: [TaskDefinition]
+
+    public init(
+        dagId: String, description: String?, filePath: String, timetable: Timetable, startDate: Date, endDate: Date?,
+        catchup: Bool, maxActiveRuns: Int, maxActiveTasks: Int, params: [String: ConfigValue], tasks: [TaskDefinition]
+    ) {
+        self.dagId = dagId
+        self.description = description
+        self.filePath = filePath
+        self.timetable = timetable
+        self.startDate = startDate
+        self.endDate = endDate
+        self.catchup = catchup
+        self.maxActiveRuns = maxActiveRuns
+        self.maxActiveTasks = maxActiveTasks
+        self.params = params
+        self.tasks = tasks
+    }
+
+    public var folder: String { (filePath as NSString).deletingLastPathComponent }
+
+    public func task(_ id: String) -> TaskDefinition? { tasks.first { $0.id == id } }
+
+    /// Task ids that depend directly on `taskId`.
+    public func directDownstream(of taskId: String) -> [String] {
+        tasks.filter { $0.dependsOn.contains(taskId) }.map(\.id)
+    }
+
+    /// `taskIds` and everything downstream of them, transitively.
+    public func withDownstream(_ taskIds: Set<String>) -> Set<String> {
+        var result = taskIds
+        for task in tasks where !result.contains(task.id) && task.dependsOn.contains(where: result.contains) {
+            result.insert(task.id)  // tasks are topologically ordered, so one pass suffices
+        }
+        return result
+    }
+}
+
+/// What a task runs: a shell command, or an operation of the transform library.
+public enum TaskAction: Sendable, Equatable {
+    case command(String)
+    case transform(name: String, with: ConfigValue)
+}
+
+public struct TaskDefinition: Sendable, Equatable {
+    public let id: String
+    public let action: TaskAction
+    public let dependsOn: [String]
+    public let triggerRule: TriggerRule
+    public let retry: RetryPolicy
+    /// Seconds; nil means no limit.
+    public let executionTimeout: Double?
+    public let dependsOnPast: Bool
+    public let pool: String
+    public let priorityWeight: Int
+    public let env: [String: String]
+    /// Relative to the DAG file's folder unless absolute.
+    public let cwd: String?
+
+    public init(
+        id: String, action: TaskAction, dependsOn: [String] = [], triggerRule: TriggerRule = .allSuccess,
+        retry: RetryPolicy = RetryPolicy(), executionTimeout: Double? = nil, dependsOnPast: Bool = false,
+        pool: String = TaskDefinition.defaultPool, priorityWeight: Int = 1, env: [String: String] = [:], cwd: String? = nil
+    ) {
+        self.id = id
+        self.action = action
+        self.dependsOn = dependsOn
+        self.triggerRule = triggerRule
+        self.retry = retry
+        self.executionTimeout = executionTimeout
+        self.dependsOnPast = dependsOnPast
+        self.pool = pool
+        self.priorityWeight = priorityWeight
+        self.env = env
+        self.cwd = cwd
+    }
+
+    public static let defaultPool = "default_pool"
+}
+
+/// When a task may run, given the states of its direct upstreams (Airflow's trigger rules).
+public enum TriggerRule: String, Sendable, Equatable, CaseIterable {
+    case allSuccess = "all_success"
+    case allFailed = "all_failed"
+    case allDone = "all_done"
+    case oneSuccess = "one_success"
+    case oneFailed = "one_failed"
+    case noneFailed = "none_failed"
+    case noneFailedMinOneSuccess = "none_failed_min_one_success"
+}
+
+/// How often and how soon a failed attempt is tried again.
+public struct RetryPolicy: Sendable, Equatable, Codable {
+    public var retries: Int
+    /// Seconds before the first retry.
+    public var retryDelay: Double
+    public var exponentialBackoff: Bool
+    /// Upper bound in seconds for the delay; nil means none.
+    public var maxRetryDelay: Double?
+
+    public init(retries: Int = 0, retryDelay: Double = 300, exponentialBackoff: Bool = false, maxRetryDelay: Double? = nil) {
+        self.retries = retries
+        self.retryDelay = retryDelay
+        self.exponentialBackoff = exponentialBackoff
+        self.maxRetryDelay = maxRetryDelay
+    }
+
+    /// Attempts in all: the first one plus the retries.
+    public var maxTries: Int { retries + 1 }
+
+    /// Seconds to wait after attempt `tryNumber` (1-based) failed, before attempt `tryNumber + 1`.
+    /// Exponential backoff doubles the delay for each attempt: delay, 2·delay, 4·delay…, capped.
+    public func delay(afterTry tryNumber: Int) -> Double {
+        var delay = retryDelay
+        if exponentialBackoff {
+            let exponent = Double(max(0, min(tryNumber - 1, 60)))
+            delay = retryDelay * pow(2, exponent)
+        }
+        if let cap = maxRetryDelay { delay = min(delay, cap) }
+        return delay
+    }
+}

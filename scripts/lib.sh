@@ -1,0 +1,34 @@
+# Shared by scripts/run, scripts/test and scripts/bench: install what a fresh
+# Debian machine lacks. Sourced, not executed.
+
+# Debian packages the build and the tests need; each is installed only if missing.
+ORCHESTRATOR_APT_PACKAGES="${ORCHESTRATOR_APT_PACKAGES:-libsqlite3-dev sqlite3 pkg-config}"
+
+ensure_apt_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return 0
+    fi
+    echo "installing: ${missing[*]}" >&2
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq >&2 || true
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        if [ -x /opt/swift/usr/bin/swift ]; then
+            export PATH="/opt/swift/usr/bin:$PATH"
+        else
+            echo "error: swift is not installed (expected on PATH or in /opt/swift); see https://www.swift.org/install/linux/" >&2
+            exit 1
+        fi
+    fi
+}
