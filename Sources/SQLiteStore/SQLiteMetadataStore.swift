@@ -66,6 +66,15 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         }
     }
 
+    public func registerDag(dagId: String, fileLocation: String) throws {
+        try write("register dag") { db in
+            try db.execute(sql: """
+                INSERT INTO dags (dag_id, is_paused, file_location, is_active, updated_at) VALUES (?, 0, ?, 1, ?)
+                ON CONFLICT(dag_id) DO UPDATE SET file_location = excluded.file_location, is_active = 1
+                """, arguments: [dagId, fileLocation, Date().timeIntervalSince1970])
+        }
+    }
+
     public func dags() throws -> [DagRecord] {
         try read("list dags") { db in
             try Row.fetchAll(db, sql: "SELECT dag_id, is_paused, file_location FROM dags WHERE is_active = 1 ORDER BY dag_id").map {

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import MetadataStore
+import Scheduler
+import WorkerCore
+import Workflow
+
+extension OrchestratorCommand {
+    struct Backfill: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a DAG for the logical dates of its schedule from --start to --end, both inclusive.",
+            discussion: """
+                By default only the dates without a run get one. --rerun-failed also re-runs the failed tasks (and those
+                that ended upstream_failed) of the failed runs in the range; --reset re-runs every finished run in the
+                range from scratch. If a daemon runs on the same home it executes the runs and this command follows
+                them; otherwise this command executes them itself. Exits 1 if any run in the range ends failed.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "DAG id.") var dagId: String
+        @Option(help: "First logical date, in the DAG's time zone.") var start: String
+        @Option(help: "Last logical date (inclusive).") var end: String
+        @Flag(help: "Also re-run the failed runs in the range (their failed and upstream_failed tasks).") var rerunFailed = false
+        @Flag(help: "Re-run every finished run in the range from scratch.") var reset = false
+        @Flag(help: "Show what would be done and change nothing.") var dryRun = false
+        @Option(help: "Runs of this backfill active at once (default: the DAG's max_active_runs).") var maxActiveRuns: Int?
+        @OptionGroup var execution: ExecutionOptions
+
+        func validate() throws {
+            if let maxActiveRuns, maxActiveRuns < 1 { throw ValidationError("--max-active-runs must be at least 1") }
+        }
+
+        func run() throws {
+            let dag = try global.loadDag(dagId)
+            guard dag.timetable.cron != nil else {
+                throw CLIError("DAG '\(dag.dagId)' has no schedule, so it has no dates to backfill; use: orchestrator trigger \(dag.dagId) --date D")
+            }
+            let startDate = try RunLookup.parseDate(start, dag: dag, option: "--start")
+            let endDate = try RunLookup.parseDate(end, dag: dag, option: "--end")
+            guard startDate <= endDate else { throw CLIError("--start \(start) is after --end \(end)") }
+            let dates = dag.timetable.logicalDates(from: startDate, through: endDate)
+            guard !dates.isEmpty else { throw CLIError("the schedule of '\(dag.dagId)' has no logical date between \(start) and \(end)") }
+
+            let store = try global.openStore()
+            let existing = try store.runs(RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate))
+            let plan = BackfillPlanner.plan(logicalDates: dates, existing: existing, rerunFailed: rerunFailed, reset: reset)
+            describe(plan, dag: dag)
+            if dryRun { return }
+
+            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+            let now = Date()
+            let limit = maxActiveRuns ?? dag.maxActiveRuns
+            let backfillId = try store.createBackfill(dagId: dag.dagId, start: startDate, end: endDate, maxActiveRuns: limit, at: now)
+            for date in plan.create {
+                guard let interval = dag.timetable.dataInterval(forScheduled: date) else { continue }
+                let (run, instances) = RunCreation.makeRun(dag: dag, logicalDate: date, interval: interval, type: .backfill,
+                                                           params: [:], backfillId: backfillId, now: now)
+                _ = try store.createRun(run, taskInstances: instances)
+            }
+            let extraTries = Dictionary(uniqueKeysWithValues: dag.tasks.map { ($0.id, $0.retry.maxTries) })
+            for run in plan.rerunFailed {
+                let failed = try store.taskInstances(dagId: dag.dagId, runId: run.runId)
+                    .filter { $0.state == .failed || $0.state == .upstreamFailed }.map(\.key.taskId)
+                try store.assignRuns(dagId: dag.dagId, runIds: [run.runId], toBackfill: backfillId)
+                _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(failed), extraTries: extraTries,
+                                                 requeueRun: true, at: now)
+            }
+            for run in plan.reset {
+                let all = try store.taskInstances(dagId: dag.dagId, runId: run.runId).map(\.key.taskId)
+                try store.assignRuns(dagId: dag.dagId, runIds: [run.runId], toBackfill: backfillId)
+                _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(all), extraTries: extraTries,
+                                                 requeueRun: true, at: now)
+            }
+
+            let inRange = RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate)
+            let onSchedule = Set(dates)
+            let progress = BackfillProgress(store: store, filter: inRange, logicalDates: onSchedule, label: "backfill \(dag.dagId)")
+            if plan.startsWork || !plan.inProgress.isEmpty {
+                try execute(progress: progress, store: store, filter: inRange, onSchedule: onSchedule)
+            }
+            let summary = try progress.counts()
+            FileHandle.standardError.write(Data("\(progress.label): \(summary.line)\n".utf8))
+            if summary.failed > 0 {
+                let hint = rerunFailed || reset ? "" : " (re-run them with --rerun-failed)"
+                throw CLIError("\(summary.failed) run\(summary.failed == 1 ? "" : "s") in the range failed\(hint)")
+            }
+        }
+
+        /// Hands the runs to the daemon and follows them, or runs a scheduler for them here.
+        func execute(progress: BackfillProgress, store: any MetadataStore, filter: RunFilter, onSchedule: Set<Date>) throws {
+            if RunLookup.wakeDaemon(global.layout) != nil {
+                try progress.follow()
+                return
+            }
+            let refs = try store.runs(filter).filter { onSchedule.contains($0.logicalDate) && !$0.state.isFinished }
+                .map { RunRef(dagId: $0.dagId, runId: $0.runId) }
+            let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .runs(Set(refs)),
+                                                       gracePeriod: try execution.resolvedGracePeriod(default: 0))
+            let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .warning))
+            let scheduler = Scheduler(store: store, settings: settings, log: log, folder: try global.loadFolder())
+            let reporter = progress.startReporting()
+            defer { reporter.stop() }
+            do {
+                try SchedulerLoop(scheduler: scheduler, settings: settings, log: log).run(watchDags: false)
+            } catch is SchedulerLockError {
+                // A daemon started meanwhile: it owns the runs now.
+                RunLookup.wakeDaemon(global.layout)
+                try progress.follow()
+            }
+        }
+
+        func describe(_ plan: BackfillPlan, dag: DAG) {
+            let zone = dag.timetable.timeZone
+            func list(_ dates: [Date]) -> String {
+                let days = dates.map { DateParsing.iso($0, in: zone) }
+                return days.count <= 6 ? days.joined(separator: ", ")
+                    : days.prefix(3).joined(separator: ", ") + ", … " + days.suffix(2).joined(separator: ", ")
+            }
+            var lines: [String] = []
+            let verb = dryRun ? "would" : "will"
+            if !plan.create.isEmpty { lines.append("\(verb) create \(plan.create.count) run(s): \(list(plan.create))") }
+            if !plan.rerunFailed.isEmpty {
+                lines.append("\(verb) re-run the failed tasks of \(plan.rerunFailed.count) failed run(s): \(list(plan.rerunFailed.map(\.logicalDate)))")
+            }
+            if !plan.reset.isEmpty { lines.append("\(verb) reset \(plan.reset.count) run(s): \(list(plan.reset.map(\.logicalDate)))") }
+            if !plan.inProgress.isEmpty { lines.append("\(plan.inProgress.count) run(s) already in progress, followed") }
+            if !plan.unchanged.isEmpty {
+                let failed = plan.unchanged.filter { $0.state == .failed }.count
+                lines.append("\(plan.unchanged.count) finished run(s) left as they are" + (failed > 0 ? " (\(failed) failed)" : ""))
+            }
+            if !plan.startsWork && plan.inProgress.isEmpty { lines.append("nothing to run") }
+            FileHandle.standardError.write(Data(lines.map { "backfill \(dag.dagId): \($0)\n" }.joined().utf8))
+        }
+    }
+}
+
+/// Counts the runs of a backfill's range and prints a progress line when they change.
+final class BackfillProgress: @unchecked Sendable {
+    struct Counts: Equatable {
+        var total = 0, success = 0, failed = 0, running = 0, queued = 0
+        var finished: Int { success + failed }
+        var line: String {
+            "\(finished)/\(total) finished (\(success) success, \(failed) failed), \(running) running, \(queued) queued"
+        }
+    }
+
+    let store: any MetadataStore
+    let filter: RunFilter
+    let logicalDates: Set<Date>
+    let label: String
+    private let lock = NSLock()
+    private var stopped = false
+
+    init(store: any MetadataStore, filter: RunFilter, logicalDates: Set<Date>, label: String) {
+        self.store = store
+        self.filter = filter
+        self.logicalDates = logicalDates
+        self.label = label
+    }
+
+    func counts() throws -> Counts {
+        var counts = Counts()
+        for run in try store.runs(filter) where logicalDates.contains(run.logicalDate) {
+            counts.total += 1
+            switch run.state {
+            case .success: counts.success += 1
+            case .failed: counts.failed += 1
+            case .running: counts.running += 1
+            case .queued: counts.queued += 1
+            }
+        }
+        return counts
+    }
+
+    /// Waits, printing progress, until no run of the range is queued or running (the daemon executes them).
+    func follow() throws {
+        var last: Counts?
+        while true {
+            let now = try counts()
+            if now != last { print(now) }
+            last = now
+            if now.running == 0 && now.queued == 0 { return }
+            Thread.sleep(forTimeInterval: 0.5)  // the follower polls; the scheduler itself is event-driven
+        }
+    }
+
+    /// Prints progress once a second from a background thread while this process runs the scheduler.
+    func startReporting() -> BackfillProgress {
+        let thread = Thread { [self] in
+            var last: Counts?
+            while !isStopped {
+                if let now = try? counts(), now != last {
+                    print(now)
+                    last = now
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        thread.start()
+        return self
+    }
+
+    func stop() { lock.withLock { stopped = true } }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    private func print(_ counts: Counts) {
+        FileHandle.standardError.write(Data("\(label): \(counts.line)\n".utf8))
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Scheduler
+
+extension OrchestratorCommand {
+    struct Daemon: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the scheduler: create runs from schedules and start their tasks as child processes.",
+            discussion: """
+                SIGTERM or SIGINT stops it: no new task starts, running tasks get the grace period to finish, then are
+                terminated. SIGHUP reloads the DAG folder (changes to it are also picked up by themselves).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var execution: ExecutionOptions
+
+        func run() throws {
+            _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
+            let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
+                                                       gracePeriod: try execution.resolvedGracePeriod(default: 60))
+            let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info))
+            let store = try global.openStore()
+            let scheduler = Scheduler(store: store, settings: settings, log: log)
+            let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
+            loop.onReady = {
+                log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
+                                            ("parallelism", String(settings.parallelism))])
+            }
+            do {
+                try loop.run(watchDags: true)
+            } catch let error as SchedulerLockError {
+                throw CLIError(error.message)
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import MetadataStore
+import SQLiteStore
+import WorkerCore
+import Workflow
+
+/// `--home` and `--dags`, shared by every subcommand.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Home folder for the store and logs (env ORCHESTRATOR_HOME; default ~/.orchestrator).")
+    var home: String?
+
+    @Option(name: .long, help: "Folder of DAG files (env ORCHESTRATOR_DAGS; default ./dags).")
+    var dags: String?
+
+    var homePath: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let home, !home.isEmpty { return Self.absolute(home) }
+        if let value = environment["ORCHESTRATOR_HOME"], !value.isEmpty { return Self.absolute(value) }
+        let userHome = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (userHome as NSString).appendingPathComponent(".orchestrator")
+    }
+
+    var dagsPath: String {
+        if let dags, !dags.isEmpty { return Self.absolute(dags) }
+        if let value = ProcessInfo.processInfo.environment["ORCHESTRATOR_DAGS"], !value.isEmpty { return Self.absolute(value) }
+        return Self.absolute("dags")
+    }
+
+    var layout: HomeLayout { HomeLayout(home: homePath) }
+
+    func openStore() throws -> SQLiteMetadataStore {
+        do {
+            return try SQLiteMetadataStore(path: layout.storePath)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    /// Loads the DAG folder; an absent folder is an error that names it.
+    func loadFolder() throws -> DagFolder {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dagsPath, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("DAG folder \(dagsPath) does not exist (set --dags or ORCHESTRATOR_DAGS)")
+        }
+        return DagFolder.load(path: dagsPath)
+    }
+
+    /// The DAG with this id, or an error that says why it is not available.
+    func loadDag(_ dagId: String) throws -> DAG {
+        let folder = try loadFolder()
+        if let dag = folder.dags[dagId] { return dag }
+        // A file that fails to load may be the one that defines this DAG: show its errors.
+        for (file, error) in folder.errors.sorted(by: { $0.key < $1.key })
+        where ((file as NSString).lastPathComponent as NSString).deletingPathExtension == dagId {
+            throw CLIError("DAG '\(dagId)' failed to load:\n\(error)")
+        }
+        let known = folder.sortedDags.map(\.dagId)
+        let hint = known.isEmpty ? "no DAGs are defined in \(dagsPath)" : "known: \(known.joined(separator: ", "))"
+        throw CLIError("unknown DAG '\(dagId)' in \(dagsPath) (\(hint))")
+    }
+
+    static func absolute(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
+        let joined = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded)
+        return (joined as NSString).standardizingPath
+    }
+}

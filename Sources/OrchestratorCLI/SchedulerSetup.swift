@@ -1,0 +1,61 @@
+import ArgumentParser
+import Executor
+import Foundation
+import Scheduler
+import WorkerCore
+import Workflow
+
+/// Options of the commands that run a scheduler (daemon, backfill without a daemon, test).
+struct ExecutionOptions: ParsableArguments {
+    @Option(help: "Task instances running at once across all DAGs (env ORCHESTRATOR_PARALLELISM; default 32).")
+    var parallelism: Int?
+
+    @Option(help: "After SIGTERM, how long running tasks may finish before they are terminated, e.g. 60s, 5m (env ORCHESTRATOR_GRACE_PERIOD).")
+    var gracePeriod: String?
+
+    @Option(help: "Log level: debug, info, warning, error (env ORCHESTRATOR_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func resolvedParallelism() throws -> Int {
+        let text = parallelism.map(String.init) ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_PARALLELISM"]
+        guard let text else { return 32 }
+        guard let value = Int(text), value >= 1 else { throw CLIError("parallelism '\(text)' must be a whole number of at least 1") }
+        return value
+    }
+
+    func resolvedGracePeriod(default fallback: Double) throws -> Double {
+        guard let text = gracePeriod ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_GRACE_PERIOD"] else { return fallback }
+        guard let seconds = DurationParser.seconds(text) else { throw CLIError("grace period '\(text)' is not a duration (try 60s or 5m)") }
+        return seconds
+    }
+
+    func resolvedLogLevel(default fallback: SchedulerLog.Level) throws -> SchedulerLog.Level {
+        guard let text = logLevel ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_LOG_LEVEL"] else { return fallback }
+        guard let level = SchedulerLog.Level(rawValue: text) else {
+            throw CLIError("log level '\(text)' is not one of debug, info, warning, error")
+        }
+        return level
+    }
+}
+
+
+
+enum SchedulerSetup {
+    /// The lean worker executable installed beside `orchestrator`.
+    static func binaries() throws -> (orchestrator: String, worker: String) {
+        guard let executable = SystemInfo.executablePath else { throw CLIError("cannot find the orchestrator executable (/proc/self/exe)") }
+        let worker = ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent("orchestrator-worker")
+        guard FileManager.default.isExecutableFile(atPath: worker) else {
+            throw CLIError("the worker executable \(worker) is missing; install orchestrator-worker beside orchestrator")
+        }
+        return (executable, worker)
+    }
+
+    static func settings(global: GlobalOptions, execution: ExecutionOptions, home: HomeLayout? = nil, scope: SchedulerScope,
+                         gracePeriod: Double, tee: Bool = false) throws -> SchedulerSettings {
+        let (orchestrator, worker) = try binaries()
+        return SchedulerSettings(
+            home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(),
+            gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import MetadataStore
+import Scheduler
+import SQLiteStore
+import WorkerCore
+import Workflow
+
+extension OrchestratorCommand {
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one DAG run in the foreground, without a daemon, printing task output live.",
+            discussion: """
+                The run is kept in a scratch home (printed at the end) so it never collides with the runs of the real
+                home; retries and timeouts apply as in production. Exits 1 if the run fails.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "DAG id.") var dagId: String
+        @Option(help: "Logical date, in the DAG's time zone (default: now).") var date: String?
+        @Option(name: .customLong("param"), help: "Override a declared param: NAME=VALUE (repeatable).") var params: [String] = []
+        @OptionGroup var execution: ExecutionOptions
+
+        func run() throws {
+            let dag = try global.loadDag(dagId)
+            let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date()
+            let overrides = try RunLookup.parseParams(params, dag: dag)
+            let scratch = NSTemporaryDirectory() + "orchestrator-test-\(dag.dagId)-\(getpid())"
+            let layout = HomeLayout(home: scratch)
+            let store: SQLiteMetadataStore
+            do { store = try SQLiteMetadataStore(path: layout.storePath) } catch { throw CLIError("\(error)") }
+            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+            let (run, instances) = RunCreation.makeRun(
+                dag: dag, logicalDate: logicalDate, interval: dag.timetable.dataInterval(forManual: logicalDate),
+                type: .manual, params: overrides, now: Date())
+            _ = try store.createRun(run, taskInstances: instances)
+
+            let settings = try SchedulerSetup.settings(
+                global: global, execution: execution, home: layout, scope: .runs([RunRef(dagId: dag.dagId, runId: run.runId)]),
+                gracePeriod: try execution.resolvedGracePeriod(default: 0), tee: true)
+            let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info))
+            let scheduler = Scheduler(store: store, settings: settings, log: log, folder: DagFolder.load(path: global.dagsPath))
+            do {
+                try SchedulerLoop(scheduler: scheduler, settings: settings, log: log).run(watchDags: false)
+            } catch let error as SchedulerLockError {
+                throw CLIError(error.message)
+            }
+
+            let final = try store.run(dagId: dag.dagId, runId: run.runId)
+            let order = Dictionary(dag.tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let results = try store.taskInstances(dagId: dag.dagId, runId: run.runId)
+                .sorted { (order[$0.key.taskId] ?? .max) < (order[$1.key.taskId] ?? .max) }
+            print("")
+            print(Output.table(["TASK", "STATE", "TRY", "DURATION", "NOTE"], results.map {
+                [$0.key.taskId, $0.state.rawValue, "\($0.tryNumber)/\($0.maxTries)", Output.seconds($0.duration), $0.note ?? ""]
+            }))
+            let state = final?.state.rawValue ?? "unknown"
+            print("run \(run.runId): \(state) (logs in \(layout.logsFolder))")
+            if final?.state != .success { throw ExitCode.failure }
+        }
+    }
+}
