@@ -169,6 +169,19 @@ public enum ProcessLauncher {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
+    /// The program name (argv[0]) of a live, non-zombie process, read from /proc; nil if there is none.
+    /// Used before signalling a pid read from a file, so that a recycled pid is never mistaken for ours.
+    public static func programName(of pid: pid_t) -> String? {
+        guard pid > 0, isAlive(pid) else { return nil }
+        let fd = open("/proc/\(pid)/cmdline", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return nil }  // empty for a zombie
+        return String(decoding: buffer.prefix(count).prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     /// Whether a process group with this id still has members.
     public static func groupIsAlive(_ pgid: pid_t) -> Bool {
         kill(-pgid, 0) == 0 || errno == EPERM

@@ -81,10 +81,6 @@ extension Scheduler {
 
     /// A live process that is an orchestrator worker (so a recycled pid is not mistaken for one).
     static func isWorkerProcess(_ pid: Int32) -> Bool {
-        guard ProcessLauncher.isAlive(pid),
-              let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        if data.isEmpty { return false }  // a zombie
-        let argv0 = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
-        return argv0.hasSuffix("orchestrator-worker")
+        ProcessLauncher.programName(of: pid)?.hasSuffix("orchestrator-worker") ?? false
     }
 }

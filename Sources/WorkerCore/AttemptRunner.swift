@@ -207,7 +207,9 @@ public final class AttemptRunner: @unchecked Sendable {
     /// Wakes the scheduler at once, rather than letting it find the outcome later.
     func wakeScheduler() {
         guard let text = try? String(contentsOfFile: spec.schedulerPidPath, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return }
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              // The pid file outlives a killed scheduler: never signal whatever process reuses its pid.
+              ProcessLauncher.programName(of: pid)?.hasSuffix("orchestrator") == true else { return }
         kill(pid, SIGUSR1)
     }
 

@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+
+/// A temporary home and DAG folder, and the real `orchestrator` binary run against them.
+final class Harness {
+    let root: URL
+    let dags: URL
+    let home: URL
+    private(set) var daemon: Process?
+    private var daemonLog: URL { root.appendingPathComponent("daemon.log") }
+
+    init() throws {
+        root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("orch-e2e-\(UUID().uuidString.prefix(8))")
+        dags = root.appendingPathComponent("dags")
+        home = root.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: dags, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        stopDaemon(signal: SIGKILL)
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// The binaries built beside the test bundle (`swift build` puts them in the same folder).
+    static var binFolder: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = testBinary.deletingLastPathComponent()
+        // On Linux the runner is `<bin>/orchestratorPackageTests.xctest`; elsewhere it may be nested deeper.
+        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("orchestrator").path), folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+        }
+        return folder
+    }
+
+    static var orchestrator: String { binFolder.appendingPathComponent("orchestrator").path }
+
+    func writeDag(_ name: String, _ yaml: String) throws {
+        try yaml.write(to: dags.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+    }
+
+    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["ORCHESTRATOR_HOME"] = home.path
+        env["ORCHESTRATOR_DAGS"] = dags.path
+        env["WORK"] = root.path
+        return env
+    }
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs `orchestrator ARGS…` to completion.
+    @discardableResult
+    func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.orchestrator)
+        process.arguments = arguments
+        process.environment = environment
+        let out = root.appendingPathComponent("out-\(UUID().uuidString)")
+        let err = root.appendingPathComponent("err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            XCTFail("orchestrator \(arguments.joined(separator: " ")) did not finish within \(timeout)s")
+        }
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    func startDaemon(_ extra: [String] = []) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.orchestrator)
+        process.arguments = ["daemon"] + extra
+        process.environment = environment
+        if !FileManager.default.fileExists(atPath: daemonLog.path) {
+            FileManager.default.createFile(atPath: daemonLog.path, contents: nil)
+        }
+        let readyBefore = readyCount
+        let handle = try FileHandle(forWritingTo: daemonLog)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        daemon = process
+        try waitFor("the daemon to be ready", timeout: 30) { self.readyCount > readyBefore }
+    }
+    private var readyCount: Int { daemonLogText.components(separatedBy: "daemon ready").count - 1 }
+
+    var daemonLogText: String { (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? "" }
+
+    /// Stops the daemon with `signal` and waits for it to exit; returns its exit status.
+    @discardableResult
+    func stopDaemon(signal: Int32 = SIGTERM, timeout: TimeInterval = 60) -> Int32? {
+        guard let daemon, daemon.isRunning else { return nil }
+        kill(daemon.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while daemon.isRunning && Date() < deadline { usleep(20_000) }
+        daemon.waitUntilExit()
+        self.daemon = nil
+        return daemon.terminationStatus
+    }
+
+    func waitFor(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(50_000)
+        }
+        XCTFail("timed out after \(Int(timeout))s waiting for \(what)\n--- daemon log ---\n\(daemonLogText.suffix(3000))")
+        throw HarnessError.timeout(what)
+    }
+
+    enum HarnessError: Error { case timeout(String), badJSON(String) }
+
+    // MARK: Reading state through the CLI's JSON
+
+    func runs(dag: String) throws -> [[String: Any]] {
+        let result = try run(["runs", "list", "--dag", dag, "--json", "--limit", "10000"])
+        guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] else {
+            throw HarnessError.badJSON(result.stdout + result.stderr)
+        }
+        return list
+    }
+
+    func tasks(dag: String, date: String) throws -> [String: [String: Any]] {
+        let result = try run(["tasks", "list", dag, "--date", date, "--json"])
+        guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] else {
+            throw HarnessError.badJSON(result.stdout + result.stderr)
+        }
+        return Dictionary(uniqueKeysWithValues: list.compactMap { item in (item["task_id"] as? String).map { ($0, item) } })
+    }
+
+    func runStates(dag: String) throws -> [String] { try runs(dag: dag).compactMap { $0["state"] as? String } }
+
+    /// Alive and not a zombie (an orphan killed here may wait a moment for init to reap it).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
+    }
+
+    func lines(_ name: String) -> [String] {
+        ((try? String(contentsOfFile: path(name), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+}
