@@ -24,6 +24,14 @@ enum Output {
 
     static func time(_ date: Date?) -> String { date.map(DateParsing.isoUTC) ?? "-" }
 
+    /// Timestamps in JSON: UTC with milliseconds, `2024-01-01T06:00:00.123Z`.
+    static func jsonTime(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        return formatter.string(from: date)
+    }
+
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "-" }
         return value < 10 ? String(format: "%.2fs", value) : DurationParser.format(value.rounded())
@@ -55,9 +63,9 @@ struct RunJSON: Encodable {
         data_interval_end = DateParsing.isoUTC(run.dataIntervalEnd)
         params = ConfigValue.parseJSON(run.paramsJSON) ?? .object([:])
         backfill_id = run.backfillId
-        created_at = DateParsing.isoUTC(run.createdAt)
-        started_at = run.startedAt.map(DateParsing.isoUTC)
-        ended_at = run.endedAt.map(DateParsing.isoUTC)
+        created_at = Output.jsonTime(run.createdAt)
+        started_at = run.startedAt.map(Output.jsonTime)
+        ended_at = run.endedAt.map(Output.jsonTime)
     }
 }
 
@@ -92,15 +100,15 @@ struct TaskInstanceJSON: Encodable {
         max_tries = instance.maxTries
         pool = instance.pool
         priority_weight = instance.priorityWeight
-        next_retry_at = instance.nextRetryAt.map(DateParsing.isoUTC)
+        next_retry_at = instance.nextRetryAt.map(Output.jsonTime)
         pid = instance.pid
         hostname = instance.hostname
-        heartbeat_at = instance.heartbeatAt.map(DateParsing.isoUTC)
+        heartbeat_at = instance.heartbeatAt.map(Output.jsonTime)
         exit_code = instance.exitCode
         signal = instance.signal
-        queued_at = instance.queuedAt.map(DateParsing.isoUTC)
-        started_at = instance.startedAt.map(DateParsing.isoUTC)
-        ended_at = instance.endedAt.map(DateParsing.isoUTC)
+        queued_at = instance.queuedAt.map(Output.jsonTime)
+        started_at = instance.startedAt.map(Output.jsonTime)
+        ended_at = instance.endedAt.map(Output.jsonTime)
         duration = instance.duration
         note = instance.note
     }

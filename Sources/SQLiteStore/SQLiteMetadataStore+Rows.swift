@@ -5,33 +5,42 @@ import MetadataStore
 extension SQLiteMetadataStore {
     static func date(_ value: Double?) -> Date? { value.map(Date.init(timeIntervalSince1970:)) }
 
+    // Rows are decoded by position: looking columns up by name dominated the scheduler's profile.
+    static let dagRunColumns = """
+        dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_type, state, params, backfill_id, \
+        created_at, started_at, ended_at
+        """
+
     static func dagRun(_ row: Row) -> DagRun {
         DagRun(
-            dagId: row["dag_id"], runId: row["run_id"], logicalDate: Date(timeIntervalSince1970: row["logical_date"]),
-            dataIntervalStart: Date(timeIntervalSince1970: row["data_interval_start"]),
-            dataIntervalEnd: Date(timeIntervalSince1970: row["data_interval_end"]),
-            runType: RunType(rawValue: row["run_type"]) ?? .manual, state: RunState(rawValue: row["state"]) ?? .failed,
-            paramsJSON: row["params"] ?? "{}", backfillId: row["backfill_id"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]), startedAt: date(row["started_at"]), endedAt: date(row["ended_at"]))
+            dagId: row[0], runId: row[1], logicalDate: Date(timeIntervalSince1970: row[2]),
+            dataIntervalStart: Date(timeIntervalSince1970: row[3]), dataIntervalEnd: Date(timeIntervalSince1970: row[4]),
+            runType: RunType(rawValue: row[5]) ?? .manual, state: RunState(rawValue: row[6]) ?? .failed,
+            paramsJSON: row[7] ?? "{}", backfillId: row[8], createdAt: Date(timeIntervalSince1970: row[9]),
+            startedAt: date(row[10]), endedAt: date(row[11]))
     }
+
+    static let taskInstanceColumns = """
+        dag_id, run_id, task_id, state, try_number, max_tries, pool, priority_weight, next_retry_at, pid, task_pid, \
+        hostname, heartbeat_at, exit_code, signal, queued_at, started_at, ended_at, duration, note
+        """
 
     static func taskInstance(_ row: Row) -> TaskInstance {
         var ti = TaskInstance(
-            key: TaskKey(dagId: row["dag_id"], runId: row["run_id"], taskId: row["task_id"]),
-            state: TaskState(rawValue: row["state"]) ?? .none, tryNumber: row["try_number"], maxTries: row["max_tries"],
-            pool: row["pool"], priorityWeight: row["priority_weight"])
-        ti.nextRetryAt = date(row["next_retry_at"])
-        ti.pid = row["pid"]
-        ti.taskPid = row["task_pid"]
-        ti.hostname = row["hostname"]
-        ti.heartbeatAt = date(row["heartbeat_at"])
-        ti.exitCode = row["exit_code"]
-        ti.signal = row["signal"]
-        ti.queuedAt = date(row["queued_at"])
-        ti.startedAt = date(row["started_at"])
-        ti.endedAt = date(row["ended_at"])
-        ti.duration = row["duration"]
-        ti.note = row["note"]
+            key: TaskKey(dagId: row[0], runId: row[1], taskId: row[2]), state: TaskState(rawValue: row[3]) ?? .none,
+            tryNumber: row[4], maxTries: row[5], pool: row[6], priorityWeight: row[7])
+        ti.nextRetryAt = date(row[8])
+        ti.pid = row[9]
+        ti.taskPid = row[10]
+        ti.hostname = row[11]
+        ti.heartbeatAt = date(row[12])
+        ti.exitCode = row[13]
+        ti.signal = row[14]
+        ti.queuedAt = date(row[15])
+        ti.startedAt = date(row[16])
+        ti.endedAt = date(row[17])
+        ti.duration = row[18]
+        ti.note = row[19]
         return ti
     }
 

@@ -125,13 +125,13 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func run(dagId: String, runId: String) throws -> DagRun? {
         try read("read run") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM dag_runs WHERE dag_id = ? AND run_id = ?", arguments: [dagId, runId]).map(Self.dagRun)
+            try Row.fetchOne(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND run_id = ?", arguments: [dagId, runId]).map(Self.dagRun)
         }
     }
 
     public func run(dagId: String, logicalDate: Date) throws -> DagRun? {
         try read("read run") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM dag_runs WHERE dag_id = ? AND logical_date = ?",
+            try Row.fetchOne(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND logical_date = ?",
                              arguments: [dagId, logicalDate.timeIntervalSince1970]).map(Self.dagRun)
         }
     }
@@ -147,7 +147,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         if let id = filter.backfillId { clauses.append("backfill_id = ?"); arguments.append(id) }
         if let from = filter.logicalDateFrom { clauses.append("logical_date >= ?"); arguments.append(from.timeIntervalSince1970) }
         if let through = filter.logicalDateThrough { clauses.append("logical_date <= ?"); arguments.append(through.timeIntervalSince1970) }
-        var sql = "SELECT * FROM dag_runs"
+        var sql = "SELECT \(Self.dagRunColumns) FROM dag_runs"
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += filter.newestFirst ? " ORDER BY logical_date DESC, dag_id" : " ORDER BY logical_date, dag_id"
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
@@ -180,7 +180,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func previousRun(dagId: String, before logicalDate: Date) throws -> DagRun? {
         try read("previous run") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM dag_runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC LIMIT 1",
+            try Row.fetchOne(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC LIMIT 1",
                              arguments: [dagId, logicalDate.timeIntervalSince1970]).map(Self.dagRun)
         }
     }
@@ -189,14 +189,14 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func taskInstances(dagId: String, runId: String) throws -> [TaskInstance] {
         try read("list task instances") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM task_instances WHERE dag_id = ? AND run_id = ? ORDER BY rowid",
+            try Row.fetchAll(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? ORDER BY rowid",
                              arguments: [dagId, runId]).map(Self.taskInstance)
         }
     }
 
     public func taskInstance(_ key: TaskKey) throws -> TaskInstance? {
         try read("read task instance") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+            try Row.fetchOne(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?",
                              arguments: [key.dagId, key.runId, key.taskId]).map(Self.taskInstance)
         }
     }
@@ -204,14 +204,15 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     public func taskInstancesOfRunningRuns() throws -> [TaskInstance] {
         try read("list running task instances") { db in
             try Row.fetchAll(db, sql: """
-                SELECT ti.* FROM task_instances ti JOIN dag_runs r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id
-                WHERE r.state = 'running' ORDER BY r.logical_date, ti.rowid
+                SELECT \(Self.taskInstanceColumns) FROM task_instances
+                WHERE (dag_id, run_id) IN (SELECT dag_id, run_id FROM dag_runs WHERE state = 'running')
+                ORDER BY rowid
                 """).map(Self.taskInstance)
         }
     }
 
     public func taskInstances(states: Set<TaskState>) throws -> [TaskInstance] {
-        let sql = "SELECT * FROM task_instances WHERE state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
+        let sql = "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
         let arguments = StatementArguments(states.map(\.rawValue))
         return try read("list task instances by state") { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.taskInstance)
