@@ -20,7 +20,10 @@ let package = Package(
         .target(name: "MetadataStore"),
         .target(name: "SQLiteStore", dependencies: ["MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Executor"),
-        .target(name: "WorkerCore", dependencies: ["MetadataStore", "Executor"]),
+        // The worker side links no Foundation: WorkerCore, and the SQLite C API directly.
+        .target(name: "WorkerCore", dependencies: ["Executor"]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "CSQLite"]),
         .target(name: "Scheduler", dependencies: ["Workflow", "MetadataStore", "Executor", "WorkerCore"]),
         .target(
             name: "OrchestratorCLI",
@@ -31,7 +34,7 @@ let package = Package(
         ),
         .executableTarget(name: "orchestrator", dependencies: ["OrchestratorCLI"]),
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
-        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteStore"]),
+        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore"]),

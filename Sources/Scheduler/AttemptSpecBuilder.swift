@@ -47,6 +47,6 @@ public struct AttemptSpecBuilder: Sendable {
             environment: environment, workingDirectory: workingDirectory,
             logPath: home.logPath(dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber),
             storePath: home.storePath, schedulerPidPath: home.schedulerPidPath, executionTimeout: task.executionTimeout,
-            retryDelays: RetryTimes(delayAfterThisTry: task.retry.delay(afterTry: tryNumber)), tee: tee)
+            retryDelay: task.retry.delay(afterTry: tryNumber), tee: tee)
     }
 }

@@ -65,6 +65,8 @@ public final class Scheduler {
     /// Workers started by an earlier scheduler that are still alive.
     var adopted: [pid_t: (key: TaskKey, tryNumber: Int)] = [:]
     var lastReportedErrors: [String: String] = [:]
+    /// The scheduler's environment, read once: workers inherit it.
+    let workerEnvironment = ProcessInfo.processInfo.environment
     /// Called after a worker starts, so the reaper knows to wait.
     var onSpawn: () -> Void = {}
 
@@ -249,9 +251,8 @@ public final class Scheduler {
         guard claimed else { return }
         let pid: pid_t
         do {
-            let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
             pid = try ProcessLauncher.spawn(ProcessSpec(
-                executable: settings.workerPath, arguments: [json], environment: ProcessInfo.processInfo.environment,
+                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment,
                 workingDirectory: nil, outputPath: nil, newProcessGroup: true))
         } catch {
             let note = "cannot start the worker: \(error)"

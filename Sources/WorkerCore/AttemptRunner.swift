@@ -1,72 +1,65 @@
 import Dispatch
 import Executor
-import Foundation
-import MetadataStore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// One attempt of one task, run by the worker process: claim it, run the task as its own process group,
 /// heartbeat, enforce the timeout, and record the outcome even if the scheduler has died meanwhile.
-public final class AttemptRunner: @unchecked Sendable {
+///
+/// The worker is started once per attempt, so it avoids Foundation and waits with `sigtimedwait`
+/// on SIGCHLD, SIGTERM and SIGINT: one thread, no polling, and start-up stays a few milliseconds.
+public final class AttemptRunner {
     let spec: AttemptSpec
-    let store: any MetadataStore
-    let key: TaskKey
+    let store: any AttemptStore
+    let key: AttemptKey
     let hostname = SystemInfo.hostname
-    /// Set from signal handlers and timers; guarded by `lock`.
-    private let lock = NSLock()
-    private var childPid: pid_t = 0
-    private var stopReason: String?
+    let pid = getpid()
 
     /// How often the worker proves it is alive; the scheduler treats a much older heartbeat as a dead worker.
     public static let heartbeatInterval: Double = 5
     /// How long a terminated task has to exit before it is killed.
     public static let killGrace: Double = 5
 
-    public init(spec: AttemptSpec, store: any MetadataStore) {
+    public init(spec: AttemptSpec, store: any AttemptStore) {
         self.spec = spec
         self.store = store
-        self.key = TaskKey(dagId: spec.dagId, runId: spec.runId, taskId: spec.taskId)
+        self.key = AttemptKey(dagId: spec.dagId, runId: spec.runId, taskId: spec.taskId, tryNumber: spec.tryNumber)
     }
 
     /// Returns the worker's exit code: 0 once an outcome is recorded, non-zero if the attempt was not ours.
     public func run() -> Int32 {
-        let started = Date()
-        let claimed: Bool
+        // Blocked from the start so that none is lost; they are taken one at a time by sigtimedwait.
+        var awaited = Self.awaitedSignals
+        sigprocmask(SIG_BLOCK, &awaited, nil)
+
+        let started = WallClock.now()
         do {
-            claimed = try store.updateTaskInstance(key, expecting: [.queued], tryNumber: spec.tryNumber, set: [
-                .state(.running), .pid(getpid()), .hostname(hostname), .startedAt(started), .heartbeatAt(started),
-            ])
+            guard try store.claim(key, pid: pid, hostname: hostname, at: started) else {
+                Self.printError("\(key) attempt \(spec.tryNumber) is no longer queued; not running it")
+                return 3
+            }
         } catch {
-            FileHandle.standardError.write(Data("orchestrator-worker: \(error)\n".utf8))
+            Self.printError(error.description)
             return 2
         }
-        guard claimed else {
-            FileHandle.standardError.write(Data("orchestrator-worker: \(key) attempt \(spec.tryNumber) is no longer queued; not running it\n".utf8))
-            return 3
-        }
-        try? store.recordAttempt(TaskAttempt(key: key, tryNumber: spec.tryNumber, state: .running, hostname: hostname,
-                                             pid: getpid(), startedAt: started))
 
         let log = openLog()
-        writeLog(log, "[orchestrator] \(key) attempt \(spec.tryNumber) of \(spec.maxTries) on \(hostname) started \(Self.stamp(started))\n")
-        let status: ExitStatus
+        writeLog(log, "[orchestrator] \(key) attempt \(spec.tryNumber) of \(spec.maxTries) on \(hostname) started \(WallClock.iso(started))\n")
+        var status: ExitStatus
         var note: String?
         do {
-            status = try runTask(log: log)
+            (status, note) = try runTask(log: log)
         } catch {
             status = .exited(127)
             note = error.description
             writeLog(log, "[orchestrator] \(error.description)\n")
         }
-        let ended = Date()
-        lock.lock()
-        if let reason = stopReason { note = reason }
-        lock.unlock()
+        let ended = WallClock.now()
 
         let succeeded = status.succeeded && note == nil
         let willRetry = !succeeded && spec.tryNumber < spec.maxTries
-        let state: TaskState = succeeded ? .success : (willRetry ? .upForRetry : .failed)
+        let state = succeeded ? "success" : (willRetry ? "up_for_retry" : "failed")
         if note == nil, !succeeded { note = status.description }
         var exitCode: Int32?
         var signal: Int32?
@@ -74,110 +67,100 @@ public final class AttemptRunner: @unchecked Sendable {
         case .exited(let code): exitCode = code
         case .signaled(let number): signal = number
         }
-        let duration = ended.timeIntervalSince(started)
-        let retryAt = willRetry ? ended.addingTimeInterval(spec.retryDelays.delayAfterThisTry) : nil
-        var summary = "[orchestrator] attempt \(spec.tryNumber) ended \(state.rawValue) (\(note ?? status.description)) after \(String(format: "%.3f", duration))s"
-        if let retryAt { summary += "; next try at \(Self.stamp(retryAt))" }
+        let retryAt = willRetry ? ended + spec.retryDelay : nil
+        var summary = "[orchestrator] attempt \(spec.tryNumber) ended \(state) (\(note ?? status.description)) after \(Self.duration(ended - started))"
+        if let retryAt { summary += "; next try at \(WallClock.iso(retryAt))" }
         writeLog(log, summary + "\n")
         if log >= 0 { close(log) }
 
-        let attempt = TaskAttempt(key: key, tryNumber: spec.tryNumber, state: state, hostname: hostname, pid: getpid(),
-                                  startedAt: started, endedAt: ended, exitCode: exitCode, signal: signal, note: succeeded ? nil : note)
-        let recorded = (try? store.completeAttempt(attempt, set: [
-            .state(state), .endedAt(ended), .duration(duration), .exitCode(exitCode), .signal(signal),
-            .nextRetryAt(retryAt), .note(succeeded ? nil : note), .heartbeatAt(ended),
-        ])) ?? false
+        let outcome = AttemptOutcome(state: state, startedAt: started, endedAt: ended, exitCode: exitCode, signal: signal,
+                                     nextRetryAt: retryAt, note: succeeded ? nil : note)
+        var recorded = false
+        do {
+            recorded = try store.complete(key, hostname: hostname, pid: pid, outcome: outcome)
+        } catch {
+            Self.printError(error.description)
+        }
         wakeScheduler()
         return recorded ? 0 : 4
     }
 
-    /// Starts the task, then waits for it while heartbeats and the timeout run on timers.
-    func runTask(log: Int32) throws(LaunchError) -> ExitStatus {
-        var environment = ProcessInfo.processInfo.environment
+    static var awaitedSignals: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGCHLD, SIGTERM, SIGINT] { sigaddset(&set, number) }
+        return set
+    }
+
+    /// Starts the task, then waits for it, heartbeating and enforcing the timeout. Returns how it ended and,
+    /// when the worker stopped it, why.
+    func runTask(log: Int32) throws(LaunchError) -> (ExitStatus, String?) {
+        var environment = Self.ownEnvironment()
         for (name, value) in spec.environment { environment[name] = value }
         guard let executable = spec.argv.first else { throw LaunchError(message: "nothing to run") }
 
         var pipeDescriptors: [Int32] = [-1, -1]
         var output: Int32? = log >= 0 ? log : nil
         if spec.tee, pipe(&pipeDescriptors) == 0 { output = pipeDescriptors[1] }
-        let processSpec = ProcessSpec(
+        let childPid = try ProcessLauncher.spawn(ProcessSpec(
             executable: executable, arguments: Array(spec.argv.dropFirst()), environment: environment,
-            workingDirectory: spec.workingDirectory, outputDescriptor: output, newProcessGroup: true)
-        installSignalHandlers()
-        let pid = try ProcessLauncher.spawn(processSpec)
-        lock.lock()
-        childPid = pid
-        let alreadyStopping = stopReason != nil
-        lock.unlock()
-        if alreadyStopping { ProcessLauncher.signalGroup(pid, SIGTERM) }
-        _ = try? store.updateTaskInstance(key, expecting: [.running], tryNumber: spec.tryNumber, set: [.taskPid(pid)])
-
-        let queue = DispatchQueue(label: "orchestrator.worker.timers")
-        let heartbeat = DispatchSource.makeTimerSource(queue: queue)
-        heartbeat.schedule(deadline: .now() + Self.heartbeatInterval, repeating: Self.heartbeatInterval)
-        heartbeat.setEventHandler { [store, key, spec] in
-            _ = try? store.updateTaskInstance(key, expecting: [.running], tryNumber: spec.tryNumber, set: [.heartbeatAt(Date())])
-        }
-        heartbeat.resume()
-        var timeout: DispatchSourceTimer?
-        if let limit = spec.executionTimeout {
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.schedule(deadline: .now() + limit)
-            timer.setEventHandler { [weak self] in
-                self?.stop(reason: "timed out after \(Self.formatSeconds(limit)) (execution_timeout)")
-            }
-            timer.resume()
-            timeout = timer
-        }
-        var teeThread: Thread?
+            workingDirectory: spec.workingDirectory, outputDescriptor: output, newProcessGroup: true))
+        let copyDone = DispatchSemaphore(value: 0)
         if spec.tee, pipeDescriptors[0] >= 0 {
             close(pipeDescriptors[1])
             let reader = pipeDescriptors[0]
-            let done = teeDone
-            let thread = Thread {
+            DispatchQueue.global().async {
                 Self.copy(from: reader, to: [log, 1])
-                done.withLock { $0 = true }
+                copyDone.signal()
             }
-            thread.start()
-            teeThread = thread
         }
-        let status = ProcessLauncher.wait(pid: pid, block: true) ?? .exited(255)
-        heartbeat.cancel()
-        timeout?.cancel()
-        if teeThread != nil {
-            // The group may still hold the pipe's write end; wait for the copy to drain briefly.
-            for _ in 0..<100 where teeDone.withLock({ !$0 }) { usleep(10_000) }
+        try? store.setTaskPid(key, taskPid: childPid)
+
+        let start = WallClock.monotonic()
+        var nextHeartbeat = start + Self.heartbeatInterval
+        let timeoutAt = spec.executionTimeout.map { start + $0 }
+        var killAt: Double?
+        var stopReason: String?
+        var status: ExitStatus?
+        var awaited = Self.awaitedSignals
+
+        func stop(_ reason: String) {
+            guard stopReason == nil else { return }
+            stopReason = reason
+            ProcessLauncher.signalGroup(childPid, SIGTERM)
+            killAt = WallClock.monotonic() + Self.killGrace
         }
-        return status
+
+        while status == nil {
+            status = ProcessLauncher.wait(pid: childPid, block: false)
+            if status != nil { break }
+            let now = WallClock.monotonic()
+            if let timeoutAt, now >= timeoutAt, stopReason == nil {
+                stop("timed out after \(WallClock.seconds(spec.executionTimeout ?? 0)) (execution_timeout)")
+            }
+            if let deadline = killAt, now >= deadline {
+                ProcessLauncher.signalGroup(childPid, SIGKILL)
+                killAt = nil
+            }
+            if now >= nextHeartbeat {
+                try? store.heartbeat(key, at: WallClock.now())
+                nextHeartbeat = now + Self.heartbeatInterval
+            }
+            let wakeAt = [nextHeartbeat, stopReason == nil ? timeoutAt : nil, killAt].compactMap { $0 }.min() ?? nextHeartbeat
+            let wait = max(0.001, wakeAt - WallClock.monotonic())
+            var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
+            var info = siginfo_t()
+            let received = sigtimedwait(&awaited, &info, &timeout)
+            if received == SIGTERM || received == SIGINT {
+                stop("terminated by \(signalName(received)) (scheduler shutdown)")
+            }
+        }
+        if spec.tee, pipeDescriptors[0] >= 0 {
+            // The group may still hold the pipe's write end; give the copy a moment to drain.
+            _ = copyDone.wait(timeout: .now() + 1)
+        }
+        return (status ?? .exited(255), stopReason)
     }
-
-    private let teeDone = NSLockedFlag()
-
-    /// Terminates the task's whole process group, then kills it if it lingers.
-    func stop(reason: String) {
-        lock.lock()
-        if stopReason == nil { stopReason = reason }
-        let pid = childPid
-        lock.unlock()
-        guard pid > 0 else { return }
-        ProcessLauncher.signalGroup(pid, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + Self.killGrace) {
-            ProcessLauncher.signalGroup(pid, SIGKILL)
-        }
-    }
-
-    private func installSignalHandlers() {
-        // SIGTERM/SIGINT to the worker stop the task but let the worker record why.
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in self?.stop(reason: "terminated by \(signalName(signalNumber)) (scheduler shutdown)") }
-            source.resume()
-            signalSources.append(source)
-        }
-    }
-
-    private var signalSources: [DispatchSourceSignal] = []
 
     static func copy(from reader: Int32, to outputs: [Int32]) {
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -193,9 +176,18 @@ public final class AttemptRunner: @unchecked Sendable {
     }
 
     func openLog() -> Int32 {
-        let folder = (spec.logPath as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        Self.makeDirectories(forFile: spec.logPath)
         return open(spec.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+    }
+
+    /// `mkdir -p` of the file's folder.
+    static func makeDirectories(forFile path: String) {
+        var prefix = ""
+        let components = path.split(separator: "/", omittingEmptySubsequences: true).dropLast()
+        for component in components {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return }
+        }
     }
 
     func writeLog(_ fd: Int32, _ text: String) {
@@ -206,30 +198,39 @@ public final class AttemptRunner: @unchecked Sendable {
 
     /// Wakes the scheduler at once, rather than letting it find the outcome later.
     func wakeScheduler() {
-        guard let text = try? String(contentsOfFile: spec.schedulerPidPath, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+        let fd = open(spec.schedulerPidPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = read(fd, &buffer, buffer.count)
+        close(fd)
+        guard count > 0,
+              let schedulerPid = Int32(String(decoding: buffer.prefix(count).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)),
               // The pid file outlives a killed scheduler: never signal whatever process reuses its pid.
-              ProcessLauncher.programName(of: pid)?.hasSuffix("orchestrator") == true else { return }
-        kill(pid, SIGUSR1)
+              ProcessLauncher.programName(of: schedulerPid)?.hasSuffix("orchestrator") == true else { return }
+        kill(schedulerPid, SIGUSR1)
     }
 
-    static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+    static func ownEnvironment() -> [String: String] {
+        var environment: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return environment
     }
 
-    static func formatSeconds(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
+    static func duration(_ seconds: Double) -> String {
+        let millis = Int((seconds * 1000).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)s"
     }
-}
 
-final class NSLockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func withLock<T>(_ body: (inout Bool) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
+    static func printError(_ message: String) {
+        let bytes = Array("orchestrator-worker: \(message)\n".utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, bytes.count) }
     }
 }

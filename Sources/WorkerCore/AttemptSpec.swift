@@ -1,7 +1,6 @@
-import Foundation
-
 /// Everything a worker needs for one attempt, rendered by the scheduler: the worker never parses DAG files.
-public struct AttemptSpec: Codable, Sendable, Equatable {
+/// It travels as the worker's argv (`arguments` / `init(arguments:)`), so the worker needs no JSON decoder.
+public struct AttemptSpec: Sendable, Equatable {
     public var dagId: String
     public var runId: String
     public var taskId: String
@@ -17,13 +16,14 @@ public struct AttemptSpec: Codable, Sendable, Equatable {
     public var schedulerPidPath: String
     /// Seconds; nil for no limit.
     public var executionTimeout: Double?
-    public var retryDelays: RetryTimes
+    /// Seconds to wait before the next attempt if this one fails (computed from the task's retry policy).
+    public var retryDelay: Double
     /// Also copy the task's output to the worker's stdout (for `orchestrator test`).
     public var tee: Bool
 
     public init(dagId: String, runId: String, taskId: String, tryNumber: Int, maxTries: Int, argv: [String],
                 environment: [String: String], workingDirectory: String, logPath: String, storePath: String,
-                schedulerPidPath: String, executionTimeout: Double?, retryDelays: RetryTimes, tee: Bool = false) {
+                schedulerPidPath: String, executionTimeout: Double?, retryDelay: Double, tee: Bool = false) {
         self.dagId = dagId
         self.runId = runId
         self.taskId = taskId
@@ -36,13 +36,62 @@ public struct AttemptSpec: Codable, Sendable, Equatable {
         self.storePath = storePath
         self.schedulerPidPath = schedulerPidPath
         self.executionTimeout = executionTimeout
-        self.retryDelays = retryDelays
+        self.retryDelay = retryDelay
         self.tee = tee
     }
-}
 
-/// The retry delay after this attempt fails, computed by the scheduler from the task's policy.
-public struct RetryTimes: Codable, Sendable, Equatable {
-    public var delayAfterThisTry: Double
-    public init(delayAfterThisTry: Double) { self.delayAfterThisTry = delayAfterThisTry }
+    static let formatTag = "attempt-spec-v1"
+
+    /// The worker's argv after its program name: fixed fields, then counted environment entries and argv.
+    public var arguments: [String] {
+        var out = [Self.formatTag, dagId, runId, taskId, String(tryNumber), String(maxTries), workingDirectory, logPath,
+                   storePath, schedulerPidPath, executionTimeout.map { String($0) } ?? "-", String(retryDelay), tee ? "1" : "0"]
+        out.append(String(environment.count))
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) { out += [name, value] }
+        out.append(String(argv.count))
+        out += argv
+        return out
+    }
+
+    public struct DecodingError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(arguments: [String]) throws(DecodingError) {
+        var cursor = arguments.makeIterator()
+        func next(_ field: String) throws(DecodingError) -> String {
+            guard let value = cursor.next() else { throw DecodingError(description: "attempt spec ends before \(field)") }
+            return value
+        }
+        func number(_ field: String) throws(DecodingError) -> Int {
+            let text = try next(field)
+            guard let value = Int(text), value >= 0 else { throw DecodingError(description: "attempt spec: \(field) '\(text)' is not a count") }
+            return value
+        }
+        guard try next("format") == Self.formatTag else { throw DecodingError(description: "not an \(Self.formatTag) argument list") }
+        dagId = try next("dag_id")
+        runId = try next("run_id")
+        taskId = try next("task_id")
+        tryNumber = try number("try_number")
+        maxTries = try number("max_tries")
+        workingDirectory = try next("cwd")
+        logPath = try next("log path")
+        storePath = try next("store path")
+        schedulerPidPath = try next("scheduler pid path")
+        let timeout = try next("execution_timeout")
+        executionTimeout = timeout == "-" ? nil : Double(timeout)
+        guard let delay = Double(try next("retry delay")) else { throw DecodingError(description: "attempt spec: bad retry delay") }
+        retryDelay = delay
+        tee = try next("tee") == "1"
+        var environment: [String: String] = [:]
+        for _ in 0..<(try number("environment count")) {
+            let name = try next("environment name")
+            environment[name] = try next("environment value")
+        }
+        self.environment = environment
+        var argv: [String] = []
+        for _ in 0..<(try number("argv count")) { argv.append(try next("argv")) }
+        guard !argv.isEmpty else { throw DecodingError(description: "attempt spec has nothing to run") }
+        self.argv = argv
+    }
 }

@@ -1,11 +1,12 @@
-import Foundation
-
 /// Where things live under the orchestrator's home folder.
 public struct HomeLayout: Sendable, Equatable {
     public let home: String
 
+    /// `home` should be absolute; a trailing slash is dropped.
     public init(home: String) {
-        self.home = (home as NSString).standardizingPath
+        var path = home
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        self.home = path
     }
 
     public var storePath: String { "\(home)/orchestrator.db" }

@@ -1,18 +1,26 @@
-import Foundation
-import SQLiteStore
+import SQLiteAttemptStore
 import WorkerCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-// orchestrator-worker '<attempt spec as JSON>'
-// Started by the scheduler once per task attempt; see AttemptRunner.
-let arguments = CommandLine.arguments
-guard arguments.count == 2, let spec = try? JSONDecoder().decode(AttemptSpec.self, from: Data(arguments[1].utf8)) else {
-    FileHandle.standardError.write(Data("usage: orchestrator-worker ATTEMPT_SPEC_JSON (started by the orchestrator scheduler)\n".utf8))
-    exit(64)
+// orchestrator-worker ATTEMPT-SPEC-ARGUMENTS…
+// Started by the scheduler once per task attempt; see AttemptRunner. Links no Foundation, to start fast.
+func fail(_ message: String, code: Int32) -> Never {
+    let bytes = Array("orchestrator-worker: \(message)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, bytes.count) }
+    exit(code)
+}
+
+let spec: AttemptSpec
+do {
+    spec = try AttemptSpec(arguments: Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail("\(error.description) (this program is started by the orchestrator scheduler)", code: 64)
 }
 do {
-    let store = try SQLiteMetadataStore(path: spec.storePath)
+    let store = try SQLiteAttemptStore(path: spec.storePath)
     exit(AttemptRunner(spec: spec, store: store).run())
 } catch {
-    FileHandle.standardError.write(Data("orchestrator-worker: \(error)\n".utf8))
-    exit(2)
+    fail(error.description, code: 2)
 }

@@ -1,0 +1,71 @@
+import WorkerCore
+
+/// The worker's compare-and-set writes on the SQLite store, mirroring SQLiteMetadataStore's claims.
+public final class SQLiteAttemptStore: AttemptStore {
+    let connection: SQLiteConnection
+
+    public init(path: String) throws(AttemptStoreError) {
+        connection = try SQLiteConnection(path: path)
+    }
+
+    public func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Bool {
+        try connection.transaction { () throws(AttemptStoreError) -> Bool in
+            let changed = try connection.run("""
+                UPDATE task_instances SET state = 'running', pid = ?, hostname = ?, started_at = ?, heartbeat_at = ?
+                WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'queued' AND try_number = ?
+                """, [SQLiteValue(pid), .text(hostname), .real(time), .real(time)] + Self.keyArguments(key))
+            guard changed == 1 else { return false }
+            try recordAttempt(key, state: "running", hostname: hostname, pid: pid, startedAt: time, endedAt: nil,
+                              exitCode: nil, signal: nil, note: nil)
+            return true
+        }
+    }
+
+    public func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError) {
+        try connection.run("""
+            UPDATE task_instances SET task_pid = ?
+            WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
+            """, [SQLiteValue(taskPid)] + Self.keyArguments(key))
+    }
+
+    public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) {
+        try connection.run("""
+            UPDATE task_instances SET heartbeat_at = ?
+            WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
+            """, [.real(time)] + Self.keyArguments(key))
+    }
+
+    public func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
+        try connection.transaction { () throws(AttemptStoreError) -> Bool in
+            let changed = try connection.run("""
+                UPDATE task_instances SET state = ?, ended_at = ?, duration = ?, exit_code = ?, signal = ?, next_retry_at = ?,
+                    note = ?, heartbeat_at = ?
+                WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
+                """, [.text(outcome.state), .real(outcome.endedAt), .real(outcome.endedAt - outcome.startedAt),
+                      SQLiteValue(outcome.exitCode), SQLiteValue(outcome.signal), SQLiteValue(outcome.nextRetryAt),
+                      SQLiteValue(outcome.note), .real(outcome.endedAt)] + Self.keyArguments(key))
+            guard changed == 1 else { return false }
+            try recordAttempt(key, state: outcome.state, hostname: hostname, pid: pid, startedAt: outcome.startedAt,
+                              endedAt: outcome.endedAt, exitCode: outcome.exitCode, signal: outcome.signal, note: outcome.note)
+            return true
+        }
+    }
+
+    func recordAttempt(_ key: AttemptKey, state: String, hostname: String, pid: Int32, startedAt: Double, endedAt: Double?,
+                       exitCode: Int32?, signal: Int32?, note: String?) throws(AttemptStoreError) {
+        try connection.run("""
+            INSERT INTO task_attempts (dag_id, run_id, task_id, try_number, state, hostname, pid, started_at, ended_at,
+                                       exit_code, signal, note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(dag_id, run_id, task_id, try_number) DO UPDATE SET state = excluded.state,
+                hostname = excluded.hostname, pid = excluded.pid, started_at = excluded.started_at,
+                ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, note = excluded.note
+            """, Self.keyArguments(key) + [.text(state), .text(hostname), SQLiteValue(pid), .real(startedAt), SQLiteValue(endedAt),
+                                           SQLiteValue(exitCode), SQLiteValue(signal), SQLiteValue(note)])
+    }
+
+    /// dag_id, run_id, task_id, try_number: the WHERE tail of every claim.
+    static func keyArguments(_ key: AttemptKey) -> [SQLiteValue] {
+        [.text(key.dagId), .text(key.runId), .text(key.taskId), .integer(key.tryNumber)]
+    }
+}

@@ -1,0 +1,56 @@
+/// One attempt of one task instance.
+public struct AttemptKey: Sendable, Hashable, CustomStringConvertible {
+    public var dagId: String
+    public var runId: String
+    public var taskId: String
+    public var tryNumber: Int
+
+    public init(dagId: String, runId: String, taskId: String, tryNumber: Int) {
+        self.dagId = dagId
+        self.runId = runId
+        self.taskId = taskId
+        self.tryNumber = tryNumber
+    }
+
+    public var description: String { "\(dagId).\(taskId) [\(runId)]" }
+}
+
+/// How an attempt ended, as the worker records it. Times are Unix seconds.
+public struct AttemptOutcome: Sendable, Equatable {
+    /// `success`, `up_for_retry` or `failed` (the task-instance states of MetadataStore).
+    public var state: String
+    public var startedAt: Double
+    public var endedAt: Double
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var nextRetryAt: Double?
+    public var note: String?
+
+    public init(state: String, startedAt: Double, endedAt: Double, exitCode: Int32?, signal: Int32?, nextRetryAt: Double?, note: String?) {
+        self.state = state
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.exitCode = exitCode
+        self.signal = signal
+        self.nextRetryAt = nextRetryAt
+        self.note = note
+    }
+}
+
+public struct AttemptStoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The few writes a worker makes, each a compare-and-set on the attempt it was given, so that a worker
+/// whose attempt was taken over (orphan recovery, a cleared task) changes nothing. Kept this narrow so the
+/// worker stays a small process: it links this protocol's implementation, not the whole metadata store.
+public protocol AttemptStore {
+    /// queued → running at `key.tryNumber`, and the attempt recorded, in one transaction.
+    func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Bool
+    /// The process group of the task, so a later scheduler can kill what a dead worker left behind.
+    func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError)
+    func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError)
+    /// running → the outcome's state, and the attempt recorded, in one transaction; false if the attempt moved on.
+    func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool
+}
