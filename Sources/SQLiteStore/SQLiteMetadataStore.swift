@@ -16,8 +16,8 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL is durable across process crashes; only power loss can drop the last commits.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try Cached.execute(db, sql: "PRAGMA synchronous = NORMAL")
+            try Cached.execute(db, sql: "PRAGMA foreign_keys = ON")
         }
         do {
             try FileManager.default.createDirectory(
@@ -52,23 +52,23 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     public func syncDags(_ dags: [(dagId: String, fileLocation: String)], importErrors: [String: String]) throws {
         let now = Date().timeIntervalSince1970
         try write("sync dags") { db in
-            try db.execute(sql: "UPDATE dags SET is_active = 0")
+            try Cached.execute(db, sql: "UPDATE dags SET is_active = 0")
             for dag in dags {
-                try db.execute(sql: """
+                try Cached.execute(db, sql: """
                     INSERT INTO dags (dag_id, is_paused, file_location, is_active, updated_at) VALUES (?, 0, ?, 1, ?)
                     ON CONFLICT(dag_id) DO UPDATE SET file_location = excluded.file_location, is_active = 1, updated_at = excluded.updated_at
                     """, arguments: [dag.dagId, dag.fileLocation, now])
             }
-            try db.execute(sql: "DELETE FROM import_errors")
+            try Cached.execute(db, sql: "DELETE FROM import_errors")
             for (file, message) in importErrors {
-                try db.execute(sql: "INSERT INTO import_errors (file, message, updated_at) VALUES (?, ?, ?)", arguments: [file, message, now])
+                try Cached.execute(db, sql: "INSERT INTO import_errors (file, message, updated_at) VALUES (?, ?, ?)", arguments: [file, message, now])
             }
         }
     }
 
     public func registerDag(dagId: String, fileLocation: String) throws {
         try write("register dag") { db in
-            try db.execute(sql: """
+            try Cached.execute(db, sql: """
                 INSERT INTO dags (dag_id, is_paused, file_location, is_active, updated_at) VALUES (?, 0, ?, 1, ?)
                 ON CONFLICT(dag_id) DO UPDATE SET file_location = excluded.file_location, is_active = 1
                 """, arguments: [dagId, fileLocation, Date().timeIntervalSince1970])
@@ -77,7 +77,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func dags() throws -> [DagRecord] {
         try read("list dags") { db in
-            try Row.fetchAll(db, sql: "SELECT dag_id, is_paused, file_location FROM dags WHERE is_active = 1 ORDER BY dag_id").map {
+            try Cached.rows(db, sql: "SELECT dag_id, is_paused, file_location FROM dags WHERE is_active = 1 ORDER BY dag_id").map {
                 DagRecord(dagId: $0["dag_id"], isPaused: $0["is_paused"], fileLocation: $0["file_location"])
             }
         }
@@ -85,14 +85,14 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func setPaused(dagId: String, paused: Bool) throws -> Bool {
         try write("pause dag") { db in
-            try db.execute(sql: "UPDATE dags SET is_paused = ? WHERE dag_id = ?", arguments: [paused, dagId])
+            try Cached.execute(db, sql: "UPDATE dags SET is_paused = ? WHERE dag_id = ?", arguments: [paused, dagId])
             return db.changesCount > 0
         }
     }
 
     public func importErrors() throws -> [String: String] {
         try read("list import errors") { db in
-            Dictionary(try Row.fetchAll(db, sql: "SELECT file, message FROM import_errors").map { ($0["file"], $0["message"]) },
+            Dictionary(try Cached.rows(db, sql: "SELECT file, message FROM import_errors").map { ($0["file"], $0["message"]) },
                        uniquingKeysWith: { a, _ in a })
         }
     }
@@ -101,7 +101,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func createRun(_ run: DagRun, taskInstances: [TaskInstance]) throws -> Bool {
         try write("create run \(run.runId)") { db in
-            try db.execute(sql: """
+            try Cached.execute(db, sql: """
                 INSERT INTO dag_runs (dag_id, run_id, logical_date, data_interval_start, data_interval_end, run_type, state,
                                       params, backfill_id, created_at, started_at, ended_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -113,7 +113,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
                 ])
             guard db.changesCount > 0 else { return false }
             for ti in taskInstances {
-                try db.execute(sql: """
+                try Cached.execute(db, sql: """
                     INSERT INTO task_instances (dag_id, run_id, task_id, state, try_number, max_tries, pool, priority_weight)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [ti.key.dagId, ti.key.runId, ti.key.taskId, ti.state.rawValue, ti.tryNumber, ti.maxTries,
@@ -125,13 +125,13 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func run(dagId: String, runId: String) throws -> DagRun? {
         try read("read run") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND run_id = ?", arguments: [dagId, runId]).map(Self.dagRun)
+            try Cached.row(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND run_id = ?", arguments: [dagId, runId]).map(Self.dagRun)
         }
     }
 
     public func run(dagId: String, logicalDate: Date) throws -> DagRun? {
         try read("read run") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND logical_date = ?",
+            try Cached.row(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND logical_date = ?",
                              arguments: [dagId, logicalDate.timeIntervalSince1970]).map(Self.dagRun)
         }
     }
@@ -153,7 +153,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
         let statementArguments = StatementArguments(arguments)
         return try read("list runs") { db in
-            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(Self.dagRun)
+            try Cached.rows(db, sql: sql, arguments: statementArguments).map(Self.dagRun)
         }
     }
 
@@ -166,21 +166,21 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         let values: [(any DatabaseValueConvertible)?] = [state.rawValue, time.timeIntervalSince1970, dagId, runId] + expecting.map(\.rawValue)
         let arguments = StatementArguments(values)
         return try write("update run \(runId)") { db in
-            try db.execute(sql: sql, arguments: arguments)
+            try Cached.execute(db, sql: sql, arguments: arguments)
             return db.changesCount > 0
         }
     }
 
     public func latestLogicalDate(dagId: String, runType: RunType) throws -> Date? {
         try read("latest run") { db in
-            try Double.fetchOne(db, sql: "SELECT MAX(logical_date) FROM dag_runs WHERE dag_id = ? AND run_type = ?",
+            try Cached.double(db, sql: "SELECT MAX(logical_date) FROM dag_runs WHERE dag_id = ? AND run_type = ?",
                                 arguments: [dagId, runType.rawValue]).map(Date.init(timeIntervalSince1970:))
         }
     }
 
     public func previousRun(dagId: String, before logicalDate: Date) throws -> DagRun? {
         try read("previous run") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC LIMIT 1",
+            try Cached.row(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC LIMIT 1",
                              arguments: [dagId, logicalDate.timeIntervalSince1970]).map(Self.dagRun)
         }
     }
@@ -189,21 +189,21 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func taskInstances(dagId: String, runId: String) throws -> [TaskInstance] {
         try read("list task instances") { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? ORDER BY rowid",
+            try Cached.rows(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? ORDER BY rowid",
                              arguments: [dagId, runId]).map(Self.taskInstance)
         }
     }
 
     public func taskInstance(_ key: TaskKey) throws -> TaskInstance? {
         try read("read task instance") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+            try Cached.row(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?",
                              arguments: [key.dagId, key.runId, key.taskId]).map(Self.taskInstance)
         }
     }
 
     public func taskInstancesOfRunningRuns() throws -> [TaskInstance] {
         try read("list running task instances") { db in
-            try Row.fetchAll(db, sql: """
+            try Cached.rows(db, sql: """
                 SELECT \(Self.taskInstanceColumns) FROM task_instances
                 WHERE (dag_id, run_id) IN (SELECT dag_id, run_id FROM dag_runs WHERE state = 'running')
                 ORDER BY rowid
@@ -215,7 +215,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         let sql = "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
         let arguments = StatementArguments(states.map(\.rawValue))
         return try read("list task instances by state") { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.taskInstance)
+            try Cached.rows(db, sql: sql, arguments: arguments).map(Self.taskInstance)
         }
     }
 
@@ -223,7 +223,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         guard !fields.isEmpty else { return false }
         let (sql, arguments) = Self.updateSQL(key, expecting: expecting, tryNumber: tryNumber, fields: fields)
         return try write("update task \(key)") { db in
-            try db.execute(sql: sql, arguments: arguments)
+            try Cached.execute(db, sql: sql, arguments: arguments)
             return db.changesCount > 0
         }
     }
@@ -253,7 +253,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         try write("clear tasks of \(runId)") { db in
             var cleared = 0
             for taskId in taskIds.sorted() {
-                try db.execute(sql: """
+                try Cached.execute(db, sql: """
                     UPDATE task_instances SET state = 'none', max_tries = try_number + ?, next_retry_at = NULL, pid = NULL,
                         task_pid = NULL, heartbeat_at = NULL, exit_code = NULL, signal = NULL, queued_at = NULL,
                         started_at = NULL, ended_at = NULL, duration = NULL, note = NULL
@@ -262,7 +262,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
                 cleared += db.changesCount
             }
             if requeueRun, cleared > 0 {
-                try db.execute(sql: "UPDATE dag_runs SET state = 'queued', ended_at = NULL WHERE dag_id = ? AND run_id = ?",
+                try Cached.execute(db, sql: "UPDATE dag_runs SET state = 'queued', ended_at = NULL WHERE dag_id = ? AND run_id = ?",
                                arguments: [dagId, runId])
             }
             return cleared
@@ -278,7 +278,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     public func completeAttempt(_ attempt: TaskAttempt, set fields: [TaskField]) throws -> Bool {
         let (sql, arguments) = Self.updateSQL(attempt.key, expecting: [.running], tryNumber: attempt.tryNumber, fields: fields)
         return try write("complete attempt of \(attempt.key)") { db in
-            try db.execute(sql: sql, arguments: arguments)
+            try Cached.execute(db, sql: sql, arguments: arguments)
             guard db.changesCount > 0 else { return false }
             try Self.upsertAttempt(attempt, db)
             return true
@@ -286,7 +286,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     }
 
     static func upsertAttempt(_ attempt: TaskAttempt, _ db: Database) throws {
-            try db.execute(sql: """
+            try Cached.execute(db, sql: """
                 INSERT INTO task_attempts (dag_id, run_id, task_id, try_number, state, hostname, pid, started_at, ended_at,
                                            exit_code, signal, note)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -302,7 +302,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func attempts(_ key: TaskKey) throws -> [TaskAttempt] {
         try read("list attempts") { db in
-            try Row.fetchAll(db, sql: """
+            try Cached.rows(db, sql: """
                 SELECT * FROM task_attempts WHERE dag_id = ? AND run_id = ? AND task_id = ? ORDER BY try_number
                 """, arguments: [key.dagId, key.runId, key.taskId]).map { row in
                 TaskAttempt(
@@ -317,21 +317,21 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func pools() throws -> [String: Int] {
         try read("list pools") { db in
-            Dictionary(try Row.fetchAll(db, sql: "SELECT name, slots FROM pools").map { ($0["name"], $0["slots"]) },
+            Dictionary(try Cached.rows(db, sql: "SELECT name, slots FROM pools").map { ($0["name"], $0["slots"]) },
                        uniquingKeysWith: { a, _ in a })
         }
     }
 
     public func setPool(name: String, slots: Int) throws {
         try write("set pool") { db in
-            try db.execute(sql: "INSERT INTO pools (name, slots) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET slots = excluded.slots",
+            try Cached.execute(db, sql: "INSERT INTO pools (name, slots) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET slots = excluded.slots",
                            arguments: [name, slots])
         }
     }
 
     public func deletePool(name: String) throws -> Bool {
         try write("delete pool") { db in
-            try db.execute(sql: "DELETE FROM pools WHERE name = ?", arguments: [name])
+            try Cached.execute(db, sql: "DELETE FROM pools WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         }
     }
@@ -340,7 +340,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64 {
         try write("create backfill") { db in
-            try db.execute(sql: "INSERT INTO backfills (dag_id, start, end, max_active_runs, created_at) VALUES (?, ?, ?, ?, ?)",
+            try Cached.execute(db, sql: "INSERT INTO backfills (dag_id, start, end, max_active_runs, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [dagId, start.timeIntervalSince1970, end.timeIntervalSince1970, maxActiveRuns, time.timeIntervalSince1970])
             return db.lastInsertedRowID
         }
@@ -348,7 +348,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func backfill(id: Int64) throws -> Backfill? {
         try read("read backfill") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM backfills WHERE id = ?", arguments: [id]).map { row in
+            try Cached.row(db, sql: "SELECT * FROM backfills WHERE id = ?", arguments: [id]).map { row in
                 Backfill(id: row["id"], dagId: row["dag_id"], start: Date(timeIntervalSince1970: row["start"]),
                          end: Date(timeIntervalSince1970: row["end"]), maxActiveRuns: row["max_active_runs"],
                          createdAt: Date(timeIntervalSince1970: row["created_at"]))
@@ -359,7 +359,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     public func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws {
         try write("assign runs to backfill") { db in
             for runId in runIds {
-                try db.execute(sql: "UPDATE dag_runs SET backfill_id = ? WHERE dag_id = ? AND run_id = ?", arguments: [id, dagId, runId])
+                try Cached.execute(db, sql: "UPDATE dag_runs SET backfill_id = ? WHERE dag_id = ? AND run_id = ?", arguments: [id, dagId, runId])
             }
         }
     }

@@ -113,8 +113,10 @@ public final class Scheduler {
             if settings.scope == .everything { wakeAt.append(try createDueRuns(now: now)) }
             try startQueuedRuns(now: now)
         }
-        wakeAt.append(try advanceRunningRuns(now: now))
-        if !stopping { try dispatchReady(now: now) }
+        // One read of the running runs' task instances serves both steps; advancing updates it in memory.
+        let (nextRetry, instances) = try advanceRunningRuns(now: now)
+        wakeAt.append(nextRetry)
+        if !stopping { try dispatchReady(now: now, instances: instances) }
         return wakeAt.compactMap { $0 }.min()
     }
 
@@ -167,9 +169,11 @@ public final class Scheduler {
         }
     }
 
-    /// Applies the run planner to every running run; returns the earliest pending retry time.
-    func advanceRunningRuns(now: Date) throws -> Date? {
-        let instances = try store.taskInstancesOfRunningRuns()
+    /// Applies the run planner to every running run; returns the earliest pending retry time and the
+    /// task instances of the running runs as they are after this step.
+    func advanceRunningRuns(now: Date) throws -> (Date?, [TaskInstance]) {
+        var instances = try store.taskInstancesOfRunningRuns()
+        let position = Dictionary(instances.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { a, _ in a })
         let byRun = Dictionary(grouping: instances) { RunRef(dagId: $0.key.dagId, runId: $0.key.runId) }
         var nextRetry: Date?
         for (ref, runInstances) in byRun where inScope(dagId: ref.dagId, runId: ref.runId) {
@@ -181,32 +185,38 @@ public final class Scheduler {
                                             uniquingKeysWith: { a, _ in a })
             }
             for action in RunPlanner.plan(dag: dag, run: run, instances: runInstances, previousRunStates: previousStates, now: now) {
-                try apply(action, now: now)
+                if case .setTaskState(let key, _, let to, _) = action, try apply(action, now: now), let index = position[key] {
+                    instances[index].state = to
+                } else if case .finishRun = action {
+                    _ = try apply(action, now: now)
+                }
             }
             if let retry = RunPlanner.nextRetryTime(runInstances) { nextRetry = min(nextRetry ?? retry, retry) }
         }
-        return nextRetry
+        return (nextRetry, instances)
     }
 
-    func apply(_ action: SchedulerAction, now: Date) throws {
+    /// Persists one decision as a compare-and-set; returns whether it took effect.
+    @discardableResult
+    func apply(_ action: SchedulerAction, now: Date) throws -> Bool {
         switch action {
         case .setTaskState(let key, let from, let to, let note):
             var fields: [TaskField] = [.state(to)]
             if to.isFinished { fields += [.endedAt(now), .note(note)] }
-            _ = try store.updateTaskInstance(key, expecting: [from], tryNumber: nil, set: fields)
+            return try store.updateTaskInstance(key, expecting: [from], tryNumber: nil, set: fields)
         case .finishRun(let dagId, let runId, let state):
-            if try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) {
-                log(state == .success ? .info : .warning, "run finished", [("dag", dagId), ("run", runId), ("state", state.rawValue)])
-            }
+            guard try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) else { return false }
+            log(state == .success ? .info : .warning, "run finished", [("dag", dagId), ("run", runId), ("state", state.rawValue)])
+            return true
         }
     }
 
     /// Starts workers for scheduled task instances within the limits.
-    func dispatchReady(now: Date) throws {
-        let instances = try store.taskInstancesOfRunningRuns()
+    func dispatchReady(now: Date, instances: [TaskInstance]) throws {
         let scheduled = instances.filter { $0.state == .scheduled && inScope(dagId: $0.key.dagId, runId: $0.key.runId) }
         guard !scheduled.isEmpty else { return }
-        let active = try store.taskInstances(states: [.queued, .running])
+        // Only running runs have queued or running instances (a run finishes after all of them).
+        let active = instances.filter(\.state.isActive)
         var runs: [RunRef: DagRun] = [:]
         var candidates: [DispatchCandidate] = []
         for instance in scheduled {
