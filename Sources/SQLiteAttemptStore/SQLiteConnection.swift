@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 import WorkerCore
 
 /// A minimal wrapper of the SQLite C API for the worker, which must start in milliseconds and so links
@@ -16,7 +19,13 @@ final class SQLiteConnection {
             handle = nil
             throw AttemptStoreError("cannot open the store at \(path): \(message)")
         }
-        sqlite3_busy_timeout(handle, 30_000)
+        // SQLite's own busy timeout sleeps 1, 2, 5, 10… ms between tries; a task hand-off waits on these
+        // short write locks, so retry every 100 µs instead (for up to 30 s).
+        sqlite3_busy_handler(handle, { _, tries in
+            guard tries < 300_000 else { return 0 }
+            usleep(100)
+            return 1
+        }, nil)
         try execute("PRAGMA synchronous = NORMAL")
     }
 

@@ -13,7 +13,13 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         self.path = path
         var config = Configuration()
         config.journalMode = .wal
-        config.busyMode = .timeout(30)
+        // Retry a locked database every 100 µs (for up to 30 s) rather than with SQLite's 1–100 ms sleeps:
+        // the scheduler and its workers hold the write lock for well under a millisecond at a time.
+        config.busyMode = .callback { tries in
+            guard tries < 300_000 else { return false }
+            usleep(100)
+            return true
+        }
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL is durable across process crashes; only power loss can drop the last commits.
             try Cached.execute(db, sql: "PRAGMA synchronous = NORMAL")
