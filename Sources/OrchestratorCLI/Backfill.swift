@@ -75,6 +75,7 @@ extension OrchestratorCommand {
             let onSchedule = Set(dates)
             let progress = BackfillProgress(store: store, filter: inRange, logicalDates: onSchedule, label: "backfill \(dag.dagId)")
             if plan.startsWork || !plan.inProgress.isEmpty {
+                store.startBackgroundCheckpoints()
                 try execute(progress: progress, store: store, filter: inRange, onSchedule: onSchedule)
             }
             let summary = try progress.counts()

@@ -19,6 +19,7 @@ extension OrchestratorCommand {
                                                        gracePeriod: try execution.resolvedGracePeriod(default: 60))
             let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info))
             let store = try global.openStore()
+            store.startBackgroundCheckpoints()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
             loop.onReady = {

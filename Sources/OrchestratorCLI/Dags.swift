@@ -49,7 +49,7 @@ extension OrchestratorCommand.Dags {
                 let due = RunCreation.nextDueTime(dag: dag, latestExisting: latest)
                 rows.append(DagJSON(
                     dag_id: dag.dagId, description: dag.description, file: dag.filePath,
-                    schedule: dag.timetable.cron?.description, timezone: dag.timetable.timeZone.identifier,
+                    schedule: dag.timetable.cron?.description, timezone: Output.zoneName(dag.timetable.timeZone),
                     is_paused: paused.contains(dag.dagId), next_run_due: due.map(DateParsing.isoUTC), tasks: dag.tasks.count))
             }
             let errors = folder.errors.sorted { $0.key < $1.key }.map { ImportErrorJSON(file: $0.key, error: $0.value.description) }
@@ -158,7 +158,7 @@ extension OrchestratorCommand.Dags {
             let zone = dag.timetable.timeZone
             let info = DagJSON(
                 dag_id: dag.dagId, description: dag.description, file: dag.filePath, schedule: dag.timetable.cron?.description,
-                timezone: zone.identifier, start_date: DateParsing.iso(dag.startDate, in: zone),
+                timezone: Output.zoneName(zone), start_date: DateParsing.iso(dag.startDate, in: zone),
                 end_date: dag.endDate.map { DateParsing.iso($0, in: zone) }, catchup: dag.catchup,
                 max_active_runs: dag.maxActiveRuns, max_active_tasks: dag.maxActiveTasks, params: dag.params,
                 is_paused: isPaused, tasks: tasks)

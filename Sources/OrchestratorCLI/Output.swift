@@ -32,6 +32,11 @@ enum Output {
         return formatter.string(from: date)
     }
 
+    /// Foundation on Linux names UTC "GMT"; show what operators write.
+    static func zoneName(_ zone: TimeZone) -> String {
+        zone.identifier == "GMT" ? "UTC" : zone.identifier
+    }
+
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "-" }
         return value < 10 ? String(format: "%.2fs", value) : DurationParser.format(value.rounded())

@@ -27,6 +27,8 @@ final class SQLiteConnection {
             return 1
         }, nil)
         try execute("PRAGMA synchronous = NORMAL")
+        // The scheduler checkpoints in the background; a worker never pays for it inside its commit.
+        try execute("PRAGMA wal_autocheckpoint = 0")
     }
 
     deinit { sqlite3_close(handle) }

@@ -24,6 +24,9 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
             // WAL with synchronous=NORMAL is durable across process crashes; only power loss can drop the last commits.
             try Cached.execute(db, sql: "PRAGMA synchronous = NORMAL")
             try Cached.execute(db, sql: "PRAGMA foreign_keys = ON")
+            // Checkpoints (and their fsyncs) run on the scheduler's background thread, never inside a commit
+            // on the path between one task ending and the next starting (see startBackgroundCheckpoints).
+            try Cached.execute(db, sql: "PRAGMA wal_autocheckpoint = 0")
         }
         do {
             try FileManager.default.createDirectory(
