@@ -22,8 +22,12 @@ let package = Package(
         .target(name: "Executor"),
         // The worker side links no Foundation: WorkerCore, and the SQLite C API directly.
         .target(name: "WorkerCore", dependencies: ["Executor"]),
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "CSQLite"]),
+        // GRDBSQLite is only GRDB's module map for the system libsqlite3: no GRDB code is linked.
+        .target(name: "SQLiteDirect", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "SQLiteDirect"]),
+        .target(name: "CSystemCalls"),
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect",
+                                                   .product(name: "Yams", package: "Yams")]),
         .target(name: "Scheduler", dependencies: ["Workflow", "MetadataStore", "Executor", "WorkerCore"]),
         .target(
             name: "OrchestratorCLI",
@@ -37,7 +41,7 @@ let package = Package(
         .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
-        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

@@ -1,15 +1,29 @@
+import SQLiteDirect
 import WorkerCore
 
 /// The worker's compare-and-set writes on the SQLite store, mirroring SQLiteMetadataStore's claims.
 public final class SQLiteAttemptStore: AttemptStore {
-    let connection: SQLiteConnection
+    let connection: SQLiteDatabase
 
+    /// Opens the store its scheduler created (never creates one).
     public init(path: String) throws(AttemptStoreError) {
-        connection = try SQLiteConnection(path: path)
+        do {
+            connection = try SQLiteDatabase(path: path)
+            try connection.execute("PRAGMA synchronous = NORMAL")
+            // The scheduler checkpoints in the background; a worker never pays for it inside its commit.
+            try connection.execute("PRAGMA wal_autocheckpoint = 0")
+        } catch {
+            throw AttemptStoreError("store \(path): \(error.description)")
+        }
+    }
+
+    /// Runs store work, turning SQLite errors into the protocol's error type.
+    func store<T>(_ body: () throws(SQLiteError) -> T) throws(AttemptStoreError) -> T {
+        do { return try body() } catch { throw AttemptStoreError("store \(connection.path): \(error.description)") }
     }
 
     public func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Bool {
-        try connection.transaction { () throws(AttemptStoreError) -> Bool in
+        try store { () throws(SQLiteError) -> Bool in try connection.transaction { () throws(SQLiteError) -> Bool in
             let changed = try connection.run("""
                 UPDATE task_instances SET state = 'running', pid = ?, hostname = ?, started_at = ?, heartbeat_at = ?
                 WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'queued' AND try_number = ?
@@ -18,25 +32,25 @@ public final class SQLiteAttemptStore: AttemptStore {
             try recordAttempt(key, state: "running", hostname: hostname, pid: pid, startedAt: time, endedAt: nil,
                               exitCode: nil, signal: nil, note: nil)
             return true
-        }
+        } }
     }
 
     public func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError) {
-        try connection.run("""
+        try store { () throws(SQLiteError) in _ = try connection.run("""
             UPDATE task_instances SET task_pid = ?
             WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
-            """, [SQLiteValue(taskPid)] + Self.keyArguments(key))
+            """, [SQLiteValue(taskPid)] + Self.keyArguments(key)) }
     }
 
     public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) {
-        try connection.run("""
+        try store { () throws(SQLiteError) in _ = try connection.run("""
             UPDATE task_instances SET heartbeat_at = ?
             WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
-            """, [.real(time)] + Self.keyArguments(key))
+            """, [.real(time)] + Self.keyArguments(key)) }
     }
 
     public func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
-        try connection.transaction { () throws(AttemptStoreError) -> Bool in
+        try store { () throws(SQLiteError) -> Bool in try connection.transaction { () throws(SQLiteError) -> Bool in
             let changed = try connection.run("""
                 UPDATE task_instances SET state = ?, ended_at = ?, duration = ?, exit_code = ?, signal = ?, next_retry_at = ?,
                     note = ?, heartbeat_at = ?
@@ -48,11 +62,11 @@ public final class SQLiteAttemptStore: AttemptStore {
             try recordAttempt(key, state: outcome.state, hostname: hostname, pid: pid, startedAt: outcome.startedAt,
                               endedAt: outcome.endedAt, exitCode: outcome.exitCode, signal: outcome.signal, note: outcome.note)
             return true
-        }
+        } }
     }
 
     func recordAttempt(_ key: AttemptKey, state: String, hostname: String, pid: Int32, startedAt: Double, endedAt: Double?,
-                       exitCode: Int32?, signal: Int32?, note: String?) throws(AttemptStoreError) {
+                       exitCode: Int32?, signal: Int32?, note: String?) throws(SQLiteError) {
         try connection.run("""
             INSERT INTO task_attempts (dag_id, run_id, task_id, try_number, state, hostname, pid, started_at, ended_at,
                                        exit_code, signal, note)

@@ -1,64 +1,68 @@
-import CSQLite
+import GRDBSQLite
 #if canImport(Glibc)
 import Glibc
 #endif
-import WorkerCore
 
-/// A minimal wrapper of the SQLite C API for the worker, which must start in milliseconds and so links
-/// neither Foundation nor GRDB. The schema belongs to SQLiteStore's migrations.
-final class SQLiteConnection {
+/// A small wrapper of the SQLite C API without Foundation: the worker (which must start in milliseconds)
+/// and the transform library's bulk loads use it. The scheduler's store uses GRDB.
+public final class SQLiteDatabase {
     private var handle: OpaquePointer?
-    let path: String
+    public let path: String
 
-    init(path: String) throws(AttemptStoreError) {
+    /// Opens the database; `create` also creates the file. Waits on a locked database by retrying every
+    /// 100 µs (for up to 30 s) instead of SQLite's 1–100 ms backoff.
+    public init(path: String, create: Bool = false) throws(SQLiteError) {
         self.path = path
-        // No CREATE: a worker only ever writes to a store its scheduler made.
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0)
+        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
             handle = nil
-            throw AttemptStoreError("cannot open the store at \(path): \(message)")
+            throw SQLiteError("cannot open \(path): \(message)")
         }
-        // SQLite's own busy timeout sleeps 1, 2, 5, 10… ms between tries; a task hand-off waits on these
-        // short write locks, so retry every 100 µs instead (for up to 30 s).
         sqlite3_busy_handler(handle, { _, tries in
             guard tries < 300_000 else { return 0 }
             usleep(100)
             return 1
         }, nil)
-        try execute("PRAGMA synchronous = NORMAL")
-        // The scheduler checkpoints in the background; a worker never pays for it inside its commit.
-        try execute("PRAGMA wal_autocheckpoint = 0")
     }
 
     deinit { sqlite3_close(handle) }
 
-    func execute(_ sql: String) throws(AttemptStoreError) {
-        guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else { throw error(sql) }
+    /// SQLITE_TRANSIENT (a macro Swift cannot import): SQLite copies the bound text.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Runs one or more statements without arguments.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var message: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(handle, sql, nil, nil, &message) == SQLITE_OK else {
+            let text = message.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(message)
+            throw SQLiteError("\(Self.summary(sql)) failed: \(text)")
+        }
     }
 
     /// Runs one statement with its arguments; returns the number of rows it changed.
     @discardableResult
-    func run(_ sql: String, _ arguments: [SQLiteValue]) throws(AttemptStoreError) -> Int {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else { throw error(sql) }
-        defer { sqlite3_finalize(statement) }
-        for (index, argument) in arguments.enumerated() {
-            let position = Int32(index + 1)
-            switch argument {
-            case .null: sqlite3_bind_null(statement, position)
-            case .integer(let value): sqlite3_bind_int64(statement, position, sqlite3_int64(value))
-            case .real(let value): sqlite3_bind_double(statement, position, value)
-            case .text(let value): sqlite3_bind_text(statement, position, value, -1, csqlite_transient())
-            }
-        }
-        let result = sqlite3_step(statement)
-        guard result == SQLITE_DONE || result == SQLITE_ROW else { throw error(sql) }
-        return Int(sqlite3_changes(handle))
+    public func run(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+        let statement = try prepare(sql)
+        try statement.bind(arguments)
+        while try statement.step() {}
+        return changes
     }
 
-    /// Runs `body` in an IMMEDIATE transaction (the write lock is taken up front, so no deadlock on upgrade).
-    func transaction<T>(_ body: () throws(AttemptStoreError) -> T) throws(AttemptStoreError) -> T {
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw SQLiteError("\(Self.summary(sql)) failed: \(errorMessage)")
+        }
+        return SQLiteStatement(statement, database: self, sql: sql)
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` in an IMMEDIATE transaction (the write lock is taken up front); rolls back if it throws.
+    public func transaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let value = try body()
@@ -70,20 +74,105 @@ final class SQLiteConnection {
         }
     }
 
-    private func error(_ sql: String) -> AttemptStoreError {
-        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection"
-        let verb = sql.split(separator: " ").first.map(String.init) ?? sql
-        return AttemptStoreError("store \(path): \(verb) failed: \(message)")
+    var errorMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection" }
+
+    /// The first line of a statement, for error messages.
+    static func summary(_ sql: String) -> String {
+        let firstLine = sql.split(separator: "\n").first.map(String.init) ?? sql
+        return firstLine.count > 80 ? String(firstLine.prefix(80)) + "…" : firstLine
     }
 }
 
-enum SQLiteValue {
+/// A prepared statement; finalised when released.
+public final class SQLiteStatement {
+    let handle: OpaquePointer
+    let database: SQLiteDatabase
+    let sql: String
+
+    init(_ handle: OpaquePointer, database: SQLiteDatabase, sql: String) {
+        self.handle = handle
+        self.database = database
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Resets the statement and binds new arguments (1-based positions in order).
+    public func bind(_ arguments: [SQLiteValue]) throws(SQLiteError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (index, argument) in arguments.enumerated() {
+            let position = Int32(index + 1)
+            let result: Int32
+            switch argument {
+            case .null: result = sqlite3_bind_null(handle, position)
+            case .integer(let value): result = sqlite3_bind_int64(handle, position, sqlite3_int64(value))
+            case .real(let value): result = sqlite3_bind_double(handle, position, value)
+            case .text(let value): result = sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient)
+            }
+            guard result == SQLITE_OK else { throw SQLiteError("binding argument \(position) of \(SQLiteDatabase.summary(sql)): \(database.errorMessage)") }
+        }
+    }
+
+    /// Binds text without building a SQLiteValue (the bulk-load path).
+    public func bindText(_ value: String?, at position: Int32) {
+        if let value { sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient) } else { sqlite3_bind_null(handle, position) }
+    }
+
+    public func reset() {
+        sqlite3_reset(handle)
+    }
+
+    /// Advances; true while a row is available.
+    public func step() throws(SQLiteError) -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw SQLiteError("\(SQLiteDatabase.summary(sql)) failed: \(database.errorMessage)")
+        }
+    }
+
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
+    public func columnName(_ index: Int) -> String {
+        sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? "column\(index + 1)"
+    }
+
+    public func isNull(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL }
+
+    /// The column as text (numbers in SQLite's own formatting); nil for NULL.
+    public func text(_ index: Int) -> String? {
+        guard let pointer = sqlite3_column_text(handle, Int32(index)) else { return nil }
+        return String(cString: pointer)
+    }
+
+    public func integer(_ index: Int) -> Int? { isNull(index) ? nil : Int(sqlite3_column_int64(handle, Int32(index))) }
+
+    public func double(_ index: Int) -> Double? { isNull(index) ? nil : sqlite3_column_double(handle, Int32(index)) }
+
+    /// Every row's columns as text, for small results (reports, failing test rows).
+    public func allRows(limit: Int = .max) throws(SQLiteError) -> [[String?]] {
+        var rows: [[String?]] = []
+        while rows.count < limit, try step() {
+            rows.append((0..<columnCount).map { text($0) })
+        }
+        return rows
+    }
+}
+
+public enum SQLiteValue: Sendable, Equatable {
     case null
     case integer(Int)
     case real(Double)
     case text(String)
 
-    init(_ value: Int32?) { self = value.map { .integer(Int($0)) } ?? .null }
-    init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
-    init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    public init(_ value: Int32?) { self = value.map { .integer(Int($0)) } ?? .null }
+    public init(_ value: Int?) { self = value.map { .integer($0) } ?? .null }
+    public init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
+    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+}
+
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -40,7 +40,9 @@ struct ParseContext {
     var issues: [DagIssue] = []
 
     mutating func fail(_ node: Node?, _ field: String, _ message: String) {
-        issues.append(DagIssue(line: node?.mark?.line, field: field, message: message))
+        let issue = DagIssue(line: node?.mark?.line, field: field, message: message)
+        // A bad `defaults:` value is checked once per task: report it once.
+        if !issues.contains(issue) { issues.append(issue) }
     }
 
     mutating func parseDocument(text: String, file: String) -> DAG? {
@@ -115,6 +117,8 @@ struct ParseContext {
 
         var tasks: [TaskDefinition] = []
         var taskNodes: [String: (index: Int, node: Node)] = [:]
+        // Tasks that exist but failed validation: their downstreams must not also report an unknown upstream.
+        var invalidTaskIds: Set<String> = []
         if let node = required(fields, "tasks", path: "", parent: root) {
             if let list = node.sequence, !list.isEmpty {
                 for (index, item) in list.enumerated() {
@@ -125,6 +129,8 @@ struct ParseContext {
                         }
                         taskNodes[task.id] = (index, item)
                         tasks.append(task)
+                    } else if let id = item.mapping?["id"]?.scalar?.string {
+                        invalidTaskIds.insert(id)
                     }
                 }
             } else { fail(node, "tasks", "must be a non-empty list of tasks") }
@@ -132,7 +138,7 @@ struct ParseContext {
 
         // upstreams must exist, and the graph must be acyclic
         for task in tasks {
-            for upstream in task.dependsOn where taskNodes[upstream] == nil {
+            for upstream in task.dependsOn where taskNodes[upstream] == nil && !invalidTaskIds.contains(upstream) {
                 let index = taskNodes[task.id]?.index ?? 0
                 fail(taskNodes[task.id]?.node, "tasks[\(index)].depends_on", "unknown upstream task '\(upstream)'")
             }
@@ -406,6 +412,10 @@ struct ParseContext {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return DagIssue(line: mark.line, field: "", message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams rejects repeated keys while composing; its description embeds the whole file, so rephrase.
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return DagIssue(line: context.mark.line, field: "", message: "not valid YAML: \(keys) set more than once in the same mapping")
         default:
             return DagIssue(line: nil, field: "", message: "not valid YAML: \(error)")
         }

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered RFC 4180 writer: fields are quoted only when they contain a comma, a quote or a line break;
+/// lines end with LF. Write to a temporary path and `commit()` to rename it into place atomically.
+public final class CSVWriter {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public let path: String
+    private let temporaryPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    public private(set) var rows = 0
+
+    /// Writes to `path` through `path.tmp-<pid>`; nothing appears at `path` until `commit()`.
+    public init(path: String) throws(Failure) {
+        self.path = path
+        self.temporaryPath = "\(path).tmp-\(getpid())"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(description: "cannot create \(temporaryPath): \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    public func write(_ fields: [String]) throws(Failure) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.append(0x2C) }
+            append(field)
+        }
+        buffer.append(0x0A)
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    private func append(_ field: String) {
+        var needsQuotes = false
+        for byte in field.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        if !needsQuotes {
+            buffer.append(contentsOf: field.utf8)
+            return
+        }
+        buffer.append(0x22)
+        for byte in field.utf8 {
+            if byte == 0x22 { buffer.append(0x22) }
+            buffer.append(byte)
+        }
+        buffer.append(0x22)
+    }
+
+    private func flush() throws(Failure) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, bytes.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    public func commit() throws(Failure) {
+        try flush()
+        guard fsync(fd) == 0 else { throw Failure(description: "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        close(fd)
+        fd = -1
+        guard rename(temporaryPath, path) == 0 else {
+            unlink(temporaryPath)
+            throw Failure(description: "cannot rename \(temporaryPath) to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
