@@ -18,6 +18,8 @@ public protocol MetadataStore: Sendable {
     // MARK: Runs
     /// Inserts the run and its task instances in one transaction; false if the DAG already has a run at that logical date.
     func createRun(_ run: DagRun, taskInstances: [TaskInstance]) throws -> Bool
+    /// Inserts task instances that do not exist yet (tasks added to a DAG after its run was created).
+    func addTaskInstances(_ taskInstances: [TaskInstance]) throws -> Int
     func run(dagId: String, runId: String) throws -> DagRun?
     func run(dagId: String, logicalDate: Date) throws -> DagRun?
     func runs(_ filter: RunFilter) throws -> [DagRun]

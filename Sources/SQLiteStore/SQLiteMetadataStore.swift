@@ -132,6 +132,21 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         }
     }
 
+    public func addTaskInstances(_ taskInstances: [TaskInstance]) throws -> Int {
+        try write("add task instances") { db in
+            var added = 0
+            for ti in taskInstances {
+                try Cached.execute(db, sql: """
+                    INSERT INTO task_instances (dag_id, run_id, task_id, state, try_number, max_tries, pool, priority_weight)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """, arguments: [ti.key.dagId, ti.key.runId, ti.key.taskId, ti.state.rawValue, ti.tryNumber, ti.maxTries,
+                                     ti.pool, ti.priorityWeight])
+                added += db.changesCount
+            }
+            return added
+        }
+    }
+
     public func run(dagId: String, runId: String) throws -> DagRun? {
         try read("read run") { db in
             try Cached.row(db, sql: "SELECT \(Self.dagRunColumns) FROM dag_runs WHERE dag_id = ? AND run_id = ?", arguments: [dagId, runId]).map(Self.dagRun)

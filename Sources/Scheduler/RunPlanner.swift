@@ -56,8 +56,12 @@ public enum RunPlanner {
             actions.append(.setTaskState(instance.key, from: instance.state, to: .skipped, note: "task no longer in the DAG file"))
         }
 
+        // As in Airflow, the leaves decide: a run fails when a leaf task failed or could not run because an
+        // upstream failed, and succeeds otherwise, so a final all_done clean-up task does not hide a failure
+        // only if it is not the sole leaf. (A failure upstream of a successful all_done leaf counts as success.)
         if !states.isEmpty, states.values.allSatisfy(\.isFinished) {
-            let failed = states.values.contains { $0 == .failed || $0 == .upstreamFailed }
+            let leaves = dag.tasks.filter { dag.directDownstream(of: $0.id).isEmpty }.map(\.id)
+            let failed = leaves.contains { states[$0] == .failed || states[$0] == .upstreamFailed }
             actions.append(.finishRun(dagId: run.dagId, runId: run.runId, state: failed ? .failed : .success))
         }
         return actions

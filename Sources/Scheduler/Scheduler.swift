@@ -67,6 +67,8 @@ public final class Scheduler {
     var lastReportedErrors: [String: String] = [:]
     /// The scheduler's environment, read once: workers inherit it.
     let workerEnvironment = ProcessInfo.processInfo.environment
+    /// Set when a pass changed something the next pass must act on at once.
+    var pendingWake = false
     /// Called after a worker starts, so the reaper knows to wait.
     var onSpawn: () -> Void = {}
 
@@ -116,6 +118,10 @@ public final class Scheduler {
         // One read of the running runs' task instances serves both steps; advancing updates it in memory.
         let (nextRetry, instances) = try advanceRunningRuns(now: now)
         wakeAt.append(nextRetry)
+        if pendingWake {
+            pendingWake = false
+            wakeAt.append(now)
+        }
         if !stopping { try dispatchReady(now: now, instances: instances) }
         return wakeAt.compactMap { $0 }.min()
     }
@@ -178,6 +184,21 @@ public final class Scheduler {
         var nextRetry: Date?
         for (ref, runInstances) in byRun where inScope(dagId: ref.dagId, runId: ref.runId) {
             guard let dag = folder.dags[ref.dagId], let run = try store.run(dagId: ref.dagId, runId: ref.runId) else { continue }
+            // Tasks added to the DAG file after the run was created join it, as Airflow's verify_integrity does;
+            // they are planned in the next pass.
+            if runInstances.count < dag.tasks.count {
+                let present = Set(runInstances.map(\.key.taskId))
+                let missing = dag.tasks.filter { !present.contains($0.id) }.map { task in
+                    TaskInstance(key: TaskKey(dagId: dag.dagId, runId: run.runId, taskId: task.id), maxTries: task.retry.maxTries,
+                                 pool: task.pool, priorityWeight: task.priorityWeight)
+                }
+                if try store.addTaskInstances(missing) > 0 {
+                    log(.info, "tasks added to a running run", [("dag", dag.dagId), ("run", run.runId),
+                                                                 ("tasks", missing.map(\.key.taskId).joined(separator: ","))])
+                    pendingWake = true
+                    continue
+                }
+            }
             var previousStates: [String: TaskState]?
             if dag.tasks.contains(where: \.dependsOnPast), runInstances.contains(where: { $0.state == .none }),
                let previous = try store.previousRun(dagId: dag.dagId, before: run.logicalDate) {

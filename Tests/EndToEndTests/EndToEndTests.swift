@@ -78,6 +78,9 @@ final class EndToEndTests: XCTestCase {
                 depends_on: [load]
                 trigger_rule: all_done
                 command: touch "$WORK/cleanup-ran"
+              - id: report
+                depends_on: [load]
+                command: touch "$WORK/report-ran"
             """)
         let result = try h.run(["backfill", "failing", "--start", "2024-01-01", "--end", "2024-01-01"])
         XCTAssertNotEqual(result.status, 0, "a backfill with a failed run exits non-zero")
@@ -88,6 +91,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(tasks["transform"]?["state"] as? String, "upstream_failed")
         XCTAssertEqual(tasks["load"]?["state"] as? String, "upstream_failed")
         XCTAssertEqual(tasks["cleanup"]?["state"] as? String, "success")
+        XCTAssertEqual(tasks["report"]?["state"] as? String, "upstream_failed", "a leaf that could not run fails the run")
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.path("transform-ran")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.path("load-ran")))
         XCTAssertTrue(FileManager.default.fileExists(atPath: h.path("cleanup-ran")))
@@ -308,6 +312,35 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(h.daemonLogText.contains("broken.yaml:2"), h.daemonLogText)
         XCTAssertEqual(try h.run(["trigger", "late", "--date", "2024-01-02"]).status, 0)
         try h.waitFor("the run of the edited DAG") { h.lines("ledger") == ["v1", "v2"] }
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
+
+    func testTaskAddedToTheDagJoinsTheRunningRun() throws {
+        let h = try Harness()
+        try h.writeDag("growing", """
+            dag_id: growing
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: first
+                command: touch "$WORK/first-started"; sleep 1
+            """)
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "growing", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the first task to start") { FileManager.default.fileExists(atPath: h.path("first-started")) }
+        try h.writeDag("growing", """
+            dag_id: growing
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: first
+                command: touch "$WORK/first-started"; sleep 1
+              - id: added
+                depends_on: [first]
+                command: touch "$WORK/added-ran"
+            """)
+        try h.waitFor("the run to succeed") { try h.runStates(dag: "growing") == ["success"] }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: h.path("added-ran")), "the added task ran in the same run")
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 }

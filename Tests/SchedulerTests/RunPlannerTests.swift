@@ -195,6 +195,44 @@ final class RunPlannerTests: XCTestCase {
                        [.finishRun(dagId: "chain", runId: run.runId, state: .failed)])
     }
 
+    func testLeavesDecideTheRunStateAsInAirflow() throws {
+        let dag = try parseDag("""
+            dag_id: leaves
+            schedule: "@daily"
+            start_date: 2024-01-01
+            tasks:
+              - id: extract
+                command: "false"
+              - id: load
+                depends_on: [extract]
+                command: "true"
+              - id: cleanup
+                depends_on: [extract]
+                trigger_rule: all_done
+                command: "true"
+            """)
+        // A leaf (load) ended upstream_failed: the run failed, although the all_done leaf succeeded.
+        let (run, instances) = makeRun(dag, ["extract": .failed, "load": .upstreamFailed, "cleanup": .success])
+        XCTAssertEqual(finished(RunPlanner.plan(dag: dag, run: run, instances: instances, previousRunStates: nil, now: now)), .failed)
+
+        let onlyCleanup = try parseDag("""
+            dag_id: leaves
+            schedule: "@daily"
+            start_date: 2024-01-01
+            tasks:
+              - id: extract
+                command: "false"
+              - id: cleanup
+                depends_on: [extract]
+                trigger_rule: all_done
+                command: "true"
+            """)
+        // The only leaf succeeded: Airflow counts the run as a success even though extract failed.
+        let (run2, instances2) = makeRun(onlyCleanup, ["extract": .failed, "cleanup": .success])
+        XCTAssertEqual(finished(RunPlanner.plan(dag: onlyCleanup, run: run2, instances: instances2, previousRunStates: nil, now: now)),
+                       .success)
+    }
+
     func testRunDoesNotFinishWhileATaskIsUnfinished() throws {
         let dag = try parseDag(chainYAML)
         for state in [TaskState.scheduled, .queued, .running] {
@@ -247,8 +285,8 @@ final class RunPlannerTests: XCTestCase {
             .setTaskState(key(run, "gone_none"), from: .none, to: .skipped, note: "task no longer in the DAG file"),
             .setTaskState(key(run, "gone_scheduled"), from: .scheduled, to: .skipped, note: "task no longer in the DAG file"),
             .setTaskState(key(run, "gone_retry"), from: .upForRetry, to: .skipped, note: "task no longer in the DAG file"),
-            // gone_done had failed before it was removed, so the run fails
-            .finishRun(dagId: "chain", runId: run.runId, state: .failed),
+            // gone_done failed before it was removed; only the DAG's leaves decide the run, as in Airflow
+            .finishRun(dagId: "chain", runId: run.runId, state: .success),
         ])
 
         // a removed task still running is left to finish, and holds the run open
