@@ -227,6 +227,8 @@ public final class Scheduler {
             return try store.updateTaskInstance(key, expecting: [from], tryNumber: nil, set: fields)
         case .finishRun(let dagId, let runId, let state):
             guard try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) else { return false }
+            // A finished run frees a max_active_runs slot: start the next queued run now, not at the next event.
+            pendingWake = true
             log(state == .success ? .info : .warning, "run finished", [("dag", dagId), ("run", runId), ("state", state.rawValue)])
             return true
         }
