@@ -343,4 +343,26 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: h.path("added-ran")), "the added task ran in the same run")
         XCTAssertEqual(h.stopDaemon(), 0)
     }
+
+    func testAFinishedRunStartsTheNextQueuedRunAtOnce() throws {
+        let h = try Harness()
+        try h.writeDag("serial", """
+            dag_id: serial
+            schedule: "@daily"
+            start_date: 2024-01-01
+            catchup: false
+            max_active_runs: 1
+            tasks:
+              - id: only
+                command: echo "{{ ds }}" >> "$WORK/ledger"
+            """)
+        XCTAssertEqual(try h.run(["backfill", "serial", "--start", "2024-01-01", "--end", "2024-01-02"]).status, 0)
+        // With one run at a time, each run must start as soon as the previous one ends: nothing else wakes the
+        // scheduler (the periodic orphan check comes every 10 s, so three waits would take 30 s).
+        let started = Date()
+        let reset = try h.run(["backfill", "serial", "--start", "2024-01-01", "--end", "2024-01-04", "--reset"])
+        XCTAssertEqual(reset.status, 0, reset.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 8, "runs waited for something other than the previous run")
+        XCTAssertEqual(h.lines("ledger"), ["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
+    }
 }
