@@ -26,13 +26,15 @@ let package = Package(
         .target(name: "SQLiteDirect", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "SQLiteDirect"]),
         .target(name: "CSystemCalls"),
+        // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
+        .target(name: "SampleData"),
         .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect",
                                                    .product(name: "Yams", package: "Yams")]),
         .target(name: "Scheduler", dependencies: ["Workflow", "MetadataStore", "Executor", "WorkerCore"]),
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore",
+                "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,7 +44,8 @@ let package = Package(
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
     ],
     swiftLanguageModes: [.v6]
 )

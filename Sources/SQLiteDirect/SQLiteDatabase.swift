@@ -138,6 +138,17 @@ public final class SQLiteStatement {
         sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? "column\(index + 1)"
     }
 
+    /// The storage class of the column in the current row.
+    public func storageClass(_ index: Int) -> SQLiteStorageClass {
+        switch sqlite3_column_type(handle, Int32(index)) {
+        case SQLITE_INTEGER: return .integer
+        case SQLITE_FLOAT: return .real
+        case SQLITE_NULL: return .null
+        case SQLITE_BLOB: return .blob
+        default: return .text
+        }
+    }
+
     public func isNull(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL }
 
     /// The column as text (numbers in SQLite's own formatting); nil for NULL.
@@ -158,6 +169,10 @@ public final class SQLiteStatement {
         }
         return rows
     }
+}
+
+public enum SQLiteStorageClass: Sendable, Equatable {
+    case integer, real, text, blob, null
 }
 
 public enum SQLiteValue: Sendable, Equatable {

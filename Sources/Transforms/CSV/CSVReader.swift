@@ -5,7 +5,7 @@ import Glibc
 /// Streaming RFC 4180 reader: quoted fields with embedded commas, quotes ("") and line breaks, CRLF or LF
 /// line ends, a UTF-8 byte-order mark. Reads through a fixed buffer, so memory stays flat for any file size.
 /// Invalid UTF-8 is repaired (U+FFFD) rather than fatal; cleaning rules decide what to do with such values.
-public struct CSVReader: ~Copyable {
+public final class CSVReader {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let description: String
     }
@@ -33,7 +33,7 @@ public struct CSVReader: ~Copyable {
 
     /// The next record's fields, or nil at the end of the file. A blank line is a record with one empty field,
     /// except at the very end.
-    public mutating func next() throws(Failure) -> [String]? {
+    public func next() throws(Failure) -> [String]? {
         var fields: [String] = []
         fields.reserveCapacity(16)
         var field: [UInt8] = []
@@ -94,7 +94,7 @@ public struct CSVReader: ~Copyable {
         }
     }
 
-    private mutating func refill() throws(Failure) {
+    private func refill() throws(Failure) {
         guard !exhausted else { return }
         start = 0
         end = 0

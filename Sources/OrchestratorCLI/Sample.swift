@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import SampleData
+import Workflow
+
+extension OrchestratorCommand {
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write sample source data for the example pipelines.",
+                                                        subcommands: [Shop.self])
+    }
+}
+
+extension OrchestratorCommand.Sample {
+    struct Shop: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Daily clients.csv and purchases.csv drops for shop_lake, dirty on purpose, under OUT/<ds>/.",
+            discussion: "Also writes OUT/_truth/<ds>/: the rows a correct pipeline keeps, for tests.")
+        @Option(help: "Output folder.") var out: String
+        @Option(help: "First day (YYYY-MM-DD).") var start: String
+        @Option(help: "Number of days.") var days: Int = 3
+        @Option(help: "New clients per day.") var clients: Int = 50
+        @Option(help: "Purchases per day.") var purchases: Int = 500
+        @Option(help: "Share of rows with a defect, 0 to 1.") var dirtiness: Double = 0.05
+        @Option(help: "Random seed.") var seed: UInt64 = 42
+
+        func validate() throws {
+            guard days >= 1, clients >= 1, purchases >= 0 else { throw ValidationError("--days and --clients must be at least 1") }
+            guard (0...1).contains(dirtiness) else { throw ValidationError("--dirtiness must be between 0 and 1") }
+        }
+
+        func run() throws {
+            guard let first = DateParsing.parse(start, in: TimeZone(secondsFromGMT: 0) ?? .current) else {
+                throw CLIError("--start '\(start)' is not a date (YYYY-MM-DD)")
+            }
+            let generator = ShopGenerator(output: GlobalOptions.absolute(out), start: first, days: days, clientsPerDay: clients,
+                                          purchasesPerDay: purchases, dirtiness: dirtiness, seed: seed)
+            let rows = try generator.generate()
+            print("wrote \(days) day(s) of shop data under \(generator.output) (\(rows) purchase rows)")
+        }
+    }
+}

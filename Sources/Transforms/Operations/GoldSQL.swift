@@ -1,0 +1,216 @@
+import Foundation
+import SQLiteDirect
+
+/// `gold.sql`: SQL model files over silver tables, run in the SQLite engine, dbt-style.
+/// Options: `models` (a folder of `.sql` files, relative to the DAG folder), `silver` (the silver tables the
+/// models read, staged as `silver_<table>` with every partition up to `ds`), `database` (default
+/// `$ORCHESTRATOR_HOME/work/<dag_id>.db`).
+///
+/// A model is `<name>.sql` holding one SELECT. `{{ ref('other') }}` names another model (and orders the runs),
+/// `{{ ds }}`, `{{ data_interval_start }}` and `{{ data_interval_end }}` are substituted. A first-line comment
+/// `-- materialized: partition` keeps one partition per ds (the SELECT returns that day's rows); the default,
+/// `full`, rebuilds the table. Each model's result is also written to the lake as `gold/<name>/ds=<ds>/`.
+public enum GoldSQL: TransformOperation {
+    public static let name = "gold.sql"
+
+    struct Model {
+        let name: String
+        let file: String
+        let sql: String
+        let partitioned: Bool
+        let dependencies: [String]
+    }
+
+    public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
+        try options.allowOnly(["models", "silver", "database"])
+        let folder = context.resolve(try options.string("models"))
+        let silver = try options.strings("silver")
+        let databasePath = try options.optionalString("database").map(context.resolve) ?? context.workDatabase
+        let models = try order(try loadModels(folder: folder, context: context))
+        let db = try TableLoader.openDatabase(databasePath)
+
+        for table in silver {
+            try Naming.check(table, what: "silver table", operation: name)
+            let loaded = try stageSilver(table, db: db, context: context)
+            context.log("gold.sql: staged silver_\(table) (\(loaded))")
+        }
+        for model in models {
+            let started = Date()
+            let rows = try sqlite("gold.sql: model \(model.name) (\(model.file))") { () throws(SQLiteError) -> Int in
+                try db.transaction { () throws(SQLiteError) -> Int in
+                    let quoted = TableLoader.quote(model.name)
+                    if model.partitioned {
+                        let select = "SELECT '\(context.ds)' AS ds, * FROM (\(model.sql))"
+                        try db.execute("CREATE TABLE IF NOT EXISTS \(quoted) AS \(select) LIMIT 0")
+                        try db.run("DELETE FROM \(quoted) WHERE ds = ?", [.text(context.ds)])
+                        try db.execute("INSERT INTO \(quoted) \(select)")
+                    } else {
+                        let next = TableLoader.quote("\(model.name)__next")
+                        try db.execute("DROP TABLE IF EXISTS \(next)")
+                        try db.execute("CREATE TABLE \(next) AS \(model.sql)")
+                        try db.execute("DROP TABLE IF EXISTS \(quoted)")
+                        try db.execute("ALTER TABLE \(next) RENAME TO \(quoted)")
+                    }
+                    return db.changes
+                }
+            }
+            let exported = try export(model, db: db, context: context)
+            context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
+            _ = rows
+        }
+    }
+
+    static func loadModels(folder: String, context: TransformContext) throws(TransformError) -> [Model] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw TransformError("\(name): models folder \(folder) does not exist")
+        }
+        var models: [Model] = []
+        for file in names.filter({ $0.hasSuffix(".sql") }).sorted() {
+            let path = "\(folder)/\(file)"
+            let modelName = (file as NSString).deletingPathExtension
+            try Naming.check(modelName, what: "model (file \(file))", operation: name)
+            guard var sql = try? String(contentsOfFile: path, encoding: .utf8) else { throw TransformError("cannot read \(path)") }
+            let partitioned = sql.split(separator: "\n").prefix(5).contains { line in
+                line.replacingOccurrences(of: " ", with: "").lowercased() == "--materialized:partition"
+            }
+            var dependencies: [String] = []
+            while let open = sql.range(of: "{{"), let close = sql.range(of: "}}", range: open.upperBound..<sql.endIndex) {
+                let expression = sql[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                let replacement: String
+                if expression.hasPrefix("ref("), expression.hasSuffix(")") {
+                    let target = expression.dropFirst(4).dropLast().trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+                    dependencies.append(target)
+                    replacement = TableLoader.quote(target)
+                } else {
+                    switch expression {
+                    case "ds": replacement = "'\(context.ds)'"
+                    case "data_interval_start": replacement = "'\(DateFields.isoUTC(epochSeconds: Int(context.dataIntervalStart.timeIntervalSince1970)))'"
+                    case "data_interval_end": replacement = "'\(DateFields.isoUTC(epochSeconds: Int(context.dataIntervalEnd.timeIntervalSince1970)))'"
+                    default: throw TransformError("\(path): unknown template '{{ \(expression) }}' (use ref('model'), ds, data_interval_start, data_interval_end)")
+                    }
+                }
+                sql.replaceSubrange(open.lowerBound..<close.upperBound, with: replacement)
+            }
+            sql = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+            while sql.hasSuffix(";") { sql.removeLast() }
+            models.append(Model(name: modelName, file: path, sql: sql, partitioned: partitioned, dependencies: dependencies))
+        }
+        guard !models.isEmpty else { throw TransformError("\(name): no .sql model in \(folder)") }
+        return models
+    }
+
+    /// Models after the models they reference; a cycle is an error naming it.
+    static func order(_ models: [Model]) throws(TransformError) -> [Model] {
+        let byName = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
+        var ordered: [Model] = []
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        func visit(_ model: Model, path: [String]) throws(TransformError) {
+            if state[model.name] == 2 { return }
+            if state[model.name] == 1 {
+                throw TransformError("\(name): models reference each other in a cycle: \((path + [model.name]).joined(separator: " -> "))")
+            }
+            state[model.name] = 1
+            for dependency in model.dependencies {
+                guard let target = byName[dependency] else {
+                    throw TransformError("\(model.file): ref('\(dependency)') names no model (models: \(models.map(\.name).joined(separator: ", ")))")
+                }
+                try visit(target, path: path + [model.name])
+            }
+            state[model.name] = 2
+            ordered.append(model)
+        }
+        for model in models { try visit(model, path: []) }
+        return ordered
+    }
+
+    /// Loads every silver partition up to `ds` that the work database lacks, and always the current one.
+    static func stageSilver(_ table: String, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> String {
+        let target = "silver_\(table)"
+        let partitions = try context.lake.partitions(under: "silver/\(table)").filter { partition in
+            guard let ds = partition.split(separator: "=").last else { return false }
+            return ds <= context.ds
+        }
+        guard partitions.contains("silver/\(table)/ds=\(context.ds)") else {
+            throw TransformError("\(name): silver/\(table)/ds=\(context.ds) does not exist in the lake; run silver.clean first")
+        }
+        let present = try sqlite("reading \(target)") { () throws(SQLiteError) -> Set<String> in
+            guard try !TableLoader.existingColumns(db, table: target).isEmpty else { return [] }
+            let statement = try db.prepare("SELECT DISTINCT ds FROM \(TableLoader.quote(target))")
+            var values: Set<String> = []
+            while try statement.step() { if let ds = statement.text(0) { values.insert(ds) } }
+            return values
+        }
+        var rows = 0
+        var loadedPartitions = 0
+        for partition in partitions {
+            guard let ds = partition.split(separator: "=").last.map(String.init), ds == context.ds || !present.contains(ds) else { continue }
+            let files = try context.lake.files(in: partition)
+            guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }) else { continue }
+            let columns = try TableLoader.columns(partitionFiles: files, csv: csv)
+            rows += try sqlite("staging \(partition)") { () throws(SQLiteError) -> Int in
+                try db.transaction { () throws(SQLiteError) -> Int in
+                    try TableLoader.ensureTable(db, table: target, columns: columns, partitioned: true)
+                    try db.run("DELETE FROM \(TableLoader.quote(target)) WHERE ds = ?", [.text(ds)])
+                    do {
+                        return try TableLoader.insert(db, table: target, csv: csv, columns: columns, ds: ds)
+                    } catch {
+                        throw SQLiteError("\(error)")
+                    }
+                }
+            }
+            loadedPartitions += 1
+        }
+        return "\(loadedPartitions) partition\(loadedPartitions == 1 ? "" : "s"), \(rows) rows loaded"
+    }
+
+    /// Writes the model's rows for this run to `gold/<model>/ds=<ds>/data.csv` with its schema.
+    static func export(_ model: Model, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> Int {
+        let partition = "gold/\(model.name)/ds=\(context.ds)"
+        let staging = try context.lake.stage(partition)
+        do {
+            let columns = try sqlite("reading \(model.name)") { () throws(SQLiteError) -> [(String, String)] in
+                let statement = try db.prepare("SELECT name, type FROM pragma_table_info(?)")
+                try statement.bind([.text(model.name)])
+                var list: [(String, String)] = []
+                while try statement.step() { list.append((statement.text(0) ?? "", statement.text(1) ?? "")) }
+                return list
+            }.filter { !model.partitioned || $0.0 != "ds" }
+            let writer = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("data.csv")) }
+            try wrap { () throws(CSVWriter.Failure) in try writer.write(columns.map(\.0)) }
+            let select = "SELECT \(columns.map { TableLoader.quote($0.0) }.joined(separator: ", ")) FROM \(TableLoader.quote(model.name))"
+                + (model.partitioned ? " WHERE ds = ?" : "")
+            // CREATE TABLE AS leaves computed columns without a declared type: infer each from its values.
+            var kinds = [Set<SQLiteStorageClass>](repeating: [], count: columns.count)
+            try sqlite("exporting \(model.name)") { () throws(SQLiteError) in
+                let statement = try db.prepare(select)
+                try statement.bind(model.partitioned ? [.text(context.ds)] : [])
+                var row = [String](repeating: "", count: columns.count)
+                while try statement.step() {
+                    for index in 0..<columns.count {
+                        row[index] = statement.text(index) ?? ""
+                        kinds[index].insert(statement.storageClass(index))
+                    }
+                    do { try writer.write(row) } catch { throw SQLiteError("\(error)") }
+                }
+            }
+            try wrap { () throws(CSVWriter.Failure) in try writer.commit() }
+            func inferredType(_ index: Int) -> String {
+                let seen = kinds[index].subtracting([.null])
+                if seen == [.integer] { return "integer" }
+                if !seen.isEmpty && seen.isSubset(of: [.integer, .real]) { return "real" }
+                let declared = columns[index].1.lowercased()
+                return declared.isEmpty ? "text" : declared
+            }
+            let schema: [String: Any] = [
+                "columns": columns.indices.map { ["name": columns[$0].0, "type": inferredType($0)] },
+                "materialized": model.partitioned ? "partition" : "full", "model": model.name, "ds": context.ds,
+            ]
+            try JSONFile.write(schema, to: staging.path("_schema.json"))
+            try context.lake.publish(staging)
+            return writer.rows - 1
+        } catch {
+            context.lake.discard(staging)
+            throw error as? TransformError ?? TransformError("\(error)")
+        }
+    }
+}

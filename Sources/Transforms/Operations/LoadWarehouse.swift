@@ -1,0 +1,74 @@
+import Foundation
+import SQLiteDirect
+
+/// `load.warehouse`: publishes gold tables from the lake into the warehouse (SQLite by default:
+/// `$ORCHESTRATOR_HOME/warehouse.db`). Options: `tables` (gold model names), `target` (a connection name whose
+/// URL is `sqlite:///path`; default the warehouse). All tables are replaced in one transaction: a partitioned
+/// model replaces its `ds` rows, a full model replaces the whole table, so readers never see half a load.
+public enum LoadWarehouse: TransformOperation {
+    public static let name = "load.warehouse"
+
+    public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
+        try options.allowOnly(["tables", "target"])
+        let tables = try options.strings("tables")
+        guard !tables.isEmpty else { throw TransformError("\(name): option 'tables' needs at least one gold table") }
+        let url = try options.optionalString("target").map { (target: String) throws(TransformError) -> String in
+            try context.connections.url(target)
+        } ?? context.warehouse
+        guard url.hasPrefix("sqlite://") else {
+            throw TransformError("\(name): target \(Connections.redacted(url)) is not a sqlite:// warehouse (use load.postgres for PostgreSQL)")
+        }
+        let path = String(url.dropFirst("sqlite://".count))
+        let db = try TableLoader.openDatabase(path)
+
+        struct Source {
+            let table: String
+            let csv: String
+            let columns: [TableLoader.Column]
+            let partitioned: Bool
+        }
+        var sources: [Source] = []
+        for table in tables {
+            try Naming.check(table, what: "table", operation: name)
+            let partition = "gold/\(table)/ds=\(context.ds)"
+            let files = try context.lake.files(in: partition)
+            guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }),
+                  let schemaPath = files.first(where: { $0.hasSuffix("/_schema.json") }) else {
+                throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
+            }
+            let schema = try JSONFile.read(schemaPath)
+            sources.append(Source(table: table, csv: csv, columns: try TableLoader.columns(partitionFiles: files, csv: csv),
+                                  partitioned: (schema["materialized"] as? String) == "partition"))
+        }
+        let counts = try sqlite("\(name) into \(path)") { () throws(SQLiteError) -> [Int] in
+            try db.transaction { () throws(SQLiteError) -> [Int] in
+                var counts: [Int] = []
+                for source in sources {
+                    let quoted = TableLoader.quote(source.table)
+                    do {
+                        if source.partitioned {
+                            try TableLoader.ensureTable(db, table: source.table, columns: source.columns, partitioned: true)
+                            try db.run("DELETE FROM \(quoted) WHERE ds = ?", [.text(context.ds)])
+                            counts.append(try TableLoader.insert(db, table: source.table, csv: source.csv, columns: source.columns, ds: context.ds))
+                        } else {
+                            let next = "\(source.table)__load"
+                            try db.execute("DROP TABLE IF EXISTS \(TableLoader.quote(next))")
+                            try TableLoader.ensureTable(db, table: next, columns: source.columns, partitioned: false)
+                            counts.append(try TableLoader.insert(db, table: next, csv: source.csv, columns: source.columns, ds: nil))
+                            try db.execute("DROP TABLE IF EXISTS \(quoted)")
+                            try db.execute("ALTER TABLE \(TableLoader.quote(next)) RENAME TO \(quoted)")
+                        }
+                    } catch let error as SQLiteError {
+                        throw error
+                    } catch {
+                        throw SQLiteError("\(error)")
+                    }
+                }
+                return counts
+            }
+        }
+        for (source, count) in zip(sources, counts) {
+            context.log("load.warehouse: \(source.table) ← \(count) rows (\(source.partitioned ? "partition ds=\(context.ds)" : "full table"))")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// `silver.clean`: applies the declarative rules of a YAML file (see `CleaningRules`) to the day's bronze
+/// CSV of each table. Options: `rules` (path, relative to the DAG folder), `source` (bronze source name),
+/// `tables` (default: every table of the rules file, referenced tables first).
+///
+/// Writes `silver/<table>/ds=<ds>/`: `data.csv` (the declared columns, cleaned), `rejects.csv` (each broken
+/// row with its line, rule and reason), `quality.json` (rows in and out, rejects per rule) and `_schema.json`
+/// (column types, for loading). The partition is replaced atomically; the log gets a one-line summary per table.
+public enum SilverClean: TransformOperation {
+    public static let name = "silver.clean"
+
+    public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
+        try options.allowOnly(["rules", "source", "tables"])
+        let rulesPath = context.resolve(try options.string("rules"))
+        let rules = try CleaningRules.load(path: rulesPath)
+        let source = try options.string("source")
+        var tables = try options.strings("tables")
+        if tables.isEmpty { tables = orderByReferences(rules) }
+        for table in tables {
+            guard let tableRules = rules.tables[table] else {
+                throw TransformError("\(name): table '\(table)' has no rules in \(rulesPath) (tables: \(rules.tables.keys.sorted().joined(separator: ", ")))")
+            }
+            let report = try clean(tableRules, source: source, context: context)
+            context.log(report.summary)
+        }
+    }
+
+    /// Tables referenced by others come first, so foreign keys see the same day's data.
+    static func orderByReferences(_ rules: CleaningRules) -> [String] {
+        var ordered: [String] = []
+        func visit(_ name: String, _ seen: Set<String>) {
+            guard !ordered.contains(name), !seen.contains(name), let table = rules.tables[name] else { return }
+            for column in table.columns { if let reference = column.references { visit(reference.table, seen.union([name])) } }
+            ordered.append(name)
+        }
+        for name in rules.tables.keys.sorted() { visit(name, []) }
+        return ordered
+    }
+
+    struct Report {
+        var table: String
+        var ds: String
+        var rowsIn = 0
+        var rowsOut = 0
+        var rejected: [String: Int] = [:]
+        var files: [String] = []
+
+        var summary: String {
+            let rejects = rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return "silver.clean \(table) ds=\(ds): \(rowsIn) rows in, \(rowsOut) out" + (rejects.isEmpty ? ", none rejected" : ", rejected: \(rejects)")
+        }
+
+        var json: [String: Any] {
+            ["table": table, "ds": ds, "rows_in": rowsIn, "rows_out": rowsOut, "rejected": rejected, "files": files,
+             "rejected_total": rejected.values.reduce(0, +)]
+        }
+    }
+
+    static func clean(_ table: CleaningRules.TableRules, source: String, context: TransformContext) throws(TransformError) -> Report {
+        let bronze = "bronze/\(source)/\(table.name)/ds=\(context.ds)"
+        let inputs = try context.lake.files(in: bronze).filter { $0.hasSuffix(".csv") }
+        guard !inputs.isEmpty else {
+            throw TransformError("\(name): no bronze data for \(table.name) at \(context.ds) (expected CSV files in \(context.lake.description)/\(bronze))")
+        }
+        var cleaners = table.columns.map(ColumnCleaner.init(rule:))
+        for index in cleaners.indices {
+            if let reference = cleaners[index].rule.references {
+                cleaners[index].knownReferences = try knownKeys(table: reference.table, column: reference.column, upTo: context.ds, lake: context.lake)
+            }
+        }
+        var report = Report(table: table.name, ds: context.ds)
+        let partition = "silver/\(table.name)/ds=\(context.ds)"
+        let staging = try context.lake.stage(partition)
+        do {
+            let keyPositions = table.key.compactMap { key in table.columns.firstIndex { $0.name == key } }
+            let validPath = table.key.isEmpty ? staging.path("data.csv") : staging.path(".valid.csv")
+            let valid = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: validPath) }
+            try wrap { () throws(CSVWriter.Failure) in try valid.write(table.columns.map(\.name)) }
+            var rejects: CSVWriter?
+            var rejectHeader: [String] = []
+            var lastIndexOfKey: [String: Int] = [:]
+            var validIndex = 0
+
+            for input in inputs {
+                report.files.append((input as NSString).lastPathComponent)
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: input) }
+                guard let header = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
+                let normalized = header.map { ColumnCleaner.trimmed($0).lowercased() }
+                var positions: [Int?] = []
+                for rule in table.columns {
+                    let position = normalized.firstIndex(of: rule.source.lowercased())
+                    if position == nil && rule.required {
+                        throw TransformError("\(name): \(input) has no column '\(rule.source)' (columns: \(header.joined(separator: ", ")))")
+                    }
+                    positions.append(position)
+                }
+                if rejects == nil {
+                    rejectHeader = header
+                    rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
+                    try wrap { () throws(CSVWriter.Failure) in try rejects?.write(["_file", "_line", "_rule", "_reason"] + rejectHeader) }
+                }
+                var output = [String](repeating: "", count: table.columns.count)
+                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    if row.count == 1 && row[0].isEmpty { continue }  // blank line
+                    report.rowsIn += 1
+                    var failure: (String, String)?
+                    for (index, cleaner) in cleaners.enumerated() {
+                        let raw = positions[index].flatMap { $0 < row.count ? row[$0] : nil } ?? ""
+                        switch cleaner.clean(raw) {
+                        case .value(let value): output[index] = value
+                        case .rejected(let rule, let reason): failure = (rule, reason)
+                        }
+                        if failure != nil { break }
+                    }
+                    if let (rule, reason) = failure {
+                        report.rejected[rule, default: 0] += 1
+                        let file = (input as NSString).lastPathComponent
+                        try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + row) }
+                        continue
+                    }
+                    try wrap { () throws(CSVWriter.Failure) in try valid.write(output) }
+                    if !keyPositions.isEmpty {
+                        lastIndexOfKey[keyPositions.map { output[$0] }.joined(separator: "\u{1F}")] = validIndex
+                    }
+                    validIndex += 1
+                }
+            }
+            try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+            report.rowsOut = validIndex
+            if !keyPositions.isEmpty {
+                // Second pass over the cleaned rows: the last row of each key wins, the others are rejected.
+                let data = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("data.csv")) }
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: validPath) }
+                if let header = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    try wrap { () throws(CSVWriter.Failure) in try data.write(header) }
+                }
+                var index = 0
+                var kept = 0
+                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    let key = keyPositions.map { row[$0] }.joined(separator: "\u{1F}")
+                    if lastIndexOfKey[key] == index {
+                        try wrap { () throws(CSVWriter.Failure) in try data.write(row) }
+                        kept += 1
+                    } else {
+                        report.rejected["duplicate", default: 0] += 1
+                        let reason = "a later row has the same \(table.key.joined(separator: ", "))"
+                        try wrap { () throws(CSVWriter.Failure) in
+                            try rejects?.write(["", "", "duplicate", reason] + Array(row.prefix(rejectHeader.count)))
+                        }
+                    }
+                    index += 1
+                }
+                try wrap { () throws(CSVWriter.Failure) in try data.commit() }
+                unlink(validPath)
+                report.rowsOut = kept
+            }
+            try wrap { () throws(CSVWriter.Failure) in try rejects?.commit() }
+            try JSONFile.write(report.json, to: staging.path("quality.json"))
+            try JSONFile.write(["columns": table.columns.map { ["name": $0.name, "type": $0.type.rawValue] }], to: staging.path("_schema.json"))
+            try context.lake.publish(staging)
+        } catch {
+            context.lake.discard(staging)
+            throw error as? TransformError ?? TransformError("\(error)")
+        }
+        return report
+    }
+
+    /// Values of `column` in every silver partition of `table` up to and including `ds`.
+    static func knownKeys(table: String, column: String, upTo ds: String, lake: any Lake) throws(TransformError) -> Set<String> {
+        var keys: Set<String> = []
+        for partition in try lake.partitions(under: "silver/\(table)") where partition.hasSuffix("ds=\(ds)") || partition < "silver/\(table)/ds=\(ds)" {
+            for file in try lake.files(in: partition) where file.hasSuffix("/data.csv") {
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: file) }
+                guard let header = try wrap({ () throws(CSVReader.Failure) in try reader.next() }),
+                      let position = header.firstIndex(of: column) else {
+                    throw TransformError("\(name): \(file) has no column '\(column)' for the foreign key")
+                }
+                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    if position < row.count { keys.insert(row[position]) }
+                }
+            }
+        }
+        return keys
+    }
+}
+
+/// Runs CSV work, turning its errors into a TransformError.
+func wrap<T, E: Error & CustomStringConvertible>(_ body: () throws(E) -> T) throws(TransformError) -> T {
+    do { return try body() } catch { throw TransformError(error.description) }
+}
