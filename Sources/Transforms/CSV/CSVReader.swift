@@ -89,7 +89,21 @@ public final class CSVReader {
                 inQuotes = true
                 quotedField = true
             default:
+                // The rest of an unquoted field usually lies in the buffer: copy it in one go.
                 field.append(byte)
+                var stop = start
+                let limit = end
+                buffer.withUnsafeBufferPointer { bytes in
+                    while stop < limit {
+                        let next = bytes[stop]
+                        if next == 0x2C || next == 0x0A || next == 0x0D || next == 0x22 { break }
+                        stop += 1
+                    }
+                }
+                if stop > start {
+                    field.append(contentsOf: buffer[start..<stop])
+                    start = stop
+                }
             }
         }
     }

@@ -67,9 +67,10 @@ public struct CleaningRules: Sendable {
             let field = "tables.\(tableName)"
             do { try Naming.check(tableName, what: "table", operation: "silver.clean") } catch { throw file.fail(tableNode, field, error.description) }
             var table = TableRules(name: tableName, key: [], columns: [])
+            var keyNode = tableNode
             for (key, node) in try file.map(tableNode, field, allowed: tableFields) {
                 switch key {
-                case "key": table.key = try file.strings(node, "\(field).key")
+                case "key": table.key = try file.strings(node, "\(field).key"); keyNode = node
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
                         table.columns.append(try column(columnNode, field: "\(field).columns[\(index)]", file: file))
@@ -79,7 +80,7 @@ public struct CleaningRules: Sendable {
             guard !table.columns.isEmpty else { throw file.fail(tableNode, "\(field).columns", "is required") }
             let names = Set(table.columns.map(\.name))
             for key in table.key where !names.contains(key) {
-                throw file.fail(tableNode, "\(field).key", "'\(key)' is not one of the table's columns")
+                throw file.fail(keyNode, "\(field).key", "'\(key)' is not one of the table's columns")
             }
             tables[tableName] = table
         }

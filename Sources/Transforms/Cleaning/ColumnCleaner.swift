@@ -4,8 +4,12 @@ import Foundation
 struct ColumnCleaner {
     let rule: CleaningRules.ColumnRule
     let regex: NSRegularExpression?
-    /// Keys of the referenced table, when the column has `references:`.
-    var knownReferences: Set<String>?
+    /// Keys of the referenced table, when the column has `references:` (as integers for int columns:
+    /// hashing an Int is several times cheaper than hashing its text).
+    var knownReferences: Set<String>? {
+        didSet { knownIntegerReferences = rule.type == .int ? knownReferences.map { Set($0.compactMap { Int($0) }) } : nil }
+    }
+    private(set) var knownIntegerReferences: Set<Int>?
 
     enum Outcome {
         case value(String)
@@ -18,7 +22,8 @@ struct ColumnCleaner {
     }
 
     func clean(_ raw: String) -> Outcome {
-        if raw.unicodeScalars.contains("\u{FFFD}") {
+        // U+FFFD is EF BF BD in UTF-8: look at scalars only when that lead byte is there.
+        if raw.utf8.contains(0xEF), raw.unicodeScalars.contains("\u{FFFD}") {
             return .rejected(rule: "utf8", reason: "\(rule.name) is not valid UTF-8")
         }
         var text = rule.trim ? Self.trimmed(raw) : raw
@@ -35,14 +40,14 @@ struct ColumnCleaner {
             guard let value = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text) else {
                 return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not a whole number")
             }
-            text = String(value)
+            if !Self.isCanonicalInteger(text) { text = String(value) }
             number = Double(value)
         case .decimal:
             guard let value = Double(text), value.isFinite, text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 43 || $0 == 101 || $0 == 69 }) else {
                 return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not a number")
             }
             number = value
-            text = Self.format(value, scale: rule.scale)
+            if !Self.isPlainDecimal(text, maxDecimals: rule.scale) { text = Self.format(value, scale: rule.scale) }
         case .bool:
             switch text.lowercased() {
             case "true", "t", "yes", "y", "1": text = "true"
@@ -68,17 +73,49 @@ struct ColumnCleaner {
         if let regex, regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
             return .rejected(rule: "pattern", reason: "\(rule.name) '\(text)' does not match \(rule.pattern ?? "")")
         }
-        if let known = knownReferences, let reference = rule.references, !known.contains(text) {
+        if let reference = rule.references, let known = knownReferences,
+           !(knownIntegerReferences.map { number.map { Int($0) }.map($0.contains) ?? false } ?? known.contains(text)) {
             return .rejected(rule: "foreign_key", reason: "\(rule.name) \(text) is not a \(reference.column) of \(reference.table)")
         }
         return .value(text)
+    }
+
+    /// `12`, `-3`, `0`: already how the value would be written (no sign, no leading zeros).
+    static func isCanonicalInteger(_ text: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        guard var first = bytes.next() else { return false }
+        if first == 0x2D { guard let digit = bytes.next() else { return false }; first = digit }
+        guard first >= 0x31 && first <= 0x39 || (first == 0x30 && text.utf8.count == 1) else { return false }
+        while let byte = bytes.next() { guard byte >= 0x30 && byte <= 0x39 else { return false } }
+        return true
+    }
+
+    /// `12.5`, `-0.25`, `3`: digits with at most one point and at most `maxDecimals` decimals, so the text
+    /// can be kept as is (formatting a Double costs more than the rest of the row).
+    static func isPlainDecimal(_ text: String, maxDecimals: Int?) -> Bool {
+        var decimals = -1
+        var digitsBefore = 0
+        for (index, byte) in text.utf8.enumerated() {
+            if byte == 0x2D && index == 0 { continue }
+            if byte == 0x2E {
+                guard decimals < 0, digitsBefore > 0 else { return false }
+                decimals = 0
+                continue
+            }
+            guard byte >= 0x30 && byte <= 0x39 else { return false }
+            if decimals >= 0 { decimals += 1 } else { digitsBefore += 1 }
+        }
+        if decimals == 0 { return false }  // "12." is normalised
+        if let maxDecimals, decimals > maxDecimals { return false }
+        return digitsBefore > 0 && !(digitsBefore > 1 && text.utf8.first == 0x30)
     }
 
     /// Spaces, tabs and line breaks off both ends (ASCII fast path).
     static func trimmed(_ text: String) -> String {
         let utf8 = text.utf8
         guard let first = utf8.first, let last = utf8.last else { return text }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0xA0 }
+        // Any non-ASCII byte at an end may belong to a Unicode space (U+00A0 starts with 0xC2): take the slow path.
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte >= 0x80 }
         if !isSpace(first) && !isSpace(last) { return text }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -87,12 +124,21 @@ struct ColumnCleaner {
     static func format(_ value: Double, scale: Int?) -> String {
         var value = value
         if let scale {
-            let factor = pow(10, Double(scale))
-            value = (value * factor).rounded(.toNearestOrAwayFromZero) / factor
+            // Round the shortest decimal form ("2.675"), not the binary double (2.67499…), so that halves
+            // really go away from zero.
+            if var exact = Decimal(string: String(value)) {
+                var rounded = Decimal()
+                NSDecimalRound(&rounded, &exact, scale, .plain)
+                value = Double(rounded.description) ?? value
+            } else {
+                let factor = pow(10, Double(scale))
+                value = (value * factor).rounded(.toNearestOrAwayFromZero) / factor
+            }
         }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
         let text = String(value)
         if !text.contains("e") { return text }
+        if let exact = Decimal(string: text) { return exact.description }  // 1e-12 → 0.000000000001, not 0.0000000000
         return String(format: "%.\(scale ?? 10)f", value)
     }
 }

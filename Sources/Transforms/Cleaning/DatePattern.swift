@@ -40,8 +40,13 @@ public struct DatePattern: Sendable, Equatable {
 
     /// The fields found, or nil if `value` does not match exactly.
     public func match(_ value: String) -> DateFields? {
+        if let fields = value.utf8.withContiguousStorageIfAvailable({ match(bytes: $0[...]) }) { return fields }
+        return match(bytes: Array(value.utf8)[...])
+    }
+
+    func match<Bytes: Collection>(bytes input: Bytes) -> DateFields? where Bytes.Element == UInt8, Bytes.SubSequence == Bytes {
         var fields = DateFields()
-        var bytes = Array(value.utf8)[...]
+        var bytes = input
         func number(maxDigits: Int) -> Int? {
             var result = 0
             var digits = 0

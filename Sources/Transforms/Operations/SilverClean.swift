@@ -80,6 +80,9 @@ public enum SilverClean: TransformOperation {
             var rejects: CSVWriter?
             var rejectHeader: [String] = []
             var lastIndexOfKey: [String: Int] = [:]
+            // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
+            let integerKey = keyPositions.count == 1 && table.columns[keyPositions[0]].type == .int
+            var lastIndexOfIntegerKey: [Int: Int] = [:]
             var validIndex = 0
 
             for input in inputs {
@@ -120,7 +123,9 @@ public enum SilverClean: TransformOperation {
                         continue
                     }
                     try wrap { () throws(CSVWriter.Failure) in try valid.write(output) }
-                    if !keyPositions.isEmpty {
+                    if integerKey, let key = Int(output[keyPositions[0]]) {
+                        lastIndexOfIntegerKey[key] = validIndex
+                    } else if !keyPositions.isEmpty {
                         lastIndexOfKey[keyPositions.map { output[$0] }.joined(separator: "\u{1F}")] = validIndex
                     }
                     validIndex += 1
@@ -138,8 +143,10 @@ public enum SilverClean: TransformOperation {
                 var index = 0
                 var kept = 0
                 while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
-                    let key = keyPositions.map { row[$0] }.joined(separator: "\u{1F}")
-                    if lastIndexOfKey[key] == index {
+                    let isLast = integerKey
+                        ? Int(row[keyPositions[0]]).map { lastIndexOfIntegerKey[$0] == index } ?? true
+                        : lastIndexOfKey[keyPositions.map { row[$0] }.joined(separator: "\u{1F}")] == index
+                    if isLast {
                         try wrap { () throws(CSVWriter.Failure) in try data.write(row) }
                         kept += 1
                     } else {
