@@ -26,6 +26,7 @@ public struct LocalLake: Lake {
     }
 
     public func publish(_ staging: LakeStaging) throws(TransformError) {
+        try Self.validate(staging.partition)  // LakeStaging can be built by hand
         let target = absolute(staging.partition)
         let parent = (target as NSString).deletingLastPathComponent
         do {
