@@ -26,9 +26,10 @@ let package = Package(
         .target(name: "SQLiteDirect", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "SQLiteDirect"]),
         .target(name: "CSystemCalls"),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect", "CLibPQ",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),

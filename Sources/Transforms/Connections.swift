@@ -45,6 +45,11 @@ public struct Connections: Sendable {
         return found.filter { $0.count >= 3 }
     }
 
+    /// Any text with the secrets of `url` masked (for server messages that may echo them).
+    public static func redactedText(_ text: String, url: String) -> String {
+        Redactor(secrets: secrets(in: url)).redact(text)
+    }
+
     /// The URL with its password (or token) replaced by `***`, for messages.
     public static func redacted(_ url: String) -> String {
         Redactor(secrets: secrets(in: url)).redact(url)

@@ -40,8 +40,11 @@ final class Harness {
 
     func path(_ name: String) -> String { root.appendingPathComponent(name).path }
 
+    /// Added to the environment of every command and of the daemon (connections, for instance).
+    var extraEnvironment: [String: String] = [:]
+
     var environment: [String: String] {
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
         env["ORCHESTRATOR_HOME"] = home.path
         env["ORCHESTRATOR_DAGS"] = dags.path
         env["WORK"] = root.path

@@ -7,7 +7,8 @@ public protocol TransformOperation {
 
 public enum TransformRegistry {
     public static let operations: [any TransformOperation.Type] = [
-        ExtractFiles.self, SilverClean.self, GoldSQL.self, QualityCheck.self, LoadWarehouse.self,
+        ExtractFiles.self, ExtractPostgres.self, SilverClean.self, GoldSQL.self, QualityCheck.self, LoadWarehouse.self,
+        LoadPostgres.self,
     ]
 
     public static func operation(named name: String) throws(TransformError) -> any TransformOperation.Type {

@@ -1,0 +1,63 @@
+import Foundation
+
+/// `load.postgres`: publishes gold tables into a PostgreSQL schema with `COPY … FROM STDIN`, all tables in one
+/// transaction. Options: `connection` (name of a postgres:// connection), `schema` (default `reporting`),
+/// `tables` (gold model names). A partitioned model replaces its `ds` rows, a full model the whole table.
+public enum LoadPostgres: TransformOperation {
+    public static let name = "load.postgres"
+
+    public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
+        try options.allowOnly(["connection", "schema", "tables"])
+        let url = try context.connections.url(try options.string("connection"))
+        let schema = try options.optionalString("schema") ?? "reporting"
+        try Naming.check(schema, what: "schema", operation: name)
+        let tables = try options.strings("tables")
+        guard !tables.isEmpty else { throw TransformError("\(name): option 'tables' needs at least one gold table") }
+        let connection = try PostgresConnection(url: url)
+        let quotedSchema = PostgresConnection.quote(schema)
+        try connection.execute("BEGIN")
+        do {
+            try connection.execute("CREATE SCHEMA IF NOT EXISTS \(quotedSchema)")
+            for table in tables {
+                try Naming.check(table, what: "table", operation: name)
+                let partition = "gold/\(table)/ds=\(context.ds)"
+                let files = try context.lake.files(in: partition)
+                guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }),
+                      let schemaFile = files.first(where: { $0.hasSuffix("/_schema.json") }) else {
+                    throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
+                }
+                let partitioned = (try JSONFile.read(schemaFile)["materialized"] as? String) == "partition"
+                let columns = try TableLoader.columns(partitionFiles: files, csv: csv)
+                let target = "\(quotedSchema).\(PostgresConnection.quote(table))"
+                var definitions = columns.map { "\(PostgresConnection.quote($0.name)) \(Self.postgresType($0))" }
+                if partitioned { definitions.insert("ds date NOT NULL", at: 0) }
+                try connection.execute("CREATE TABLE IF NOT EXISTS \(target) (\(definitions.joined(separator: ", ")))")
+                let columnList = columns.map { PostgresConnection.quote($0.name) }.joined(separator: ", ")
+                if partitioned {
+                    // The CSV has no ds column: COPY fills it from a default set for this transaction only.
+                    _ = try connection.query("DELETE FROM \(target) WHERE ds = $1", [context.ds])
+                    try connection.execute("ALTER TABLE \(target) ALTER COLUMN ds SET DEFAULT '\(context.ds)'")
+                    try connection.copyIn("COPY \(target) (\(columnList)) FROM STDIN WITH (FORMAT csv, HEADER true)", from: csv)
+                    try connection.execute("ALTER TABLE \(target) ALTER COLUMN ds DROP DEFAULT")
+                } else {
+                    try connection.execute("TRUNCATE \(target)")
+                    try connection.copyIn("COPY \(target) (\(columnList)) FROM STDIN WITH (FORMAT csv, HEADER true)", from: csv)
+                }
+                let count = try connection.query("SELECT COUNT(*) FROM \(target)" + (partitioned ? " WHERE ds = $1" : ""), partitioned ? [context.ds] : [])
+                context.log("load.postgres: \(schema).\(table) ← \(count.first?.first.flatMap { $0 } ?? "?") rows (\(partitioned ? "partition ds=\(context.ds)" : "full table"))")
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error as? TransformError ?? TransformError("\(error)")
+        }
+    }
+
+    static func postgresType(_ column: TableLoader.Column) -> String {
+        switch column.affinity {
+        case "INTEGER": return "bigint"
+        case "REAL": return "double precision"
+        default: return "text"
+        }
+    }
+}
