@@ -206,7 +206,10 @@ public final class AttemptRunner {
         guard count > 0,
               let schedulerPid = Int32(String(decoding: buffer.prefix(count).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)),
               // The pid file outlives a killed scheduler: never signal whatever process reuses its pid.
-              ProcessLauncher.programName(of: schedulerPid)?.hasSuffix("orchestrator") == true else { return }
+              ProcessLauncher.programName(of: schedulerPid)?.hasSuffix("orchestrator") == true,
+              // The scheduler that started this worker learns of its exit from SIGCHLD; a second wake-up
+              // would only cost it a second pass. Adopted workers (another parent) do need it.
+              getppid() != schedulerPid else { return }
         kill(schedulerPid, SIGUSR1)
     }
 

@@ -1,6 +1,6 @@
 /// One operation of the transform library, named in a DAG as `transform: NAME` and configured by `with:`.
 /// Each is idempotent per logical date: running a day again replaces that day's outputs atomically.
-public protocol TransformOperation {
+public protocol TransformOperation: Sendable {
     static var name: String { get }
     static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError)
 }
