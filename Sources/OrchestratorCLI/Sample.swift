@@ -6,7 +6,7 @@ import Workflow
 extension OrchestratorCommand {
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write sample source data for the example pipelines.",
-                                                        subcommands: [Shop.self])
+                                                        subcommands: [Shop.self, Social.self])
     }
 }
 
@@ -36,6 +36,32 @@ extension OrchestratorCommand.Sample {
                                           purchasesPerDay: purchases, dirtiness: dirtiness, seed: seed)
             let rows = try generator.generate()
             print("wrote \(days) day(s) of shop data under \(generator.output) (\(rows) purchase rows)")
+        }
+    }
+}
+
+extension OrchestratorCommand.Sample {
+    struct Social: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The social app's tables for social_elt, as OUT/schema.sql and OUT/<table>.csv (load them with scripts/seed-social).",
+            discussion: "Also writes OUT/truth/: what a correct pipeline keeps, for tests.")
+        @Option(help: "Output folder.") var out: String
+        @Option(help: "First day (YYYY-MM-DD).") var start: String
+        @Option(help: "Number of days.") var days: Int = 3
+        @Option(help: "Number of users.") var users: Int = 40
+        @Option(help: "Random seed.") var seed: UInt64 = 11
+
+        func validate() throws {
+            guard days >= 1, users >= 1 else { throw ValidationError("--days and --users must be at least 1") }
+        }
+
+        func run() throws {
+            guard let first = DateParsing.parse(start, in: TimeZone(secondsFromGMT: 0) ?? .current) else {
+                throw CLIError("--start '\(start)' is not a date (YYYY-MM-DD)")
+            }
+            let generator = SocialGenerator(output: GlobalOptions.absolute(out), start: first, days: days, users: users, seed: seed)
+            try generator.generate()
+            print("wrote the social tables for \(days) day(s) and \(users) users under \(generator.output)")
         }
     }
 }

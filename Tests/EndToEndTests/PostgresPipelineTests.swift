@@ -3,7 +3,8 @@ import XCTest
 
 /// extract.postgres and load.postgres against the real PostgreSQL server that scripts/test starts on a
 /// loopback port (ORCHESTRATOR_TEST_POSTGRES).
-final class PostgresPipelineTests: XCTestCase {
+/// A fresh database on the test server for each test, with a password in its URL that must never leak.
+class PostgresTestCase: XCTestCase {
     var serverURL: String!
     var databaseURL: String!
     var database = ""
@@ -45,6 +46,9 @@ final class PostgresPipelineTests: XCTestCase {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+}
+
+final class PostgresPipelineTests: PostgresTestCase {
     func testExtractFromPostgresAndLoadIntoAReportingSchema() throws {
         try psql(databaseURL, """
             CREATE TABLE clients (id int PRIMARY KEY, name text, email text);

@@ -25,6 +25,23 @@ public struct CleaningRules: Sendable {
         public var name: String
         public var key: [String]
         public var columns: [ColumnRule]
+        public var currency: CurrencyConversion?
+
+        /// The output columns: the declared ones, then the converted amount if any.
+        public var outputColumns: [(name: String, type: ColumnType)] {
+            columns.map { ($0.name, $0.type) } + (currency.map { [($0.output, .decimal)] } ?? [])
+        }
+    }
+
+    /// `currency: { amount: amount, currency: currency, rates: rates.csv, output: amount_eur, scale: 2 }`:
+    /// adds `output` = amount × the currency's rate (from a `currency,rate` CSV next to the rules file);
+    /// a row whose currency has no rate is rejected (rule `currency`).
+    public struct CurrencyConversion: Sendable {
+        public var amountColumn: String
+        public var currencyColumn: String
+        public var rates: [String: Double]
+        public var output: String
+        public var scale: Int?
     }
 
     public enum ColumnType: String, Sendable, CaseIterable {
@@ -52,7 +69,7 @@ public struct CleaningRules: Sendable {
         public var scale: Int?
     }
 
-    static let tableFields = ["key", "columns"]
+    static let tableFields = ["key", "columns", "currency"]
     static let columnFields = ["name", "source", "type", "required", "trim", "lowercase", "uppercase", "formats", "timezone",
                                "min", "max", "accepted_values", "pattern", "references", "scale"]
 
@@ -68,9 +85,11 @@ public struct CleaningRules: Sendable {
             do { try Naming.check(tableName, what: "table", operation: "silver.clean") } catch { throw file.fail(tableNode, field, error.description) }
             var table = TableRules(name: tableName, key: [], columns: [])
             var keyNode = tableNode
+            var currencyNode: Node?
             for (key, node) in try file.map(tableNode, field, allowed: tableFields) {
                 switch key {
                 case "key": table.key = try file.strings(node, "\(field).key"); keyNode = node
+                case "currency": currencyNode = node
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
                         table.columns.append(try column(columnNode, field: "\(field).columns[\(index)]", file: file))
@@ -78,6 +97,9 @@ public struct CleaningRules: Sendable {
                 }
             }
             guard !table.columns.isEmpty else { throw file.fail(tableNode, "\(field).columns", "is required") }
+            if let currencyNode {
+                table.currency = try currency(currencyNode, field: "\(field).currency", file: file, columns: Set(table.columns.map(\.name)))
+            }
             let names = Set(table.columns.map(\.name))
             for key in table.key where !names.contains(key) {
                 throw file.fail(keyNode, "\(field).key", "'\(key)' is not one of the table's columns")
@@ -85,6 +107,36 @@ public struct CleaningRules: Sendable {
             tables[tableName] = table
         }
         return CleaningRules(tables: tables)
+    }
+
+    static func currency(_ node: Node, field: String, file: YAMLFile, columns: Set<String>) throws(TransformError) -> CurrencyConversion {
+        let entries = Dictionary(try file.map(node, field, allowed: ["amount", "currency", "rates", "output", "scale"]).map { ($0.key, $0.node) },
+                                 uniquingKeysWith: { a, _ in a })
+        func text(_ key: String) throws(TransformError) -> String {
+            guard let value = entries[key] else { throw file.fail(node, "\(field).\(key)", "is required") }
+            return try file.string(value, "\(field).\(key)")
+        }
+        let amount = try text("amount"), currency = try text("currency"), output = try text("output")
+        for (key, name) in [("amount", amount), ("currency", currency)] where !columns.contains(name) {
+            throw file.fail(node, "\(field).\(key)", "'\(name)' is not one of the table's columns")
+        }
+        do { try Naming.check(output, what: "output column", operation: "silver.clean") } catch { throw file.fail(node, "\(field).output", error.description) }
+        let ratesPath = try text("rates")
+        let resolved = ratesPath.hasPrefix("/") ? ratesPath : ((file.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ratesPath)
+        var rates: [String: Double] = [:]
+        let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: resolved) }
+        let header = try wrap { () throws(CSVReader.Failure) in try reader.next() } ?? []
+        guard header.map({ $0.lowercased() }) == ["currency", "rate"] else {
+            throw TransformError("\(resolved): the header must be currency,rate (got \(header.joined(separator: ",")))")
+        }
+        while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+            guard row.count == 2, let rate = Double(row[1].trimmingCharacters(in: .whitespaces)), rate > 0 else {
+                throw TransformError("\(resolved):\(reader.line): '\(row.joined(separator: ","))' is not currency,rate with a positive rate")
+            }
+            rates[row[0].trimmingCharacters(in: .whitespaces).uppercased()] = rate
+        }
+        return CurrencyConversion(amountColumn: amount, currencyColumn: currency, rates: rates, output: output,
+                                  scale: try entries["scale"].map { (n: Node) throws(TransformError) -> Int in try file.int(n, "\(field).scale") })
     }
 
     static func column(_ node: Node, field: String, file: YAMLFile) throws(TransformError) -> ColumnRule {

@@ -2,13 +2,19 @@ import Foundation
 
 /// `load.postgres`: publishes gold tables into a PostgreSQL schema with `COPY … FROM STDIN`, all tables in one
 /// transaction. Options: `connection` (name of a postgres:// connection), `schema` (default `reporting`),
-/// `tables` (gold model names). A partitioned model replaces its `ds` rows, a full model the whole table.
+/// `tables` (gold model names), `optional` (default false: when true and the connection is not configured,
+/// the task logs that and succeeds). A partitioned model replaces its `ds` rows, a full model the whole table.
 public enum LoadPostgres: TransformOperation {
     public static let name = "load.postgres"
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
-        try options.allowOnly(["connection", "schema", "tables"])
-        let url = try context.connections.url(try options.string("connection"))
+        try options.allowOnly(["connection", "schema", "tables", "optional"])
+        let connectionName = try options.string("connection")
+        if try options.bool("optional", default: false), (try? context.connections.url(connectionName)) == nil {
+            context.log("load.postgres: connection '\(connectionName)' is not configured (ORCHESTRATOR_CONN_\(connectionName.uppercased())); nothing to load")
+            return
+        }
+        let url = try context.connections.url(connectionName)
         let schema = try options.optionalString("schema") ?? "reporting"
         try Naming.check(schema, what: "schema", operation: name)
         let tables = try options.strings("tables")

@@ -76,7 +76,12 @@ public enum SilverClean: TransformOperation {
             let keyPositions = table.key.compactMap { key in table.columns.firstIndex { $0.name == key } }
             let validPath = table.key.isEmpty ? staging.path("data.csv") : staging.path(".valid.csv")
             let valid = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: validPath) }
-            try wrap { () throws(CSVWriter.Failure) in try valid.write(table.columns.map(\.name)) }
+            try wrap { () throws(CSVWriter.Failure) in try valid.write(table.outputColumns.map(\.name)) }
+            let conversion = table.currency.flatMap { currency in
+                table.columns.firstIndex { $0.name == currency.amountColumn }.flatMap { amount in
+                    table.columns.firstIndex { $0.name == currency.currencyColumn }.map { (currency, amount, $0) }
+                }
+            }
             var rejects: CSVWriter?
             var rejectHeader: [String] = []
             var lastIndexOfKey: [String: Int] = [:]
@@ -103,7 +108,7 @@ public enum SilverClean: TransformOperation {
                     rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
                     try wrap { () throws(CSVWriter.Failure) in try rejects?.write(["_file", "_line", "_rule", "_reason"] + rejectHeader) }
                 }
-                var output = [String](repeating: "", count: table.columns.count)
+                var output = [String](repeating: "", count: table.outputColumns.count)
                 while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
                     if row.count == 1 && row[0].isEmpty { continue }  // blank line
                     report.rowsIn += 1
@@ -115,6 +120,15 @@ public enum SilverClean: TransformOperation {
                         case .rejected(let rule, let reason): failure = (rule, reason)
                         }
                         if failure != nil { break }
+                    }
+                    if failure == nil, let (currency, amountIndex, currencyIndex) = conversion {
+                        let code = output[currencyIndex].uppercased()
+                        if let rate = currency.rates[code] {
+                            output[table.columns.count] = output[amountIndex].isEmpty ? ""
+                                : ColumnCleaner.format((Double(output[amountIndex]) ?? 0) * rate, scale: currency.scale)
+                        } else {
+                            failure = ("currency", "\(currency.currencyColumn) '\(output[currencyIndex])' has no rate in the rates file")
+                        }
                     }
                     if let (rule, reason) = failure {
                         report.rejected[rule, default: 0] += 1
@@ -164,7 +178,7 @@ public enum SilverClean: TransformOperation {
             }
             try wrap { () throws(CSVWriter.Failure) in try rejects?.commit() }
             try JSONFile.write(report.json, to: staging.path("quality.json"))
-            try JSONFile.write(["columns": table.columns.map { ["name": $0.name, "type": $0.type.rawValue] }], to: staging.path("_schema.json"))
+            try JSONFile.write(["columns": table.outputColumns.map { ["name": $0.name, "type": $0.type.rawValue] }], to: staging.path("_schema.json"))
             try context.lake.publish(staging)
         } catch {
             context.lake.discard(staging)
