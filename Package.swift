@@ -27,9 +27,12 @@ let package = Package(
         .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "SQLiteDirect"]),
         .target(name: "CSystemCalls"),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
+        .target(name: "CCurlShim",
+                linkerSettings: [.linkedLibrary("curl")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect", "CLibPQ",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect", "CLibPQ", "CCurlShim",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),

@@ -1,0 +1,89 @@
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+#include "CCurlShim.h"
+
+typedef struct {
+    char *data;
+    size_t length;
+    size_t capacity;
+    size_t max;
+    int overflow;
+} buffer_t;
+
+static size_t on_body(char *chunk, size_t size, size_t count, void *context) {
+    buffer_t *buffer = (buffer_t *)context;
+    size_t bytes = size * count;
+    if (buffer->length + bytes > buffer->max) { buffer->overflow = 1; return 0; }
+    if (buffer->length + bytes + 1 > buffer->capacity) {
+        size_t capacity = buffer->capacity ? buffer->capacity * 2 : 65536;
+        while (capacity < buffer->length + bytes + 1) capacity *= 2;
+        char *grown = realloc(buffer->data, capacity);
+        if (!grown) return 0;
+        buffer->data = grown;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->data + buffer->length, chunk, bytes);
+    buffer->length += bytes;
+    buffer->data[buffer->length] = 0;
+    return bytes;
+}
+
+static size_t on_header(char *line, size_t size, size_t count, void *context) {
+    long *retry_after = (long *)context;
+    size_t bytes = size * count;
+    if (bytes > 12 && strncasecmp(line, "Retry-After:", 12) == 0) {
+        *retry_after = strtol(line + 12, NULL, 10);
+    }
+    return bytes;
+}
+
+void orchestrator_http_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+orchestrator_http_response orchestrator_http_get(const char *url, const char *bearer, long timeout_ms, size_t max_body) {
+    orchestrator_http_response response;
+    memset(&response, 0, sizeof(response));
+    response.retry_after = -1;
+    buffer_t buffer = {0};
+    buffer.max = max_body;
+    CURL *curl = curl_easy_init();
+    if (!curl) { response.curl_code = -1; snprintf(response.error, sizeof(response.error), "curl_easy_init failed"); return response; }
+    struct curl_slist *headers = NULL;
+    char authorization[4096];
+    if (bearer && *bearer) {
+        snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", bearer);
+        headers = curl_slist_append(headers, authorization);
+    }
+    headers = curl_slist_append(headers, "Accept: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buffer);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-extract-http");
+    CURLcode code = curl_easy_perform(curl);
+    response.curl_code = (int)code;
+    if (code != CURLE_OK) {
+        snprintf(response.error, sizeof(response.error), "%s%s", curl_easy_strerror(code),
+                 buffer.overflow ? " (response larger than the limit)" : "");
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    response.body = buffer.data;
+    response.body_length = buffer.length;
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return response;
+}
+
+void orchestrator_http_free(orchestrator_http_response *response) {
+    free(response->body);
+    response->body = NULL;
+}

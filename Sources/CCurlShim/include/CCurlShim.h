@@ -1,0 +1,22 @@
+#ifndef ORCHESTRATOR_CCURLSHIM_H
+#define ORCHESTRATOR_CCURLSHIM_H
+
+#include <stddef.h>
+
+/// The result of one HTTP request made through libcurl (curl_easy_setopt is variadic, so Swift cannot call it).
+typedef struct {
+    int curl_code;          /* CURLE_OK (0) when the transfer completed */
+    long status;            /* HTTP status, 0 if none */
+    char *body;             /* malloc'd, NUL-terminated; free with orchestrator_http_free */
+    size_t body_length;
+    long retry_after;       /* seconds from a Retry-After header, -1 if absent */
+    char error[256];        /* curl's message when curl_code != 0 */
+} orchestrator_http_response;
+
+/// GET `url` with optional `bearer` token (NULL for none), a total timeout in milliseconds and a cap on the
+/// body size. Follows no redirects to another host with the token.
+orchestrator_http_response orchestrator_http_get(const char *url, const char *bearer, long timeout_ms, size_t max_body);
+void orchestrator_http_free(orchestrator_http_response *response);
+void orchestrator_http_global_init(void);
+
+#endif
