@@ -114,8 +114,14 @@ final class HTTPExtractTests: XCTestCase {
             """)
         let result = try h.run(["test", "broken_api", "--date", "2024-01-01"])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stdout.contains("GET http://127.0.0.1:\(port)/v1/always500 failed: HTTP 500 after 2 attempts"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("/v1/slow failed: Timeout"), result.stdout)
+        // The two tasks run at once and share the terminal, so read each one's own log.
+        let scratch = try XCTUnwrap(result.stdout.components(separatedBy: "logs in ").last?.components(separatedBy: "/logs").first)
+        func log(_ task: String) throws -> String {
+            try String(contentsOfFile: "\(scratch)/logs/broken_api/manual__2024-01-01T00:00:00Z/\(task)/attempt-1.log", encoding: .utf8)
+        }
+        let errors = try log("errors"), slow = try log("slow")
+        XCTAssertTrue(errors.contains("GET http://127.0.0.1:\(port)/v1/always500 failed: HTTP 500 after 2 attempts"), errors)
+        XCTAssertTrue(slow.contains("/v1/slow failed: Timeout"), slow)
         XCTAssertFalse(result.stdout.contains("sekrit-token-42"))
     }
 }
