@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MetadataStore
 import Scheduler
 
 extension OrchestratorCommand {
@@ -22,9 +23,25 @@ extension OrchestratorCommand {
             store.startBackgroundCheckpoints()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
+            let systemd = SystemdNotifier()
+            let status = { () -> String in
+                let dags = (try? store.dags().count) ?? 0
+                let running = (try? store.runs(RunFilter(states: [.running])).count) ?? 0
+                let tasks = (try? store.taskInstances(states: [.queued, .running]).count) ?? 0
+                let errors = (try? store.importErrors().count) ?? 0
+                return "\(dags) DAGs, \(running) runs running, \(tasks) tasks running" + (errors > 0 ? ", \(errors) DAG files failing" : "")
+            }
             loop.onReady = {
                 log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
                                             ("parallelism", String(settings.parallelism))])
+                systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
+            }
+            loop.onStopping = { systemd.notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks") }
+            if systemd.isActive {
+                // Watchdog pings at half WatchdogSec; without a watchdog the status line is refreshed every 30 s.
+                loop.heartbeatInterval = systemd.watchdogInterval ?? 30
+                let watchdog = systemd.watchdogInterval != nil
+                loop.onHeartbeat = { systemd.notify((watchdog ? "WATCHDOG=1\n" : "") + "STATUS=\(status())") }
             }
             do {
                 try loop.run(watchDags: true)

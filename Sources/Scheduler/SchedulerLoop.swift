@@ -25,6 +25,11 @@ public final class SchedulerLoop: @unchecked Sendable {
     let orphanCheckInterval: Double = 10
     /// Called once the DAGs are loaded and the loop is about to run (systemd readiness).
     public var onReady: () -> Void = {}
+    /// Called when the loop stops taking new work (SIGTERM), before the grace period.
+    public var onStopping: () -> Void = {}
+    /// Called every `heartbeatInterval` seconds while the loop runs (systemd watchdog and status).
+    public var onHeartbeat: () -> Void = {}
+    public var heartbeatInterval: Double?
 
     public init(scheduler: Scheduler, settings: SchedulerSettings, log: SchedulerLog) {
         self.scheduler = scheduler
@@ -77,8 +82,13 @@ public final class SchedulerLoop: @unchecked Sendable {
 
         var stopping = false
         var nextOrphanCheck = Date().addingTimeInterval(orphanCheckInterval)
+        var nextHeartbeat = heartbeatInterval.map { Date().addingTimeInterval($0) }
         while true {
             let now = Date()
+            if let due = nextHeartbeat, now >= due, let interval = heartbeatInterval {
+                onHeartbeat()
+                nextHeartbeat = now.addingTimeInterval(interval)
+            }
             if now >= nextOrphanCheck {
                 scheduler.pruneAdopted()
                 try scheduler.recoverOrphans(now: now)
@@ -87,14 +97,16 @@ public final class SchedulerLoop: @unchecked Sendable {
             let next = try scheduler.pass(now: now, stopping: stopping)
             if try scheduler.scopeFinished() { break }
             if stopping { break }
-            let deadline = [next, nextOrphanCheck].compactMap { $0 }.min()
+            let deadline = [next, nextOrphanCheck, nextHeartbeat].compactMap { $0 }.min()
             for event in events.wait(until: deadline) {
                 switch event {
                 case .childExited(let pid, let status): try scheduler.handleChildExit(pid: pid, status: status, now: Date())
                 case .wake: break
                 case .dagsChanged, .reload:
                     if settings.scope == .everything { try scheduler.reloadDags() }
-                case .terminate: stopping = true
+                case .terminate:
+                    if !stopping { onStopping() }
+                    stopping = true
                 }
             }
         }
@@ -128,6 +140,7 @@ public final class SchedulerLoop: @unchecked Sendable {
                 }
             }
             scheduler.pruneAdopted()
+            if heartbeatInterval != nil { onHeartbeat() }  // keep the watchdog fed through the grace period
         }
     }
 

@@ -11,7 +11,7 @@ class PostgresTestCase: XCTestCase {
 
     override func setUpWithError() throws {
         guard let url = ProcessInfo.processInfo.environment["ORCHESTRATOR_TEST_POSTGRES"], !url.isEmpty else {
-            if ProcessInfo.processInfo.environment["ORCHESTRATOR_TEST_POSTGRES_REQUIRED"] == "1" {
+            if ProcessInfo.processInfo.environment["ORCHESTRATOR_TEST_STRICT"] == "1" {
                 XCTFail("ORCHESTRATOR_TEST_POSTGRES is not set: scripts/test should have started PostgreSQL")
             }
             throw XCTSkip("no test PostgreSQL (run the tests with scripts/test)")
