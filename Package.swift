@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "orchestrator", dependencies: ["OrchestratorCLI"]),

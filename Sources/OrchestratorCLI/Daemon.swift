@@ -15,11 +15,17 @@ extension OrchestratorCommand {
         @OptionGroup var execution: ExecutionOptions
 
         func run() throws {
+            let configuration = try global.configuration()
             _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
-                                                       gracePeriod: try execution.resolvedGracePeriod(default: 60))
-            let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info))
+                                                       gracePeriod: try execution.resolvedGracePeriod(default: 60, configuration),
+                                                       configuration: configuration)
+            let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info, configuration),
+                                   format: configuration.value("log_format") == "json" ? .json : .logfmt)
             let store = try global.openStore()
+            // Connections of the file reach transforms through the workers' environment; pools go to the store.
+            configuration.exportConnections()
+            for (pool, slots) in configuration.pools { try store.setPool(name: pool, slots: slots) }
             store.startBackgroundCheckpoints()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)

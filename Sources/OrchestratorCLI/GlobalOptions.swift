@@ -13,18 +13,26 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Folder of DAG files (env ORCHESTRATOR_DAGS; default ./dags).")
     var dags: String?
 
+    @Option(name: .long, help: "Configuration file (env ORCHESTRATOR_CONFIG; default /etc/orchestrator/orchestrator.yaml if it exists).")
+    var config: String?
+
+    /// The configuration file with the environment applied; flags take precedence over it.
+    func configuration() throws -> Configuration {
+        try Configuration.load(path: config.map(Self.absolute))
+    }
+
+    /// Flag, then environment, then configuration file, then `~/.orchestrator`. (A broken configuration file is
+    /// reported by `daemon` and `config check`; other commands fall back to the environment and defaults.)
     var homePath: String {
-        let environment = ProcessInfo.processInfo.environment
         if let home, !home.isEmpty { return Self.absolute(home) }
-        if let value = environment["ORCHESTRATOR_HOME"], !value.isEmpty { return Self.absolute(value) }
-        let userHome = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return (userHome as NSString).appendingPathComponent(".orchestrator")
+        let configured = (try? configuration())?.value("home") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_HOME"] ?? ""
+        return Self.absolute(configured.isEmpty ? "~/.orchestrator" : configured)
     }
 
     var dagsPath: String {
         if let dags, !dags.isEmpty { return Self.absolute(dags) }
-        if let value = ProcessInfo.processInfo.environment["ORCHESTRATOR_DAGS"], !value.isEmpty { return Self.absolute(value) }
-        return Self.absolute("dags")
+        let configured = (try? configuration())?.value("dags") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_DAGS"] ?? ""
+        return Self.absolute(configured.isEmpty ? "dags" : configured)
     }
 
     var layout: HomeLayout { HomeLayout(home: homePath) }

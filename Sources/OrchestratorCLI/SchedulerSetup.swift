@@ -16,21 +16,22 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Log level: debug, info, warning, error (env ORCHESTRATOR_LOG_LEVEL; default info).")
     var logLevel: String?
 
-    func resolvedParallelism() throws -> Int {
-        let text = parallelism.map(String.init) ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_PARALLELISM"]
+    /// Flags first, then the configuration (file and environment) when the daemon loaded one, then the environment.
+    func resolvedParallelism(_ configuration: Configuration? = nil) throws -> Int {
+        let text = parallelism.map(String.init) ?? configuration?.value("parallelism") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_PARALLELISM"]
         guard let text else { return 32 }
         guard let value = Int(text), value >= 1 else { throw CLIError("parallelism '\(text)' must be a whole number of at least 1") }
         return value
     }
 
-    func resolvedGracePeriod(default fallback: Double) throws -> Double {
-        guard let text = gracePeriod ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_GRACE_PERIOD"] else { return fallback }
+    func resolvedGracePeriod(default fallback: Double, _ configuration: Configuration? = nil) throws -> Double {
+        guard let text = gracePeriod ?? configuration?.value("grace_period") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_GRACE_PERIOD"] else { return fallback }
         guard let seconds = DurationParser.seconds(text) else { throw CLIError("grace period '\(text)' is not a duration (try 60s or 5m)") }
         return seconds
     }
 
-    func resolvedLogLevel(default fallback: SchedulerLog.Level) throws -> SchedulerLog.Level {
-        guard let text = logLevel ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_LOG_LEVEL"] else { return fallback }
+    func resolvedLogLevel(default fallback: SchedulerLog.Level, _ configuration: Configuration? = nil) throws -> SchedulerLog.Level {
+        guard let text = logLevel ?? configuration?.value("log_level") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_LOG_LEVEL"] else { return fallback }
         guard let level = SchedulerLog.Level(rawValue: text) else {
             throw CLIError("log level '\(text)' is not one of debug, info, warning, error")
         }
@@ -52,10 +53,10 @@ enum SchedulerSetup {
     }
 
     static func settings(global: GlobalOptions, execution: ExecutionOptions, home: HomeLayout? = nil, scope: SchedulerScope,
-                         gracePeriod: Double, tee: Bool = false) throws -> SchedulerSettings {
+                         gracePeriod: Double, tee: Bool = false, configuration: Configuration? = nil) throws -> SchedulerSettings {
         let (orchestrator, worker) = try binaries()
         return SchedulerSettings(
-            home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(),
+            home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(configuration),
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
     }
 }

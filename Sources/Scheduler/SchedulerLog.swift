@@ -1,18 +1,31 @@
 import Foundation
 
-/// One line per event in logfmt, to stderr (journald keeps it). Values are quoted when they need it.
+/// One line per event to stderr (journald keeps it), in logfmt (values quoted when they need it) or JSON.
 public struct SchedulerLog: Sendable {
     public enum Level: String, Sendable { case debug, info, warning, error }
+    public enum Format: String, Sendable { case logfmt, json }
     public var minimumLevel: Level
+    public var format: Format
 
-    public init(minimumLevel: Level = .info) {
+    public init(minimumLevel: Level = .info, format: Format = .logfmt) {
         self.minimumLevel = minimumLevel
+        self.format = format
     }
 
     public func callAsFunction(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
         guard Self.rank(level) >= Self.rank(minimumLevel) else { return }
-        var line = "time=\(Self.timestamp()) level=\(level.rawValue) msg=\(Self.quote(message))"
-        for (key, value) in fields { line += " \(key)=\(Self.quote(value))" }
+        let line: String
+        switch format {
+        case .logfmt:
+            var text = "time=\(Self.timestamp()) level=\(level.rawValue) msg=\(Self.quote(message))"
+            for (key, value) in fields { text += " \(key)=\(Self.quote(value))" }
+            line = text
+        case .json:
+            var object: [String: String] = ["time": Self.timestamp(), "level": level.rawValue, "msg": message]
+            for (key, value) in fields where object[key] == nil { object[key] = value }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            line = String(decoding: data, as: UTF8.self)
+        }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

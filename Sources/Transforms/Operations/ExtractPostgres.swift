@@ -52,8 +52,8 @@ public enum ExtractPostgres: TransformOperation {
             do {
                 let file = staging.path("\(spec.name).csv")
                 let started = Date()
-                let bytes = try connection.copyOut("COPY (\(select)) TO STDOUT WITH (FORMAT csv, HEADER true)", to: file)
-                let rows = try countRecords(file)
+                let (bytes, records) = try connection.copyOut("COPY (\(select)) TO STDOUT WITH (FORMAT csv, HEADER true)", to: file)
+                let rows = max(0, records - 1)  // the header
                 try JSONFile.write([
                     "table": "\(spec.schema).\(spec.name)", "query": select, "rows": rows, "bytes": bytes, "ds": context.ds,
                     "mode": spec.incrementalColumn == nil ? "snapshot" : "incremental", "run_id": context.runId,
@@ -66,13 +66,5 @@ public enum ExtractPostgres: TransformOperation {
                 throw error as? TransformError ?? TransformError("\(error)")
             }
         }
-    }
-
-    /// Records after the header.
-    static func countRecords(_ path: String) throws(TransformError) -> Int {
-        let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: path) }
-        var count = -1
-        while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) != nil { count += 1 }
-        return max(0, count)
     }
 }

@@ -64,8 +64,9 @@ final class PostgresConnection {
         return rows
     }
 
-    /// Streams `COPY … TO STDOUT` into a file; returns the bytes written.
-    func copyOut(_ sql: String, to path: String) throws(TransformError) -> Int {
+    /// Streams `COPY … TO STDOUT` (CSV) into a file; returns the bytes written and the CSV records seen
+    /// (line breaks outside quotes, counted on the way rather than by reading the file again).
+    func copyOut(_ sql: String, to path: String) throws(TransformError) -> (bytes: Int, records: Int) {
         guard let result = PQexec(connection, sql) else { throw TransformError("\(displayURL): \(lastError)") }
         let status = PQresultStatus(result)
         let startError = Self.message(PQresultErrorMessage(result))
@@ -75,6 +76,8 @@ final class PostgresConnection {
         guard fd >= 0 else { throw TransformError("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var total = 0
+        var records = 0
+        var inQuotes = false
         var writeError: String?
         while true {
             var buffer: UnsafeMutablePointer<CChar>?
@@ -88,6 +91,11 @@ final class PostgresConnection {
                         offset += written
                     }
                     total += Int(count)
+                    UnsafeRawBufferPointer(start: buffer, count: Int(count)).withMemoryRebound(to: UInt8.self) { bytes in
+                        for byte in bytes {
+                            if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A && !inQuotes { records += 1 }
+                        }
+                    }
                 }
                 PQfreemem(buffer)
             } else if count == -1 {
@@ -105,7 +113,7 @@ final class PostgresConnection {
         }
         if let writeError { throw TransformError("cannot write \(path): \(writeError)") }
         guard fsync(fd) == 0 else { throw TransformError("cannot sync \(path)") }
-        return total
+        return (total, records)
     }
 
     /// Streams a file into `COPY … FROM STDIN`.

@@ -1,0 +1,128 @@
+import Foundation
+import Workflow
+import Yams
+
+/// The daemon's configuration: one YAML file (`--config`, `ORCHESTRATOR_CONFIG`, or
+/// `/etc/orchestrator/orchestrator.yaml` when it exists), every key overridable by an `ORCHESTRATOR_…`
+/// environment variable, and command-line flags over both.
+///
+/// ```yaml
+/// home: /var/lib/orchestrator
+/// dags: /etc/orchestrator/dags
+/// parallelism: 32
+/// grace_period: 60s
+/// log_level: info            # debug, info, warning, error
+/// log_format: logfmt         # logfmt or json
+/// pools: { warehouse: 4 }
+/// connections: { social_db: "postgres://user:password@127.0.0.1:5432/social" }
+/// ```
+struct Configuration {
+    var file: String?
+    var values: [String: Setting] = [:]
+    var pools: [String: Int] = [:]
+    var connections: [String: String] = [:]
+
+    struct Setting {
+        var value: String
+        /// Where it came from: the file and line, an environment variable, or the default.
+        var source: String
+    }
+
+    static let defaultPath = "/etc/orchestrator/orchestrator.yaml"
+    static let keys: [(key: String, environment: String, fallback: String)] = [
+        ("home", "ORCHESTRATOR_HOME", "~/.orchestrator"),
+        ("dags", "ORCHESTRATOR_DAGS", "./dags"),
+        ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
+        ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
+        ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),
+        ("log_format", "ORCHESTRATOR_LOG_FORMAT", "logfmt"),
+    ]
+
+    /// Loads the file (when there is one) and applies the environment over it.
+    static func load(path explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        var configuration = Configuration()
+        let path = explicit ?? environment["ORCHESTRATOR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil)
+        if let path {
+            configuration.file = path
+            try configuration.read(path: path)
+        }
+        for (key, variable, fallback) in keys {
+            if let value = environment[variable], !value.isEmpty {
+                configuration.values[key] = Setting(value: value, source: "environment \(variable)")
+            } else if configuration.values[key] == nil {
+                configuration.values[key] = Setting(value: fallback, source: "default")
+            }
+        }
+        for (name, value) in environment where name.hasPrefix("ORCHESTRATOR_CONN_") && !value.isEmpty {
+            configuration.connections[String(name.dropFirst("ORCHESTRATOR_CONN_".count)).lowercased()] = value
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    mutating func read(path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read the configuration \(path)") }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw CLIError("\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        guard let root else { return }
+        guard case .mapping(let mapping) = root else { throw CLIError("\(path):1: the configuration must be a map of settings") }
+        let known = Self.keys.map(\.key) + ["pools", "connections"]
+        for (keyNode, valueNode) in mapping {
+            let line = keyNode.mark?.line ?? 0
+            guard let key = keyNode.string, known.contains(key) else {
+                throw CLIError("\(path):\(line): \(keyNode.string ?? "?"): unknown setting (settings: \(known.joined(separator: ", ")))")
+            }
+            switch key {
+            case "pools", "connections":
+                guard case .mapping(let entries) = valueNode else { throw CLIError("\(path):\(line): \(key): must be a map") }
+                for (nameNode, entry) in entries {
+                    let entryLine = nameNode.mark?.line ?? line
+                    guard let name = nameNode.string, let value = entry.string else {
+                        throw CLIError("\(path):\(entryLine): \(key): entries must be NAME: VALUE")
+                    }
+                    if key == "pools" {
+                        guard let slots = Int(value), slots >= 0 else { throw CLIError("\(path):\(entryLine): pools.\(name): '\(value)' is not a number of slots") }
+                        pools[name] = slots
+                    } else {
+                        connections[name.lowercased()] = value
+                    }
+                }
+            default:
+                guard let value = valueNode.string else { throw CLIError("\(path):\(line): \(key): must be a single value") }
+                values[key] = Setting(value: value, source: "\(path):\(valueNode.mark?.line ?? line)")
+            }
+        }
+    }
+
+    func validate() throws {
+        func check(_ key: String, _ valid: (String) -> Bool, _ expected: String) throws {
+            guard let setting = values[key] else { return }
+            guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(setting.value)' is not \(expected)") }
+        }
+        try check("parallelism", { Int($0).map { $0 >= 1 } ?? false }, "a whole number of at least 1")
+        try check("grace_period", { DurationParser.seconds($0) != nil }, "a duration (60s, 5m)")
+        try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")
+        try check("log_format", { ["logfmt", "json"].contains($0) }, "logfmt or json")
+        for (name, url) in connections where !url.contains("://") {
+            throw CLIError("connection \(name): '\(Self.masked(url))' is not a URL (postgres://…, sqlite:///…, https://…)")
+        }
+    }
+
+    func value(_ key: String) -> String { values[key]?.value ?? "" }
+
+    /// Passwords and tokens of URLs replaced by ***.
+    static func masked(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        if components.password != nil { components.password = "***" } else if components.user != nil, url.hasPrefix("http") { components.user = "***" }
+        return components.string ?? url
+    }
+
+    /// Connections from the file reach transforms as ORCHESTRATOR_CONN_<NAME> in the workers' environment.
+    func exportConnections() {
+        for (name, url) in connections { setenv("ORCHESTRATOR_CONN_\(name.uppercased())", url, 0) }
+    }
+}
+

@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+
+/// The configuration file: validation with file and line, the effective values with secrets masked, and a
+/// daemon that takes its pools, connections and log format from it.
+final class ConfigurationTests: XCTestCase {
+    func testConfigCheckMasksSecretsAndNamesBadLines() throws {
+        let h = try Harness()
+        try """
+            parallelism: 8
+            connections: { social_db: "postgres://app:hunter22@127.0.0.1:5432/social" }
+            """.write(toFile: h.path("good.yaml"), atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_PARALLELISM"] = "4"
+        let good = try h.run(["config", "check", "--config", h.path("good.yaml")])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(good.stdout.contains("parallelism   4  (environment ORCHESTRATOR_PARALLELISM)"), good.stdout)
+        XCTAssertTrue(good.stdout.contains("connection    social_db: postgres://app:***@127.0.0.1:5432/social"), good.stdout)
+        XCTAssertFalse(good.stdout.contains("hunter22"))
+
+        try "home: /tmp/x\ngrace_period: soon\n".write(toFile: h.path("bad.yaml"), atomically: true, encoding: .utf8)
+        let bad = try h.run(["config", "check", "--config", h.path("bad.yaml")])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("bad.yaml:2: grace_period: 'soon' is not a duration"), bad.stderr)
+    }
+
+    func testDaemonTakesPoolsConnectionsAndLogFormatFromTheFile() throws {
+        let h = try Harness()
+        try h.writeDag("uses_config", """
+            dag_id: uses_config
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: needs_connection
+                pool: warehouse
+                command: test "$ORCHESTRATOR_CONN_SOCIAL_DB" = "postgres://app:pw@127.0.0.1/social"
+            """)
+        try """
+            log_format: json
+            pools: { warehouse: 2 }
+            connections: { social_db: "postgres://app:pw@127.0.0.1/social" }
+            """.write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = h.path("orchestrator.yaml")
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "uses_config", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the run to succeed") { try h.runStates(dag: "uses_config") == ["success"] }
+        XCTAssertEqual(h.stopDaemon(), 0)
+        let pools = try h.run(["pools", "list", "--json"]).stdout
+        XCTAssertTrue(pools.contains("\"pool\" : \"warehouse\"") && pools.contains("\"slots\" : 2"), pools)
+        let lines = h.daemonLogText.split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            XCTAssertNotNil(object?["msg"], String(line))
+        }
+    }
+}
