@@ -79,31 +79,41 @@ final class PostgresConnection {
         var records = 0
         var inQuotes = false
         var writeError: String?
+        // COPY hands over one row per call: gather rows into large writes instead of one syscall each.
+        var pending: [UInt8] = []
+        pending.reserveCapacity(1 << 20)
+        func flush() {
+            var offset = 0
+            while offset < pending.count, writeError == nil {
+                let written = pending.withUnsafeBytes { bytes -> Int in
+                    guard let base = bytes.baseAddress else { return 0 }
+                    return write(fd, base + offset, bytes.count - offset)
+                }
+                if written < 0 { if errno == EINTR { continue }; writeError = String(cString: strerror(errno)); break }
+                offset += written
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
         while true {
             var buffer: UnsafeMutablePointer<CChar>?
             let count = PQgetCopyData(connection, &buffer, 0)
             if count > 0, let buffer {
-                if writeError == nil {
-                    var offset = 0
-                    while offset < Int(count) {
-                        let written = write(fd, buffer + offset, Int(count) - offset)
-                        if written < 0 { if errno == EINTR { continue }; writeError = String(cString: strerror(errno)); break }
-                        offset += written
-                    }
-                    total += Int(count)
-                    UnsafeRawBufferPointer(start: buffer, count: Int(count)).withMemoryRebound(to: UInt8.self) { bytes in
-                        for byte in bytes {
-                            if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A && !inQuotes { records += 1 }
-                        }
+                UnsafeRawBufferPointer(start: buffer, count: Int(count)).withMemoryRebound(to: UInt8.self) { bytes in
+                    pending.append(contentsOf: bytes)
+                    for byte in bytes {
+                        if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A && !inQuotes { records += 1 }
                     }
                 }
+                total += Int(count)
                 PQfreemem(buffer)
+                if pending.count >= 1 << 20 { flush() }
             } else if count == -1 {
                 break
             } else {
                 throw TransformError("\(displayURL): COPY failed: \(lastError)")
             }
         }
+        flush()
         // The final result of the COPY tells whether the query itself succeeded.
         while let final = PQgetResult(connection) {
             defer { PQclear(final) }
