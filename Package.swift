@@ -30,6 +30,7 @@ let package = Package(
         // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
         .target(name: "CCurlShim",
                 linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "Notifications", dependencies: ["MetadataStore", "CCurlShim"]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
         .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect", "CLibPQ", "CCurlShim",
@@ -41,6 +42,7 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
+                "Notifications",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -83,6 +83,40 @@ orchestrator_http_response orchestrator_http_get(const char *url, const char *be
     return response;
 }
 
+orchestrator_http_response orchestrator_http_post(const char *url, const char *content_type, const char *body, size_t body_length,
+                                                  long timeout_ms) {
+    orchestrator_http_response response;
+    memset(&response, 0, sizeof(response));
+    response.retry_after = -1;
+    buffer_t buffer = {0};
+    buffer.max = 1 << 20;
+    CURL *curl = curl_easy_init();
+    if (!curl) { response.curl_code = -1; snprintf(response.error, sizeof(response.error), "curl_easy_init failed"); return response; }
+    char type_header[256];
+    snprintf(type_header, sizeof(type_header), "Content-Type: %s", content_type);
+    struct curl_slist *headers = curl_slist_append(NULL, type_header);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body_length);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buffer);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-notifications");
+    CURLcode code = curl_easy_perform(curl);
+    response.curl_code = (int)code;
+    if (code != CURLE_OK) snprintf(response.error, sizeof(response.error), "%s", curl_easy_strerror(code));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    response.body = buffer.data;
+    response.body_length = buffer.length;
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return response;
+}
+
 void orchestrator_http_free(orchestrator_http_response *response) {
     free(response->body);
     response->body = NULL;

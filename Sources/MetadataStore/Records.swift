@@ -197,3 +197,23 @@ public struct RunFilter: Sendable, Equatable {
         self.limit = limit
     }
 }
+
+/// A notification waiting in (or done with) the outbox.
+public struct OutboxMessage: Sendable, Equatable {
+    public var id: Int64
+    public var eventKey: String
+    public var target: String
+    /// The event as JSON; the sender formats it for its target.
+    public var payload: String
+    public var attempts: Int
+    public var lastError: String?
+
+    public init(id: Int64, eventKey: String, target: String, payload: String, attempts: Int, lastError: String?) {
+        self.id = id
+        self.eventKey = eventKey
+        self.target = target
+        self.payload = payload
+        self.attempts = attempts
+        self.lastError = lastError
+    }
+}

@@ -21,6 +21,8 @@ struct Configuration {
     var values: [String: Setting] = [:]
     var pools: [String: Int] = [:]
     var connections: [String: String] = [:]
+    /// Named notification targets: `notifications: { ops: { url: https://…, format: slack } }`.
+    var notificationTargets: [String: (url: String, slack: Bool)] = [:]
 
     struct Setting {
         var value: String
@@ -69,13 +71,36 @@ struct Configuration {
         }
         guard let root else { return }
         guard case .mapping(let mapping) = root else { throw CLIError("\(path):1: the configuration must be a map of settings") }
-        let known = Self.keys.map(\.key) + ["pools", "connections"]
+        let known = Self.keys.map(\.key) + ["pools", "connections", "notifications"]
         for (keyNode, valueNode) in mapping {
             let line = keyNode.mark?.line ?? 0
             guard let key = keyNode.string, known.contains(key) else {
                 throw CLIError("\(path):\(line): \(keyNode.string ?? "?"): unknown setting (settings: \(known.joined(separator: ", ")))")
             }
             switch key {
+            case "notifications":
+                guard case .mapping(let entries) = valueNode else { throw CLIError("\(path):\(line): notifications: must be a map of targets") }
+                for (nameNode, entry) in entries {
+                    let entryLine = nameNode.mark?.line ?? line
+                    guard let name = nameNode.string, case .mapping(let fields) = entry else {
+                        throw CLIError("\(path):\(entryLine): notifications: each target is NAME: { url: …, format: json|slack }")
+                    }
+                    var url: String?, format = "json"
+                    for (fieldNode, fieldValue) in fields {
+                        switch fieldNode.string {
+                        case "url": url = fieldValue.string
+                        case "format": format = fieldValue.string ?? ""
+                        default: throw CLIError("\(path):\(fieldNode.mark?.line ?? entryLine): notifications.\(name).\(fieldNode.string ?? "?"): unknown field (url, format)")
+                        }
+                    }
+                    guard let url, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                        throw CLIError("\(path):\(entryLine): notifications.\(name).url: needs an http(s) URL")
+                    }
+                    guard format == "json" || format == "slack" else {
+                        throw CLIError("\(path):\(entryLine): notifications.\(name).format: '\(format)' is not json or slack")
+                    }
+                    notificationTargets[name] = (url, format == "slack")
+                }
             case "pools", "connections":
                 guard case .mapping(let entries) = valueNode else { throw CLIError("\(path):\(line): \(key): must be a map") }
                 for (nameNode, entry) in entries {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetadataStore
+import Notifications
 import Scheduler
 
 extension OrchestratorCommand {
@@ -28,6 +29,11 @@ extension OrchestratorCommand {
             for (pool, slots) in configuration.pools { try store.setPool(name: pool, slots: slots) }
             store.startBackgroundCheckpoints()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
+            let sender = WebhookSender(
+                store: store, named: configuration.notificationTargets.mapValues { WebhookSender.Target(url: $0.url, slack: $0.slack) },
+                log: { message, fields in log(.warning, message, fields) })
+            sender.start()
+            scheduler.onNotificationQueued = { sender.poke() }
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
             let systemd = SystemdNotifier()
             let status = { () -> String in
@@ -35,7 +41,9 @@ extension OrchestratorCommand {
                 let running = (try? store.runs(RunFilter(states: [.running])).count) ?? 0
                 let tasks = (try? store.taskInstances(states: [.queued, .running]).count) ?? 0
                 let errors = (try? store.importErrors().count) ?? 0
+                let failedNotifications = (try? store.notificationCounts().failed) ?? 0
                 return "\(dags) DAGs, \(running) runs running, \(tasks) tasks running" + (errors > 0 ? ", \(errors) DAG files failing" : "")
+                    + (failedNotifications > 0 ? ", \(failedNotifications) notifications failed" : "")
             }
             loop.onReady = {
                 log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),

@@ -84,6 +84,24 @@ extension SQLiteMetadataStore {
                 INSERT INTO pools (name, slots) VALUES ('default_pool', 128);
                 """)
         }
+        migrator.registerMigration("v2-notification-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE notifications (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_key TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL,
+                    UNIQUE (event_key, target)
+                );
+                CREATE INDEX notifications_due ON notifications(state, next_attempt_at);
+                """)
+        }
         return migrator
     }
 }

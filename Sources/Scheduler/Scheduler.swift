@@ -69,6 +69,10 @@ public final class Scheduler {
     let workerEnvironment = ProcessInfo.processInfo.environment
     /// Set when a pass changed something the next pass must act on at once.
     var pendingWake = false
+    /// Notification events already queued by this process (the outbox ignores repeats anyway).
+    var queuedNotifications: Set<String> = []
+    /// Called when notifications were queued, so the delivery thread wakes.
+    public var onNotificationQueued: () -> Void = {}
     /// Called after a worker starts, so the reaper knows to wait.
     var onSpawn: () -> Void = {}
 
@@ -118,6 +122,7 @@ public final class Scheduler {
         // One read of the running runs' task instances serves both steps; advancing updates it in memory.
         let (nextRetry, instances) = try advanceRunningRuns(now: now)
         wakeAt.append(nextRetry)
+        queueTaskFailures(instances, now: now)
         if pendingWake {
             pendingWake = false
             wakeAt.append(now)
@@ -227,6 +232,7 @@ public final class Scheduler {
             return try store.updateTaskInstance(key, expecting: [from], tryNumber: nil, set: fields)
         case .finishRun(let dagId, let runId, let state):
             guard try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) else { return false }
+            try queueRunFinished(dagId: dagId, runId: runId, state: state, now: now)
             // A finished run frees a max_active_runs slot: start the next queued run now, not at the next event.
             pendingWake = true
             log(state == .success ? .info : .warning, "run finished", [("dag", dagId), ("run", runId), ("state", state.rawValue)])

@@ -15,6 +15,9 @@ public struct DAG: Sendable, Equatable {
     public let params: [String: ConfigValue]
     /// Tasks in a topological order: every task comes after its upstreams.
     public let tasks: [TaskDefinition]
+    /// Notification targets (names from the configuration, or webhook URLs) for failures and for successes.
+    public var onFailure: [String] = []
+    public var onSuccess: [String] = []
 
     public init(
         dagId: String, description: String?, filePath: String, timetable: Timetable, startDate: Date, endDate: Date?,

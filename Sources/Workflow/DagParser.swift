@@ -6,7 +6,7 @@ import Yams
 public enum DagParser {
     static let dagFields: Set<String> = [
         "dag_id", "description", "schedule", "timezone", "start_date", "end_date", "catchup",
-        "max_active_runs", "max_active_tasks", "params", "defaults", "tasks",
+        "max_active_runs", "max_active_tasks", "params", "defaults", "tasks", "on_failure", "on_success",
     ]
     static let taskFields: Set<String> = [
         "id", "command", "transform", "with", "depends_on", "trigger_rule", "retries", "retry_delay",
@@ -145,11 +145,32 @@ struct ParseContext {
         }
         let ordered = topologicalOrder(tasks, nodes: taskNodes)
         guard issues.isEmpty else { return nil }
-        return DAG(
+        var dag = DAG(
             dagId: dagId, description: description, filePath: file, timetable: Timetable(cron: cron, timeZone: timeZone),
             startDate: startDate, endDate: endDate, catchup: catchup, maxActiveRuns: maxActiveRuns,
             maxActiveTasks: maxActiveTasks, params: params, tasks: ordered
         )
+        dag.onFailure = notificationTargets(fields["on_failure"], "on_failure")
+        dag.onSuccess = notificationTargets(fields["on_success"], "on_success")
+        return dag
+    }
+
+    /// `on_failure: [ops, "https://hooks.example.com/x"]`: target names (from the configuration) or webhook URLs,
+    /// `slack+https://…` for Slack's message format.
+    mutating func notificationTargets(_ node: Node?, _ field: String) -> [String] {
+        guard let node, !Self.isNull(node) else { return [] }
+        var items: [Node] = []
+        if let list = node.sequence { items = Array(list) } else { items = [node] }
+        var targets: [String] = []
+        for item in items {
+            guard let text = string(item, field) else { continue }
+            let isURL = text.hasPrefix("https://") || text.hasPrefix("http://") || text.hasPrefix("slack+https://") || text.hasPrefix("slack+http://")
+            if !isURL && !Self.isParamName(text) {
+                fail(item, field, "'\(text)' is neither a webhook URL (https://…, slack+https://…) nor a target name"); continue
+            }
+            targets.append(text)
+        }
+        return targets
     }
 
     mutating func parseTask(_ node: Node, index: Int, defaults: [String: Node], params: Set<String>) -> TaskDefinition? {

@@ -16,6 +16,9 @@ typedef struct {
 /// GET `url` with optional `bearer` token (NULL for none), a total timeout in milliseconds and a cap on the
 /// body size. Follows no redirects to another host with the token.
 orchestrator_http_response orchestrator_http_get(const char *url, const char *bearer, long timeout_ms, size_t max_body);
+/// POST `body` with the given content type (no redirects followed).
+orchestrator_http_response orchestrator_http_post(const char *url, const char *content_type, const char *body, size_t body_length,
+                                                  long timeout_ms);
 void orchestrator_http_free(orchestrator_http_response *response);
 void orchestrator_http_global_init(void);
 

@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+
+/// Webhook notifications from the daemon: task failure after its last try, run failure and recovery, to a
+/// real HTTP server on 127.0.0.1 that fails the first delivery (500) so that the retry is exercised.
+final class NotificationTests: XCTestCase {
+    static let server = #"""
+        import http.server, json, sys
+        calls = {"n": 0}
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                calls["n"] += 1
+                status = 500 if (self.path == "/hook" and calls.get("hook_failed") is None) else 200
+                if self.path == "/hook" and status == 500: calls["hook_failed"] = True
+                with open(sys.argv[2], "a") as log: log.write(json.dumps({"path": self.path, "status": status, "body": body}) + "\n")
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        with open(sys.argv[1], "w") as f: f.write(str(server.server_address[1]))
+        server.serve_forever()
+        """#
+
+    func testFailuresAndRecoveryAreNotifiedOnceWithARetryAfterA500() throws {
+        let h = try Harness()
+        try Self.server.write(toFile: h.path("hooks.py"), atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", h.path("hooks.py"), h.path("port"), h.path("posts.log")]
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        try h.waitFor("the webhook server", timeout: 20) { (try? String(contentsOfFile: h.path("port"), encoding: .utf8)).flatMap { Int($0) } != nil }
+        let port = try String(contentsOfFile: h.path("port"), encoding: .utf8)
+
+        try """
+            notifications:
+              ops: { url: "http://127.0.0.1:\(port)/named", format: json }
+            """.write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = h.path("orchestrator.yaml")
+        try h.writeDag("alerting", """
+            dag_id: alerting
+            schedule: null
+            start_date: 2024-01-01
+            on_failure: ["http://127.0.0.1:\(port)/hook", "slack+http://127.0.0.1:\(port)/slack", ops]
+            tasks:
+              - id: load
+                command: test -e "$WORK/fixed" || { echo "source missing"; exit 3; }
+            """)
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "alerting", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the failure notifications (with one retry)", timeout: 30) {
+            h.lines("posts.log").filter { $0.contains("\"status\": 200") }.count >= 6
+        }
+        FileManager.default.createFile(atPath: h.path("fixed"), contents: nil)
+        XCTAssertEqual(try h.run(["trigger", "alerting", "--date", "2024-01-02"]).status, 0)
+        try h.waitFor("the recovery notifications", timeout: 30) {
+            h.lines("posts.log").filter { $0.contains("\"status\": 200") }.count >= 9
+        }
+        usleep(500_000)
+        XCTAssertEqual(h.stopDaemon(), 0)
+
+        let posts = try h.lines("posts.log").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let hook = posts.filter { $0["path"] as? String == "/hook" }
+        XCTAssertEqual(hook.first?["status"] as? Int, 500, "the first delivery fails")
+        let delivered = hook.filter { $0["status"] as? Int == 200 }.compactMap { $0["body"] as? String }
+        let events = delivered.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        XCTAssertEqual(events.compactMap { $0["event"] as? String }.sorted(), ["run_failed", "run_recovered", "task_failed"],
+                       "each event once: \(delivered)")
+        let taskFailed = try XCTUnwrap(events.first { $0["event"] as? String == "task_failed" })
+        XCTAssertEqual(taskFailed["task_id"] as? String, "load")
+        XCTAssertEqual(taskFailed["exit_code"] as? Int, 3)
+        XCTAssertEqual(taskFailed["run_id"] as? String, "manual__2024-01-01T00:00:00Z")
+        let slack = posts.filter { $0["path"] as? String == "/slack" }.compactMap { $0["body"] as? String }
+        XCTAssertEqual(slack.count, 3)
+        XCTAssertTrue(slack.contains { $0.contains("\"text\":\":rotating_light: task failed: alerting.load") }, "\(slack)")
+        XCTAssertEqual(posts.filter { $0["path"] as? String == "/named" }.count, 3, "the configured target gets every event")
+        XCTAssertTrue(h.daemonLogText.contains("notification not delivered; will retry"), h.daemonLogText)
+    }
+}
