@@ -73,11 +73,11 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         let tables = try dbQueue.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        for table in ["backfills", "dag_runs", "dags", "import_errors", "pools", "task_attempts", "task_instances"] {
+        for table in ["backfills", "dag_runs", "dags", "import_errors", "notifications", "pools", "task_attempts", "task_instances"] {
             XCTAssertTrue(tables.contains(table), "missing table \(table) in \(tables)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        XCTAssertEqual(migrations, ["v1"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox"])
 
         // Reopening migrates nothing again and sees what was written.
         let reopened = try SQLiteMetadataStore(path: path)
@@ -87,7 +87,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertEqual(runs.first?.logicalDate, t0)
         XCTAssertEqual(try reopened.taskInstances(dagId: "etl", runId: runs[0].runId).map(\.key.taskId), ["extract", "load"])
         XCTAssertEqual(try reopened.pools(), ["default_pool": 128])
-        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 1)
+        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 2)
     }
 
     func testTheStoreIsInWALMode() throws {
@@ -500,6 +500,25 @@ final class SQLiteMetadataStoreTests: XCTestCase {
             DagRecord(dagId: "c", isPaused: false, fileLocation: "/dags/c.yaml"),
         ])
     }
+
+    func testNotificationOutboxQueuesEachEventOnceAndRecordsAttempts() throws {
+        let store = try SQLiteMetadataStore(path: path)
+        XCTAssertTrue(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://a", payload: "{}", at: t0))
+        XCTAssertFalse(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://a", payload: "{}", at: t0), "once per event and target")
+        XCTAssertTrue(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://b", payload: "{}", at: t0))
+        let due = try store.dueNotifications(now: t0, limit: 10)
+        XCTAssertEqual(due.map(\.target), ["https://a", "https://b"])
+        try store.recordNotificationAttempt(id: due[0].id, delivered: false, error: "HTTP 500", nextAttemptAt: t0.addingTimeInterval(2), at: t0)
+        try store.recordNotificationAttempt(id: due[1].id, delivered: true, error: nil, nextAttemptAt: nil, at: t0)
+        XCTAssertEqual(try store.dueNotifications(now: t0.addingTimeInterval(1), limit: 10).count, 0, "the retry is not due yet")
+        let retry = try store.dueNotifications(now: t0.addingTimeInterval(2), limit: 10)
+        XCTAssertEqual(retry.map(\.attempts), [1])
+        XCTAssertEqual(retry.first?.lastError, "HTTP 500")
+        XCTAssertEqual(try store.nextNotificationAttempt(), t0.addingTimeInterval(2))
+        try store.recordNotificationAttempt(id: retry[0].id, delivered: false, error: "HTTP 500", nextAttemptAt: nil, at: t0)
+        let counts = try store.notificationCounts()
+        XCTAssertEqual([counts.pending, counts.delivered, counts.failed], [0, 1, 1])
+    }
 }
 
 /// Which claimers won one round; written from several threads.
@@ -520,4 +539,5 @@ private final class ClaimResults: @unchecked Sendable {
         defer { lock.unlock() }
         return results.indices.filter { results[$0] }
     }
+
 }
