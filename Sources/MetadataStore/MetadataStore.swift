@@ -66,6 +66,11 @@ public protocol MetadataStore: Sendable {
     /// Messages by outcome: pending, delivered, failed.
     func notificationCounts() throws -> (pending: Int, delivered: Int, failed: Int)
 
+    // MARK: SLAs
+    /// Records that a run (taskId nil) or a task missed its SLA; false if already recorded.
+    func recordSlaMiss(dagId: String, runId: String, taskId: String?, deadline: Date, at time: Date) throws -> Bool
+    func slaMisses(dagId: String?) throws -> [SlaMiss]
+
     // MARK: Backfills
     func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64
     func backfill(id: Int64) throws -> Backfill?

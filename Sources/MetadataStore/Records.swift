@@ -217,3 +217,21 @@ public struct OutboxMessage: Sendable, Equatable {
         self.lastError = lastError
     }
 }
+
+/// A run or task that had not succeeded by its SLA deadline (end of data interval + sla).
+public struct SlaMiss: Sendable, Equatable {
+    public var dagId: String
+    public var runId: String
+    /// nil for the run's own SLA.
+    public var taskId: String?
+    public var deadline: Date
+    public var detectedAt: Date
+
+    public init(dagId: String, runId: String, taskId: String?, deadline: Date, detectedAt: Date) {
+        self.dagId = dagId
+        self.runId = runId
+        self.taskId = taskId
+        self.deadline = deadline
+        self.detectedAt = detectedAt
+    }
+}

@@ -102,6 +102,18 @@ extension SQLiteMetadataStore {
                 CREATE INDEX notifications_due ON notifications(state, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("v3-sla-misses") { db in
+            try db.execute(sql: """
+                CREATE TABLE sla_misses (
+                    dag_id TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    task_id TEXT NOT NULL DEFAULT '',
+                    deadline REAL NOT NULL,
+                    detected_at REAL NOT NULL,
+                    PRIMARY KEY (dag_id, run_id, task_id)
+                );
+                """)
+        }
         return migrator
     }
 }

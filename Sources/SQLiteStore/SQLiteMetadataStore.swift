@@ -442,4 +442,29 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
             return counts
         }
     }
+
+    // MARK: SLAs
+
+    public func recordSlaMiss(dagId: String, runId: String, taskId: String?, deadline: Date, at time: Date) throws -> Bool {
+        try write("record SLA miss") { db in
+            try Cached.execute(db, sql: """
+                INSERT INTO sla_misses (dag_id, run_id, task_id, deadline, detected_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [dagId, runId, taskId ?? "", deadline.timeIntervalSince1970, time.timeIntervalSince1970])
+            return db.changesCount > 0
+        }
+    }
+
+    public func slaMisses(dagId: String?) throws -> [SlaMiss] {
+        try read("list SLA misses") { db in
+            let rows = try Cached.rows(db, sql: """
+                SELECT dag_id, run_id, task_id, deadline, detected_at FROM sla_misses WHERE (? IS NULL OR dag_id = ?)
+                ORDER BY detected_at
+                """, arguments: [dagId, dagId])
+            return rows.map { row in
+                let task: String = row[2]
+                return SlaMiss(dagId: row[0], runId: row[1], taskId: task.isEmpty ? nil : task,
+                               deadline: Date(timeIntervalSince1970: row[3]), detectedAt: Date(timeIntervalSince1970: row[4]))
+            }
+        }
+    }
 }

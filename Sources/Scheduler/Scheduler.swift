@@ -123,6 +123,7 @@ public final class Scheduler {
         let (nextRetry, instances) = try advanceRunningRuns(now: now)
         wakeAt.append(nextRetry)
         queueTaskFailures(instances, now: now)
+        wakeAt.append(try checkSlas(instances: instances, now: now))
         if pendingWake {
             pendingWake = false
             wakeAt.append(now)

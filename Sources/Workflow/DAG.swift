@@ -18,6 +18,8 @@ public struct DAG: Sendable, Equatable {
     /// Notification targets (names from the configuration, or webhook URLs) for failures and for successes.
     public var onFailure: [String] = []
     public var onSuccess: [String] = []
+    /// A run should have succeeded this long after its data interval ends (seconds); a miss is recorded and notified.
+    public var sla: Double?
 
     public init(
         dagId: String, description: String?, filePath: String, timetable: Timetable, startDate: Date, endDate: Date?,
@@ -75,6 +77,8 @@ public struct TaskDefinition: Sendable, Equatable {
     public let env: [String: String]
     /// Relative to the DAG file's folder unless absolute.
     public let cwd: String?
+    /// The task should have succeeded this long after the run's data interval ends (seconds).
+    public var sla: Double?
 
     public init(
         id: String, action: TaskAction, dependsOn: [String] = [], triggerRule: TriggerRule = .allSuccess,

@@ -6,12 +6,12 @@ import Yams
 public enum DagParser {
     static let dagFields: Set<String> = [
         "dag_id", "description", "schedule", "timezone", "start_date", "end_date", "catchup",
-        "max_active_runs", "max_active_tasks", "params", "defaults", "tasks", "on_failure", "on_success",
+        "max_active_runs", "max_active_tasks", "params", "defaults", "tasks", "on_failure", "on_success", "sla",
     ]
     static let taskFields: Set<String> = [
         "id", "command", "transform", "with", "depends_on", "trigger_rule", "retries", "retry_delay",
         "retry_exponential_backoff", "max_retry_delay", "execution_timeout", "depends_on_past", "pool",
-        "priority_weight", "env", "cwd",
+        "priority_weight", "env", "cwd", "sla",
     ]
     /// Fields a `defaults:` block may set for every task.
     static let defaultableFields: Set<String> = taskFields.subtracting(["id", "command", "transform", "with", "depends_on"])
@@ -150,6 +150,7 @@ struct ParseContext {
             startDate: startDate, endDate: endDate, catchup: catchup, maxActiveRuns: maxActiveRuns,
             maxActiveTasks: maxActiveTasks, params: params, tasks: ordered
         )
+        dag.sla = fields["sla"].flatMap { Self.isNull($0) ? nil : duration($0, "sla") }
         dag.onFailure = notificationTargets(fields["on_failure"], "on_failure")
         dag.onSuccess = notificationTargets(fields["on_success"], "on_success")
         return dag
@@ -264,11 +265,14 @@ struct ParseContext {
         }
         let cwd = fields["cwd"].flatMap { string($0, at("cwd")) }
 
+        let sla = fields["sla"].flatMap { Self.isNull($0) ? nil : duration($0, at("sla")) }
         guard let action, issues.count == issuesBefore else { return nil }
-        return TaskDefinition(
+        var task = TaskDefinition(
             id: id, action: action, dependsOn: dependsOn, triggerRule: triggerRule, retry: retry,
             executionTimeout: timeout, dependsOnPast: dependsOnPast, pool: pool, priorityWeight: priority, env: env, cwd: cwd
         )
+        task.sla = sla
+        return task
     }
 
     /// Kahn's algorithm, keeping file order among ready tasks; a leftover means a cycle, which is named.

@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+
+/// A scheduled run and a task that have not succeeded by their SLA deadline (end of the data interval + sla):
+/// the miss is recorded and notified once.
+final class SLATests: XCTestCase {
+    static let server = #"""
+        import http.server, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                with open(sys.argv[2], "a") as log: log.write(body + "\n")
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        with open(sys.argv[1], "w") as f: f.write(str(server.server_address[1]))
+        server.serve_forever()
+        """#
+
+    func testMissedSlasAreRecordedAndNotifiedOnce() throws {
+        let h = try Harness()
+        try Self.server.write(toFile: h.path("hooks.py"), atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", h.path("hooks.py"), h.path("port"), h.path("posts.log")]
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        try h.waitFor("the webhook server", timeout: 20) { (try? String(contentsOfFile: h.path("port"), encoding: .utf8)).flatMap { Int($0) } != nil }
+        let port = try String(contentsOfFile: h.path("port"), encoding: .utf8)
+
+        // An every-minute schedule: the daemon creates the run of the minute that just ended. Its SLA is set to
+        // fall 3 s from now; the task takes 6 s.
+        var second = Calendar(identifier: .gregorian).component(.second, from: Date())
+        if second > 50 {
+            Thread.sleep(forTimeInterval: Double(61 - second))
+            second = Calendar(identifier: .gregorian).component(.second, from: Date())
+        }
+        try h.writeDag("timely", """
+            dag_id: timely
+            schedule: "* * * * *"
+            start_date: 2024-01-01
+            catchup: false
+            sla: \(second + 3)s
+            on_failure: ["http://127.0.0.1:\(port)/hook"]
+            tasks:
+              - id: slow
+                sla: \(second + 3)s
+                command: sleep 6
+            """)
+        try h.startDaemon()
+        try h.waitFor("the SLA notifications", timeout: 30) { h.lines("posts.log").count >= 2 }
+        try h.waitFor("the run to finish", timeout: 30) { try h.runStates(dag: "timely").first == "success" }
+        usleep(500_000)
+        XCTAssertEqual(h.stopDaemon(), 0)
+        let events = h.lines("posts.log").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        let misses = events.filter { $0["event"] as? String == "sla_missed" }
+        XCTAssertEqual(misses.count, 2, "one for the run, one for the task: \(events)")
+        XCTAssertEqual(Set(misses.map { $0["task_id"] as? String ?? "-" }), ["-", "slow"])
+        XCTAssertEqual(h.daemonLogText.components(separatedBy: "msg=\"SLA missed\"").count - 1, 2, h.daemonLogText)
+    }
+}
