@@ -143,13 +143,14 @@ extension OrchestratorCommand.Dags {
             let store = try global.openStore()
             let isPaused = try store.dags().first { $0.dagId == dagId }?.isPaused ?? false
             let tasks = dag.tasks.map { task -> TaskJSON in
-                var command: String?, transform: String?, with: ConfigValue?
+                var command: String?, transform: String?, with: ConfigValue?, kind = "command"
                 switch task.action {
                 case .command(let text): command = text
-                case .transform(let name, let options): transform = name; with = options
+                case .transform(let name, let options): transform = name; with = options; kind = "transform"
+                case .sensor(let sensor): transform = "sensor.\(sensor.kind)"; with = sensor.options; kind = "sensor"
                 }
                 return TaskJSON(
-                    task_id: task.id, kind: command == nil ? "transform" : "command", command: command, transform: transform,
+                    task_id: task.id, kind: kind, command: command, transform: transform,
                     with: with, depends_on: task.dependsOn, trigger_rule: task.triggerRule.rawValue, retries: task.retry.retries,
                     retry_delay: task.retry.retryDelay, retry_exponential_backoff: task.retry.exponentialBackoff,
                     max_retry_delay: task.retry.maxRetryDelay, execution_timeout: task.executionTimeout,

@@ -22,17 +22,31 @@ public final class SQLiteAttemptStore: AttemptStore {
         do { return try body() } catch { throw AttemptStoreError("store \(connection.path): \(error.description)") }
     }
 
-    public func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Bool {
-        try store { () throws(SQLiteError) -> Bool in try connection.transaction { () throws(SQLiteError) -> Bool in
+    public func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double? {
+        try store { () throws(SQLiteError) -> Double? in try connection.transaction { () throws(SQLiteError) -> Double? in
             let changed = try connection.run("""
                 UPDATE task_instances SET state = 'running', pid = ?, hostname = ?, started_at = ?, heartbeat_at = ?
                 WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'queued' AND try_number = ?
                 """, [SQLiteValue(pid), .text(hostname), .real(time), .real(time)] + Self.keyArguments(key))
-            guard changed == 1 else { return false }
+            guard changed == 1 else { return nil }
             try recordAttempt(key, state: "running", hostname: hostname, pid: pid, startedAt: time, endedAt: nil,
                               exitCode: nil, signal: nil, note: nil)
-            return true
+            let statement = try connection.prepare("""
+                SELECT started_at FROM task_attempts WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?
+                """)
+            try statement.bind(Self.keyArguments(key))
+            return try statement.step() ? (statement.double(0) ?? time) : time
         } }
+    }
+
+    public func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool {
+        try store { () throws(SQLiteError) -> Bool in
+            try connection.run("""
+                UPDATE task_instances SET state = 'up_for_retry', try_number = try_number - 1, next_retry_at = ?, note = ?,
+                    heartbeat_at = ?, pid = NULL, task_pid = NULL
+                WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
+                """, [.real(nextPokeAt), .text(note), .real(time)] + Self.keyArguments(key)) == 1
+        }
     }
 
     public func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError) {
@@ -72,7 +86,7 @@ public final class SQLiteAttemptStore: AttemptStore {
                                        exit_code, signal, note)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(dag_id, run_id, task_id, try_number) DO UPDATE SET state = excluded.state,
-                hostname = excluded.hostname, pid = excluded.pid, started_at = excluded.started_at,
+                hostname = excluded.hostname, pid = excluded.pid, started_at = COALESCE(task_attempts.started_at, excluded.started_at),
                 ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, note = excluded.note
             """, Self.keyArguments(key) + [.text(state), .text(hostname), SQLiteValue(pid), .real(startedAt), SQLiteValue(endedAt),
                                            SQLiteValue(exitCode), SQLiteValue(signal), SQLiteValue(note)])

@@ -23,6 +23,7 @@ public struct AttemptSpecBuilder: Sendable {
             dag: dag, taskId: task.id, runId: run.runId, logicalDate: run.logicalDate,
             interval: DateInterval(start: run.dataIntervalStart, end: run.dataIntervalEnd), params: runParams, tryNumber: tryNumber)
         let argv: [String]
+        var sensor: AttemptSpec.SensorTiming?
         switch task.action {
         case .command(let command):
             argv = ["/bin/sh", "-c", try Template.render(command, values: context.values)]
@@ -31,6 +32,12 @@ public struct AttemptSpecBuilder: Sendable {
                 try Template.render(text, values: context.values)
             }
             argv = [orchestratorPath, "transform", name, "--with", rendered.jsonText]
+        case .sensor(let definition):
+            let rendered = try definition.options.mapStrings { (text: String) throws(Template.Failure) -> String in
+                try Template.render(text, values: context.values)
+            }
+            argv = [orchestratorPath, "sense", definition.kind, "--with", rendered.jsonText]
+            sensor = AttemptSpec.SensorTiming(pokeInterval: definition.pokeInterval, timeout: definition.timeout)
         }
         var environment = context.environment
         environment["ORCHESTRATOR_HOME"] = home.home
@@ -47,6 +54,6 @@ public struct AttemptSpecBuilder: Sendable {
             environment: environment, workingDirectory: workingDirectory,
             logPath: home.logPath(dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber),
             storePath: home.storePath, schedulerPidPath: home.schedulerPidPath, executionTimeout: task.executionTimeout,
-            retryDelay: task.retry.delay(afterTry: tryNumber), tee: tee)
+            retryDelay: task.retry.delay(afterTry: tryNumber), tee: tee, sensor: sensor)
     }
 }

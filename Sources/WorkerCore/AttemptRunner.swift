@@ -34,11 +34,14 @@ public final class AttemptRunner {
         sigprocmask(SIG_BLOCK, &awaited, nil)
 
         let started = WallClock.now()
+        /// When this try first started: earlier than `started` for a sensor's later pokes.
+        let firstStarted: Double
         do {
-            guard try store.claim(key, pid: pid, hostname: hostname, at: started) else {
+            guard let first = try store.claim(key, pid: pid, hostname: hostname, at: started) else {
                 Self.printError("\(key) attempt \(spec.tryNumber) is no longer queued; not running it")
                 return 3
             }
+            firstStarted = first
         } catch {
             Self.printError(error.description)
             return 2
@@ -57,8 +60,29 @@ public final class AttemptRunner {
         }
         let ended = WallClock.now()
 
+        // A sensor whose condition does not hold yet gives its slot back and is poked again later.
+        var sensorGaveUp = false
+        if let sensor = spec.sensor, status == .exited(AttemptSpec.notYetExitCode), note == nil {
+            if ended - firstStarted < sensor.timeout {
+                let nextPoke = ended + sensor.pokeInterval
+                let text = "waiting: condition not met; next poke at \(WallClock.iso(nextPoke))"
+                writeLog(log, "[orchestrator] poke ended \(text)\n")
+                if log >= 0 { close(log) }
+                do {
+                    _ = try store.reschedule(key, nextPokeAt: nextPoke, note: text, at: ended)
+                } catch {
+                    Self.printError(error.description)
+                    return 4
+                }
+                wakeScheduler()
+                return 0
+            }
+            note = "sensor timed out after \(WallClock.seconds(sensor.timeout)): the condition was never met"
+            sensorGaveUp = true
+        }
+
         let succeeded = status.succeeded && note == nil
-        let willRetry = !succeeded && spec.tryNumber < spec.maxTries
+        let willRetry = !succeeded && !sensorGaveUp && spec.tryNumber < spec.maxTries
         let state = succeeded ? "success" : (willRetry ? "up_for_retry" : "failed")
         if note == nil, !succeeded { note = status.description }
         var exitCode: Int32?

@@ -20,10 +20,24 @@ public struct AttemptSpec: Sendable, Equatable {
     public var retryDelay: Double
     /// Also copy the task's output to the worker's stdout (for `orchestrator test`).
     public var tee: Bool
+    /// For a sensor: seconds between pokes and until it gives up (measured from its first poke).
+    public var sensor: SensorTiming?
+
+    public struct SensorTiming: Sendable, Equatable {
+        public var pokeInterval: Double
+        public var timeout: Double
+        public init(pokeInterval: Double, timeout: Double) {
+            self.pokeInterval = pokeInterval
+            self.timeout = timeout
+        }
+    }
+
+    /// A sensor's poke exits with this code when its condition does not hold yet (EX_TEMPFAIL).
+    public static let notYetExitCode: Int32 = 75
 
     public init(dagId: String, runId: String, taskId: String, tryNumber: Int, maxTries: Int, argv: [String],
                 environment: [String: String], workingDirectory: String, logPath: String, storePath: String,
-                schedulerPidPath: String, executionTimeout: Double?, retryDelay: Double, tee: Bool = false) {
+                schedulerPidPath: String, executionTimeout: Double?, retryDelay: Double, tee: Bool = false, sensor: SensorTiming? = nil) {
         self.dagId = dagId
         self.runId = runId
         self.taskId = taskId
@@ -38,14 +52,16 @@ public struct AttemptSpec: Sendable, Equatable {
         self.executionTimeout = executionTimeout
         self.retryDelay = retryDelay
         self.tee = tee
+        self.sensor = sensor
     }
 
-    static let formatTag = "attempt-spec-v1"
+    static let formatTag = "attempt-spec-v2"
 
     /// The worker's argv after its program name: fixed fields, then counted environment entries and argv.
     public var arguments: [String] {
         var out = [Self.formatTag, dagId, runId, taskId, String(tryNumber), String(maxTries), workingDirectory, logPath,
-                   storePath, schedulerPidPath, executionTimeout.map { String($0) } ?? "-", String(retryDelay), tee ? "1" : "0"]
+                   storePath, schedulerPidPath, executionTimeout.map { String($0) } ?? "-", String(retryDelay), tee ? "1" : "0",
+                   sensor.map { String($0.pokeInterval) } ?? "-", sensor.map { String($0.timeout) } ?? "-"]
         out.append(String(environment.count))
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) { out += [name, value] }
         out.append(String(argv.count))
@@ -83,6 +99,12 @@ public struct AttemptSpec: Sendable, Equatable {
         guard let delay = Double(try next("retry delay")) else { throw DecodingError(description: "attempt spec: bad retry delay") }
         retryDelay = delay
         tee = try next("tee") == "1"
+        let poke = try next("sensor poke interval"), sensorTimeout = try next("sensor timeout")
+        if let interval = Double(poke), let limit = Double(sensorTimeout) {
+            sensor = SensorTiming(pokeInterval: interval, timeout: limit)
+        } else {
+            sensor = nil
+        }
         var environment: [String: String] = [:]
         for _ in 0..<(try number("environment count")) {
             let name = try next("environment name")

@@ -46,8 +46,12 @@ public struct AttemptStoreError: Error, Sendable, CustomStringConvertible {
 /// whose attempt was taken over (orphan recovery, a cleared task) changes nothing. Kept this narrow so the
 /// worker stays a small process: it links this protocol's implementation, not the whole metadata store.
 public protocol AttemptStore {
-    /// queued → running at `key.tryNumber`, and the attempt recorded, in one transaction.
-    func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Bool
+    /// queued → running at `key.tryNumber`, and the attempt recorded, in one transaction. Returns when this try
+    /// first started (earlier than `time` for a sensor's later pokes), or nil if the attempt was not ours.
+    func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double?
+    /// A sensor's condition does not hold yet: running → up_for_retry at the same try (a poke uses no try),
+    /// due again at `nextPokeAt`.
+    func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool
     /// The process group of the task, so a later scheduler can kill what a dead worker left behind.
     func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError)
     func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError)

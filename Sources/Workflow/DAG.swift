@@ -57,10 +57,29 @@ public struct DAG: Sendable, Equatable {
     }
 }
 
-/// What a task runs: a shell command, or an operation of the transform library.
+/// What a task runs: a shell command, an operation of the transform library, or a sensor that waits.
 public enum TaskAction: Sendable, Equatable {
     case command(String)
     case transform(name: String, with: ConfigValue)
+    case sensor(SensorDefinition)
+}
+
+/// A task that waits for a condition: a file to exist, a SQL query to return a row, or a task of another DAG
+/// to succeed for the same logical date. Each poke is a short attempt; between pokes no process is held.
+public struct SensorDefinition: Sendable, Equatable {
+    /// `file`, `sql` or `external_task`.
+    public let kind: String
+    /// The kind's options (templated strings): `path`; `query` and `connection`; `dag` and `task`.
+    public let options: ConfigValue
+    public let pokeInterval: Double
+    public let timeout: Double
+
+    public init(kind: String, options: ConfigValue, pokeInterval: Double, timeout: Double) {
+        self.kind = kind
+        self.options = options
+        self.pokeInterval = pokeInterval
+        self.timeout = timeout
+    }
 }
 
 public struct TaskDefinition: Sendable, Equatable {

@@ -11,10 +11,10 @@ public enum DagParser {
     static let taskFields: Set<String> = [
         "id", "command", "transform", "with", "depends_on", "trigger_rule", "retries", "retry_delay",
         "retry_exponential_backoff", "max_retry_delay", "execution_timeout", "depends_on_past", "pool",
-        "priority_weight", "env", "cwd", "sla",
+        "priority_weight", "env", "cwd", "sla", "sensor",
     ]
     /// Fields a `defaults:` block may set for every task.
-    static let defaultableFields: Set<String> = taskFields.subtracting(["id", "command", "transform", "with", "depends_on"])
+    static let defaultableFields: Set<String> = taskFields.subtracting(["id", "command", "transform", "with", "depends_on", "sensor"])
 
     public static func parse(file: String) throws(DagLoadError) -> DAG {
         let text: String
@@ -174,6 +174,51 @@ struct ParseContext {
         return targets
     }
 
+    /// `sensor: { file: "data/{{ ds }}.csv", poke_interval: 30s, timeout: 2h }`, or `{ sql: "SELECT …", connection: db }`,
+    /// or `{ external_task: { dag: other, task: load } }`.
+    mutating func parseSensor(_ node: Node, path: String, params: Set<String>) -> SensorDefinition? {
+        guard let map = node.mapping else { fail(node, path, "must be a mapping with file, sql or external_task"); return nil }
+        let allowed: Set<String> = ["file", "sql", "connection", "external_task", "poke_interval", "timeout"]
+        var fields: [String: Node] = [:]
+        for (key, value) in map {
+            guard let name = key.scalar?.string else { continue }
+            guard allowed.contains(name) else { fail(key, "\(path).\(name)", "unknown field (fields: \(allowed.sorted().joined(separator: ", ")))"); continue }
+            fields[name] = value
+        }
+        let kinds = ["file", "sql", "external_task"].filter { fields[$0] != nil }
+        guard kinds.count == 1, let kind = kinds.first, let kindNode = fields[kind] else {
+            fail(node, path, "needs exactly one of file, sql or external_task"); return nil
+        }
+        var options: [String: ConfigValue] = [:]
+        switch kind {
+        case "file":
+            guard let text = string(kindNode, "\(path).file") else { return nil }
+            checkTemplate(text, node: kindNode, field: "\(path).file", params: params)
+            options["path"] = .string(text)
+        case "sql":
+            guard let text = string(kindNode, "\(path).sql") else { return nil }
+            checkTemplate(text, node: kindNode, field: "\(path).sql", params: params)
+            guard let connection = fields["connection"].flatMap({ string($0, "\(path).connection") }) else {
+                fail(node, "\(path).connection", "a sql sensor needs the name of a connection"); return nil
+            }
+            options["query"] = .string(text)
+            options["connection"] = .string(connection)
+        default:
+            guard let target = kindNode.mapping else { fail(kindNode, "\(path).external_task", "must be { dag: …, task: … }"); return nil }
+            for (key, value) in target {
+                guard let name = key.scalar?.string, name == "dag" || name == "task", let text = string(value, "\(path).external_task.\(name)") else {
+                    fail(key, "\(path).external_task", "fields are dag and task"); continue
+                }
+                options[name] = .string(text)
+            }
+            guard options["dag"] != nil, options["task"] != nil else { fail(kindNode, "\(path).external_task", "needs dag and task"); return nil }
+        }
+        let poke = fields["poke_interval"].flatMap { duration($0, "\(path).poke_interval") } ?? 60
+        let timeout = fields["timeout"].flatMap { duration($0, "\(path).timeout") } ?? 6 * 3600
+        if poke <= 0 { fail(fields["poke_interval"], "\(path).poke_interval", "must be more than 0") }
+        return SensorDefinition(kind: kind, options: .object(options), pokeInterval: poke, timeout: timeout)
+    }
+
     mutating func parseTask(_ node: Node, index: Int, defaults: [String: Node], params: Set<String>) -> TaskDefinition? {
         let path = "tasks[\(index)]"
         guard let map = node.mapping else {
@@ -192,6 +237,13 @@ struct ParseContext {
         let issuesBefore = issues.count
 
         var action: TaskAction?
+        if let sensorNode = own["sensor"] {
+            if own["command"] != nil || own["transform"] != nil {
+                fail(node, path, "task '\(id)' sets a sensor and a command or transform; keep exactly one")
+            } else if let sensor = parseSensor(sensorNode, path: "\(path).sensor", params: params) {
+                action = .sensor(sensor)
+            }
+        } else {
         switch (own["command"], own["transform"]) {
         case (let command?, nil):
             if let text = string(command, "\(path).command") {
@@ -210,7 +262,8 @@ struct ParseContext {
         case (.some, .some):
             fail(node, path, "task '\(id)' sets both command and transform; keep exactly one")
         case (nil, nil):
-            fail(node, path, "task '\(id)' needs a command or a transform")
+            fail(node, path, "task '\(id)' needs a command, a transform or a sensor")
+        }
         }
         if own["with"] != nil, own["transform"] == nil {
             fail(own["with"], "\(path).with", "'with' configures a transform; this task has none")

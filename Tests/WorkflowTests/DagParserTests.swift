@@ -548,7 +548,7 @@ final class DagParserTests: XCTestCase {
             tasks:
               - id: a
                 retries: 1
-            """, line: 5, field: "tasks[0]", message: "task 'a' needs a command or a transform")
+            """, line: 5, field: "tasks[0]", message: "task 'a' needs a command, a transform or a sensor")
     }
 
     func testWithWithoutTransform() {
