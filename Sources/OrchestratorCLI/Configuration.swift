@@ -146,8 +146,10 @@ struct Configuration {
     }
 
     /// Connections from the file reach transforms as ORCHESTRATOR_CONN_<NAME> in the workers' environment.
-    func exportConnections() {
-        for (name, url) in connections { setenv("ORCHESTRATOR_CONN_\(name.uppercased())", url, 0) }
+    /// The environment variables of the environment win over the file, so they are not overwritten; on a reload
+    /// (`overwrite`) the file's new values replace the ones it set before.
+    func exportConnections(overwrite: Bool = false) {
+        for (name, url) in connections { setenv("ORCHESTRATOR_CONN_\(name.uppercased())", url, overwrite ? 1 : 0) }
     }
 }
 

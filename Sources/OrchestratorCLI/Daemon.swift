@@ -14,6 +14,7 @@ extension OrchestratorCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var execution: ExecutionOptions
+        @Flag(help: "Do not watch the DAG folder; reload it on SIGHUP only.") var noWatch = false
 
         func run() throws {
             let configuration = try global.configuration()
@@ -51,6 +52,19 @@ extension OrchestratorCommand {
                 systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
             }
             loop.onStopping = { systemd.notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks") }
+            loop.onReload = { [global, execution] in
+                // SIGHUP: re-read the configuration; running tasks are not touched. Home and DAG folder stay.
+                do {
+                    let fresh = try global.configuration()
+                    fresh.exportConnections(overwrite: true)
+                    for (pool, slots) in fresh.pools { try store.setPool(name: pool, slots: slots) }
+                    scheduler.applyReload(environment: ProcessInfo.processInfo.environment,
+                                          parallelism: try execution.resolvedParallelism(fresh))
+                    log(.info, "configuration reloaded", [("file", fresh.file ?? "none")])
+                } catch {
+                    log(.error, "configuration not reloaded; keeping the previous one", [("error", "\(error)")])
+                }
+            }
             if systemd.isActive {
                 // Watchdog pings at half WatchdogSec; without a watchdog the status line is refreshed every 30 s.
                 loop.heartbeatInterval = systemd.watchdogInterval ?? 30
@@ -58,7 +72,7 @@ extension OrchestratorCommand {
                 loop.onHeartbeat = { systemd.notify((watchdog ? "WATCHDOG=1\n" : "") + "STATUS=\(status())") }
             }
             do {
-                try loop.run(watchDags: true)
+                try loop.run(watchDags: !noWatch)
             } catch let error as SchedulerLockError {
                 throw CLIError(error.message)
             }

@@ -66,7 +66,9 @@ public final class Scheduler {
     var adopted: [pid_t: (key: TaskKey, tryNumber: Int)] = [:]
     var lastReportedErrors: [String: String] = [:]
     /// The scheduler's environment, read once: workers inherit it.
-    let workerEnvironment = ProcessInfo.processInfo.environment
+    var workerEnvironment = ProcessInfo.processInfo.environment
+    /// Task instances running at once; starts from the settings, changed by a configuration reload.
+    public var parallelism: Int
     /// Set when a pass changed something the next pass must act on at once.
     var pendingWake = false
     /// Notification events already queued by this process (the outbox ignores repeats anyway).
@@ -82,6 +84,7 @@ public final class Scheduler {
         self.log = log
         self.folder = folder ?? DagFolder(path: settings.dagsFolder)
         self.specBuilder = AttemptSpecBuilder(home: settings.home, orchestratorPath: settings.orchestratorPath, tee: settings.tee)
+        self.parallelism = settings.parallelism
     }
 
     var runningWorkers: Int { children.count + adopted.count }
@@ -259,7 +262,7 @@ public final class Scheduler {
                                                 maxActiveTasks: dag.maxActiveTasks))
         }
         let plan = DispatchPlanner.plan(candidates: candidates, active: active,
-                                        limits: .init(parallelism: settings.parallelism, poolSlots: try store.pools()))
+                                        limits: .init(parallelism: parallelism, poolSlots: try store.pools()))
         for instance in plan.unknownPool {
             let note = "pool '\(instance.pool)' is not defined (create it with: orchestrator pools set \(instance.pool) SLOTS)"
             _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
@@ -305,6 +308,13 @@ public final class Scheduler {
         onSpawn()
         _ = try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: tryNumber, set: [.pid(pid)])
         log(.debug, "worker started", [("task", instance.key.description), ("try", String(tryNumber)), ("pid", String(pid))])
+    }
+
+    /// Takes a reloaded configuration: the environment new workers get (connections) and the parallelism.
+    /// Running tasks are not touched.
+    public func applyReload(environment: [String: String], parallelism: Int) {
+        workerEnvironment = environment
+        self.parallelism = parallelism
     }
 
     /// Whether every run in scope has finished (for a scheduler that drains a fixed set of runs).

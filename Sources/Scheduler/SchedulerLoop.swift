@@ -25,6 +25,8 @@ public final class SchedulerLoop: @unchecked Sendable {
     let orphanCheckInterval: Double = 10
     /// Called once the DAGs are loaded and the loop is about to run (systemd readiness).
     public var onReady: () -> Void = {}
+    /// Called on SIGHUP before the DAGs are reloaded (the daemon re-reads its configuration).
+    public var onReload: () -> Void = {}
     /// Called when the loop stops taking new work (SIGTERM), before the grace period.
     public var onStopping: () -> Void = {}
     /// Called every `heartbeatInterval` seconds while the loop runs (systemd watchdog and status).
@@ -102,7 +104,11 @@ public final class SchedulerLoop: @unchecked Sendable {
                 switch event {
                 case .childExited(let pid, let status): try scheduler.handleChildExit(pid: pid, status: status, now: Date())
                 case .wake: break
-                case .dagsChanged, .reload:
+                case .dagsChanged:
+                    if settings.scope == .everything { try scheduler.reloadDags() }
+                case .reload:
+                    log(.info, "SIGHUP: reloading the configuration and the DAGs")
+                    onReload()
                     if settings.scope == .everything { try scheduler.reloadDags() }
                 case .terminate:
                     if !stopping { onStopping() }
