@@ -5,7 +5,7 @@ import PackageDescription
 // know nothing of SQLite or processes; implementations and the CLI sit outside them.
 let package = Package(
     name: "orchestrator",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "orchestrator", targets: ["orchestrator"]),
         .executable(name: "orchestrator-worker", targets: ["orchestrator-worker"]),
@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -31,6 +34,10 @@ let package = Package(
         .target(name: "CCurlShim",
                 linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "Notifications", dependencies: ["MetadataStore", "CCurlShim"]),
+        // The status pages, JSON API and metrics, served by the daemon; reads the store, never writes runs itself.
+        .target(name: "WebStatus", dependencies: ["MetadataStore", "Workflow", .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "Logging", package: "swift-log"),
+                                                  .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
         .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect", "CLibPQ", "CCurlShim",
@@ -42,7 +49,7 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
-                "Notifications",
+                "Notifications", "WebStatus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -38,6 +38,7 @@ struct Configuration {
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),
         ("log_format", "ORCHESTRATOR_LOG_FORMAT", "logfmt"),
+        ("web_address", "ORCHESTRATOR_WEB_ADDRESS", "127.0.0.1:8080"),
     ]
 
     /// Loads the file (when there is one) and applies the environment over it.
@@ -131,12 +132,21 @@ struct Configuration {
         try check("grace_period", { DurationParser.seconds($0) != nil }, "a duration (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")
         try check("log_format", { ["logfmt", "json"].contains($0) }, "logfmt or json")
+        try check("web_address", { Self.hostAndPort($0) != nil || $0 == "off" }, "HOST:PORT (or off)")
         for (name, url) in connections where !url.contains("://") {
             throw CLIError("connection \(name): '\(Self.masked(url))' is not a URL (postgres://…, sqlite:///…, https://…)")
         }
     }
 
     func value(_ key: String) -> String { values[key]?.value ?? "" }
+
+    /// `127.0.0.1:8080` → ("127.0.0.1", 8080); `[::1]:8080` too.
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
 
     /// Passwords and tokens of URLs replaced by ***.
     static func masked(_ url: String) -> String {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import MetadataStore
 import Notifications
+import WebStatus
+import Workflow
 import Scheduler
 
 extension OrchestratorCommand {
@@ -35,6 +37,15 @@ extension OrchestratorCommand {
                 log: { message, fields in log(.warning, message, fields) })
             sender.start()
             scheduler.onNotificationQueued = { sender.poke() }
+            // The status pages read the DAGs from other threads: hand them a copy after each load.
+            let loadedDags = LockedValue<[DAG]>([])
+            scheduler.onDagsLoaded = { loadedDags.set($0) }
+            if configuration.value("web_address") != "off", let (host, port) = Configuration.hostAndPort(configuration.value("web_address")) {
+                let server = StatusServer(store: store, host: host, port: port, dags: { loadedDags.get() })
+                let bound: Int
+                do { bound = try server.start() } catch { throw CLIError("\(error)") }
+                log(.info, "web status listening", [("url", "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/")])
+            }
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
             let systemd = SystemdNotifier()
             let status = { () -> String in

@@ -73,6 +73,8 @@ public final class Scheduler {
     var pendingWake = false
     /// Notification events already queued by this process (the outbox ignores repeats anyway).
     var queuedNotifications: Set<String> = []
+    /// Called with the DAGs after each (re)load, for readers on other threads (the status pages).
+    public var onDagsLoaded: ([DAG]) -> Void = { _ in }
     /// Called when notifications were queued, so the delivery thread wakes.
     public var onNotificationQueued: () -> Void = {}
     /// Called after a worker starts, so the reaper knows to wait.
@@ -101,6 +103,7 @@ public final class Scheduler {
     /// Loads the DAG folder again and tells the store what is there (daemon only).
     public func reloadDags() throws {
         folder = DagFolder.load(path: settings.dagsFolder)
+        onDagsLoaded(folder.sortedDags)
         let errors = folder.errors.mapValues(\.description)
         try store.syncDags(folder.sortedDags.map { ($0.dagId, $0.filePath) }, importErrors: errors)
         for (file, message) in errors where lastReportedErrors[file] != message {

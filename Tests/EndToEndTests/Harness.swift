@@ -48,6 +48,8 @@ final class Harness {
         env["ORCHESTRATOR_HOME"] = home.path
         env["ORCHESTRATOR_DAGS"] = dags.path
         env["WORK"] = root.path
+        // Each test daemon serves its status pages on a free port of its own.
+        env["ORCHESTRATOR_WEB_ADDRESS"] = env["ORCHESTRATOR_WEB_ADDRESS_FOR_TESTS"] ?? "127.0.0.1:0"
         return env
     }
 
@@ -100,6 +102,13 @@ final class Harness {
         daemon = process
         try waitFor("the daemon to be ready", timeout: 30) { self.readyCount > readyBefore }
     }
+    /// The status pages' base URL, from the daemon's log.
+    var webURL: String? {
+        guard let range = daemonLogText.range(of: "url=http://", options: .backwards) else { return nil }
+        let rest = daemonLogText[range.upperBound...]
+        return "http://" + String(rest.prefix { !$0.isWhitespace && $0 != "\"" })
+    }
+
     private var readyCount: Int { daemonLogText.components(separatedBy: "daemon ready").count - 1 }
 
     var daemonLogText: String { (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? "" }
