@@ -9,7 +9,8 @@ start_test_postgres() {
         return 1
     fi
     PG_DIR="$(mktemp -d /tmp/orchestrator-pg.XXXXXX)"
-    local port="${ORCHESTRATOR_TEST_POSTGRES_PORT:-55432}"
+    # A free port, so that a server left behind by a killed run or another checkout does not get in the way.
+    local port="${ORCHESTRATOR_TEST_POSTGRES_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)}"
     # PostgreSQL refuses to run as root: run it as the postgres user when we are root.
     local as=()
     if [ "$(id -u)" -eq 0 ]; then

@@ -1,4 +1,5 @@
 import Foundation
+import Transforms
 import Workflow
 import Yams
 
@@ -44,8 +45,10 @@ struct Configuration {
     /// Loads the file (when there is one) and applies the environment over it.
     static func load(path explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
         var configuration = Configuration()
-        let path = explicit ?? environment["ORCHESTRATOR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil)
+        let fromEnvironment = environment["ORCHESTRATOR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        // ORCHESTRATOR_CONFIG=none: no file, only the environment and the defaults.
+        let path = explicit ?? (fromEnvironment == "none" ? nil : fromEnvironment)
+            ?? (fromEnvironment == nil && FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil)
         if let path {
             configuration.file = path
             try configuration.read(path: path)
@@ -148,14 +151,11 @@ struct Configuration {
         return host.isEmpty ? nil : (host, port)
     }
 
-    /// Passwords and tokens of URLs replaced by ***.
+    /// Passwords and tokens of URLs replaced by ***, parsed the way libpq reads them (see Connections).
     static func masked(_ url: String) -> String {
-        guard var components = URLComponents(string: url) else { return url }
-        if components.password != nil { components.password = "***" } else if components.user != nil, url.hasPrefix("http") { components.user = "***" }
-        return components.string ?? url
+        Connections.redacted(url)
     }
 
-    /// Connections from the file reach transforms as ORCHESTRATOR_CONN_<NAME> in the workers' environment.
     /// The environment variables of the environment win over the file, so they are not overwritten; on a reload
     /// (`overwrite`) the file's new values replace the ones it set before.
     func exportConnections(overwrite: Bool = false) {

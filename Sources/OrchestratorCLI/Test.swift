@@ -22,7 +22,8 @@ extension OrchestratorCommand {
 
         func run() throws {
             let dag = try global.loadDag(dagId)
-            let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date()
+            // Whole seconds: run ids and every listing show seconds, so that is what users can type back.
+            let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
             let overrides = try RunLookup.parseParams(params, dag: dag)
             let scratch = NSTemporaryDirectory() + "orchestrator-test-\(dag.dagId)-\(getpid())"
             let layout = HomeLayout(home: scratch)

@@ -29,20 +29,41 @@ public struct Connections: Sendable {
         Redactor(secrets: urls.values.flatMap(Self.secrets(in:)))
     }
 
-    /// The user-info secrets of a URL (`user:password@` → password; a lone `token@` → token), and a
-    /// `password=` query value.
+    /// The user-info secrets of a URL (`user:password@` → password; a lone `token@` on http(s) → token) and
+    /// `password=` / `token=` query values. Parsed by hand, as libpq does, because Foundation's URL parser gives
+    /// up on passwords containing `#`, `/` or `?`, which libpq accepts.
     static func secrets(in url: String) -> [String] {
         var found: [String] = []
-        if let components = URLComponents(string: url) {
-            if let password = components.password, !password.isEmpty { found.append(password) }
-            else if components.password == nil, let user = components.user, !user.isEmpty, url.hasPrefix("http") { found.append(user) }
-            for item in components.queryItems ?? [] where ["password", "token", "key", "secret"].contains(item.name.lowercased()) {
-                if let value = item.value, !value.isEmpty { found.append(value) }
+        if let userInfo = userInfo(of: url) {
+            if let colon = userInfo.firstIndex(of: ":") {
+                let password = String(userInfo[userInfo.index(after: colon)...])
+                if !password.isEmpty { found += [password, password.removingPercentEncoding ?? password] }
+            } else if url.hasPrefix("http"), !userInfo.isEmpty {
+                found += [userInfo, userInfo.removingPercentEncoding ?? userInfo]
             }
-            // Percent-decoded and raw forms may both appear in messages.
-            if let raw = components.percentEncodedPassword, !raw.isEmpty { found.append(raw) }
         }
-        return found.filter { $0.count >= 3 }
+        if let query = url.split(separator: "?", maxSplits: 1).dropFirst().first {
+            for pair in query.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2, ["password", "token", "key", "secret"].contains(parts[0].lowercased()), !parts[1].isEmpty {
+                    found += [parts[1], parts[1].removingPercentEncoding ?? parts[1]]
+                }
+            }
+        }
+        return found.filter { !$0.isEmpty }
+    }
+
+    /// The text between `scheme://` and the last `@` before the host.
+    static func userInfo(of url: String) -> String? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return nil }
+        return String(rest[..<at])
+    }
+
+    /// The URL with its password (or token) replaced by `***`, for messages.
+    public static func redacted(_ url: String) -> String {
+        Redactor(secrets: secrets(in: url)).redact(url)
     }
 
     /// Any text with the secrets of `url` masked (for server messages that may echo them).
@@ -50,10 +71,6 @@ public struct Connections: Sendable {
         Redactor(secrets: secrets(in: url)).redact(text)
     }
 
-    /// The URL with its password (or token) replaced by `***`, for messages.
-    public static func redacted(_ url: String) -> String {
-        Redactor(secrets: secrets(in: url)).redact(url)
-    }
 }
 
 /// Replaces known secret values in text with `***`.

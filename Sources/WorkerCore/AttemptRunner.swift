@@ -179,6 +179,13 @@ public final class AttemptRunner {
                 stop("terminated by \(signalName(received)) (scheduler shutdown)")
             }
         }
+        // Whatever the task left running in its group (`cmd &`) ends with it: terminate, then kill after the grace.
+        if ProcessLauncher.groupIsAlive(childPid) {
+            ProcessLauncher.signalGroup(childPid, SIGTERM)
+            let deadline = WallClock.monotonic() + Self.killGrace
+            while ProcessLauncher.groupIsAlive(childPid), WallClock.monotonic() < deadline { usleep(20_000) }
+            if ProcessLauncher.groupIsAlive(childPid) { ProcessLauncher.signalGroup(childPid, SIGKILL) }
+        }
         if spec.tee, pipeDescriptors[0] >= 0 {
             // The group may still hold the pipe's write end; give the copy a moment to drain.
             _ = copyDone.wait(timeout: .now() + 1)

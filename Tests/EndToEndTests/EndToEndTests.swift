@@ -365,4 +365,20 @@ final class EndToEndTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 8, "runs waited for something other than the previous run")
         XCTAssertEqual(h.lines("ledger"), ["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
     }
+
+    func testProcessesATaskLeavesBehindEndWithIt() throws {
+        let h = try Harness()
+        try h.writeDag("leaky", """
+            dag_id: leaky
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: leaky
+                command: sleep 47 & echo $! > "$WORK/background.pid"; echo started
+            """)
+        let result = try h.run(["test", "leaky", "--date", "2024-01-01"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let background = try XCTUnwrap(Int32(h.lines("background.pid").first ?? ""))
+        try h.waitFor("the left-behind process to end with its task", timeout: 10) { !Harness.isRunning(background) }
+    }
 }

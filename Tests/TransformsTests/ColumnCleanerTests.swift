@@ -251,4 +251,13 @@ final class ColumnCleanerTests: XCTestCase {
         }
         XCTAssertEqual(names, ["required", "type", "range", "accepted_values", "pattern", "foreign_key", "utf8"])
     }
+
+    func testLargeIntegerForeignKeysAreComparedExactly() {
+        var cleaner = ColumnCleaner(rule: CleaningRules.ColumnRule(name: "client_id", source: "client_id", type: .int,
+                                                                  references: ("clients", "client_id")))
+        cleaner.knownReferences = ["1234567890123456789", String(Int.max)]
+        if case .rejected(let rule, _) = cleaner.clean("1234567890123456789") { XCTFail("a valid 64-bit id was rejected by \(rule)") }
+        if case .rejected(let rule, _) = cleaner.clean(String(Int.max)) { XCTFail("Int.max was rejected by \(rule)") }
+        if case .value = cleaner.clean("1234567890123456788") { XCTFail("an unknown id was accepted") }
+    }
 }

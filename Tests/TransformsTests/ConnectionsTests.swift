@@ -73,7 +73,15 @@ final class ConnectionsTests: XCTestCase {
         XCTAssertEqual(redactor.redact("raw p%40ss%3Aword, decoded p@ss:word"), "raw ***, decoded ***")
         XCTAssertEqual(redactor.redact("token=qwerty123 password=hunter22"), "token=*** password=***")
         XCTAssertEqual(redactor.redact("postgres://onlyuser@host/db"), "postgres://onlyuser@host/db", "a postgres user name is not a secret")
-        XCTAssertEqual(redactor.redact("ab cab"), "ab cab", "secrets shorter than three characters are not masked")
+        XCTAssertEqual(redactor.redact("ab cab"), "*** c***", "a short password is still a password")
+    }
+
+    func testPasswordsFoundationCannotParseAreMaskedToo() {
+        // libpq accepts these; URLComponents gives up on them.
+        XCTAssertEqual(Connections.redacted("postgres://app:s3cr#t@127.0.0.1:1/db"), "postgres://app:***@127.0.0.1:1/db")
+        XCTAssertEqual(Connections.redacted("postgres://app:a/b?c@host/db"), "postgres://app:***@host/db")
+        XCTAssertEqual(Connections.redacted("postgres://app:pw@host/db"), "postgres://app:***@host/db")
+        XCTAssertEqual(Connections.redacted("postgres://host/db?user=app&password=hunter22"), "postgres://host/db?user=app&password=***")
     }
 
     func testLongestSecretIsMaskedWhole() {

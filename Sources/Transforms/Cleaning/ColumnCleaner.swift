@@ -33,6 +33,7 @@ struct ColumnCleaner {
         if rule.lowercase { text = text.lowercased() }
         if rule.uppercase { text = text.uppercased() }
         var number: Double?
+        var integer: Int?
         switch rule.type {
         case .string:
             break
@@ -42,6 +43,7 @@ struct ColumnCleaner {
             }
             if !Self.isCanonicalInteger(text) { text = String(value) }
             number = Double(value)
+            integer = value
         case .decimal:
             guard let value = Double(text), value.isFinite, text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 43 || $0 == 101 || $0 == 69 }) else {
                 return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not a number")
@@ -74,7 +76,7 @@ struct ColumnCleaner {
             return .rejected(rule: "pattern", reason: "\(rule.name) '\(text)' does not match \(rule.pattern ?? "")")
         }
         if let reference = rule.references, let known = knownReferences,
-           !(knownIntegerReferences.map { number.map { Int($0) }.map($0.contains) ?? false } ?? known.contains(text)) {
+           !(knownIntegerReferences.map { references in integer.map(references.contains) ?? false } ?? known.contains(text)) {
             return .rejected(rule: "foreign_key", reason: "\(rule.name) \(text) is not a \(reference.column) of \(reference.table)")
         }
         return .value(text)
