@@ -53,14 +53,9 @@ final class HTTPExtractTests: XCTestCase {
     }
 
     func startServer(_ h: Harness) throws -> Int {
-        try Self.server.write(toFile: h.path("server.py"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", h.path("server.py"), h.path("port"), h.path("requests.log")]
-        try process.run()
+        let (process, port) = try h.startPythonServer(Self.server, name: "api", log: "requests.log")
         serverProcess = process
-        try h.waitFor("the test HTTP server", timeout: 20) { (try? String(contentsOfFile: h.path("port"), encoding: .utf8)).flatMap { Int($0) } != nil }
-        return try XCTUnwrap(Int(try String(contentsOfFile: h.path("port"), encoding: .utf8)))
+        return port
     }
 
     func testPagesRetriesAndTokenStaysSecret() throws {

@@ -157,6 +157,21 @@ final class Harness {
 
     func runStates(dag: String) throws -> [String] { try runs(dag: dag).compactMap { $0["state"] as? String } }
 
+    /// Starts a small Python HTTP server for a test (`script` gets the port file and a log file as arguments, binds
+    /// 127.0.0.1 on a free port and writes that port); returns the process and the port. The caller terminates it.
+    func startPythonServer(_ script: String, name: String, log: String) throws -> (process: Process, port: Int) {
+        try script.write(toFile: path("\(name).py"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", path("\(name).py"), path("\(name).port"), path(log)]
+        try process.run()
+        try waitFor("the \(name) server", timeout: 20) {
+            (try? String(contentsOfFile: path("\(name).port"), encoding: .utf8)).flatMap { Int($0) } != nil
+        }
+        guard let port = Int(try String(contentsOfFile: path("\(name).port"), encoding: .utf8)) else { throw HarnessError.timeout("\(name) port") }
+        return (process, port)
+    }
+
     /// Alive and not a zombie (an orphan killed here may wait a moment for init to reap it).
     static func isRunning(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

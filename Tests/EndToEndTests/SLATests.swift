@@ -21,14 +21,8 @@ final class SLATests: XCTestCase {
 
     func testMissedSlasAreRecordedAndNotifiedOnce() throws {
         let h = try Harness()
-        try Self.server.write(toFile: h.path("hooks.py"), atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", h.path("hooks.py"), h.path("port"), h.path("posts.log")]
-        try server.run()
+        let (server, port) = try h.startPythonServer(Self.server, name: "hooks", log: "posts.log")
         defer { server.terminate(); server.waitUntilExit() }
-        try h.waitFor("the webhook server", timeout: 20) { (try? String(contentsOfFile: h.path("port"), encoding: .utf8)).flatMap { Int($0) } != nil }
-        let port = try String(contentsOfFile: h.path("port"), encoding: .utf8)
 
         // An every-minute schedule: the daemon creates the run of the minute that just ended. Its SLA is set to
         // fall 3 s from now; the task takes 6 s.
