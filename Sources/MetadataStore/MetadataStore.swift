@@ -24,6 +24,8 @@ public protocol MetadataStore: Sendable {
     func run(dagId: String, logicalDate: Date) throws -> DagRun?
     func runs(_ filter: RunFilter) throws -> [DagRun]
     /// Compare-and-set of a run's state; sets started/ended timestamps as the state implies.
+    /// How many runs are in each state (for metrics: no run is loaded).
+    func runCountsByState() throws -> [RunState: Int]
     func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool
     func latestLogicalDate(dagId: String, runType: RunType) throws -> Date?
     /// The run of the same DAG just before `logicalDate`, for depends_on_past.

@@ -181,6 +181,16 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         }
     }
 
+    public func runCountsByState() throws -> [RunState: Int] {
+        try read("count runs") { db in
+            var counts: [RunState: Int] = [:]
+            for row in try Cached.rows(db, sql: "SELECT state, COUNT(*) FROM dag_runs GROUP BY state") {
+                if let state = RunState(rawValue: row[0]) { counts[state] = row[1] }
+            }
+            return counts
+        }
+    }
+
     public func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool {
         var sql = "UPDATE dag_runs SET state = ?"
         if state == .running { sql += ", started_at = COALESCE(started_at, ?), ended_at = NULL" }

@@ -150,9 +150,9 @@ public final class StatusServer: @unchecked Sendable {
 
     func metrics() throws -> String {
         var lines = ["# HELP orchestrator_runs DAG runs by state.", "# TYPE orchestrator_runs gauge"]
-        let runs = try store.runs(RunFilter())
+        let runs = try store.runCountsByState()
         for state in RunState.allCases {
-            lines.append("orchestrator_runs{state=\"\(state.rawValue)\"} \(runs.filter { $0.state == state }.count)")
+            lines.append("orchestrator_runs{state=\"\(state.rawValue)\"} \(runs[state] ?? 0)")
         }
         lines += ["# HELP orchestrator_task_instances Task instances of unfinished runs by state.", "# TYPE orchestrator_task_instances gauge"]
         let active = try store.taskInstances(states: Set(TaskState.allCases.filter { !$0.isFinished }))

@@ -77,9 +77,7 @@ enum FileCopy {
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
-        var lines = 0
-        var inQuotes = false
-        var lastByte: UInt8 = 0x0A
+        var counter = CSVRecordCounter()
         while true {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
@@ -97,20 +95,14 @@ enum FileCopy {
                     }
                     offset += written
                 }
-                if countCSVRows {
-                    for byte in chunk {
-                        if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A && !inQuotes { lines += 1 }
-                    }
-                }
+                if countCSVRows { counter.feed(chunk) }
                 return nil
             }
             if let failure { throw failure }
-            lastByte = buffer[count - 1]
             total += count
         }
         guard fsync(output) == 0 else { throw TransformError("cannot sync \(destination)") }
-        if total > 0 && lastByte != 0x0A { lines += 1 }  // a last record without a line break
-        return Result(bytes: total, sha256: hasher.finalize(), rows: countCSVRows ? max(0, lines - 1) : nil)
+        return Result(bytes: total, sha256: hasher.finalize(), rows: countCSVRows ? max(0, counter.records - 1) : nil)
     }
 }
 

@@ -76,8 +76,7 @@ final class PostgresConnection {
         guard fd >= 0 else { throw TransformError("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var total = 0
-        var records = 0
-        var inQuotes = false
+        var counter = CSVRecordCounter()
         var writeError: String?
         // COPY hands over one row per call: gather rows into large writes instead of one syscall each.
         var pending: [UInt8] = []
@@ -100,9 +99,7 @@ final class PostgresConnection {
             if count > 0, let buffer {
                 UnsafeRawBufferPointer(start: buffer, count: Int(count)).withMemoryRebound(to: UInt8.self) { bytes in
                     pending.append(contentsOf: bytes)
-                    for byte in bytes {
-                        if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A && !inQuotes { records += 1 }
-                    }
+                    counter.feed(bytes)
                 }
                 total += Int(count)
                 PQfreemem(buffer)
@@ -123,7 +120,7 @@ final class PostgresConnection {
         }
         if let writeError { throw TransformError("cannot write \(path): \(writeError)") }
         guard fsync(fd) == 0 else { throw TransformError("cannot sync \(path)") }
-        return (total, records)
+        return (total, counter.records)
     }
 
     /// Streams a file into `COPY … FROM STDIN`.
