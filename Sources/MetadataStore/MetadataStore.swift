@@ -23,9 +23,9 @@ public protocol MetadataStore: Sendable {
     func run(dagId: String, runId: String) throws -> DagRun?
     func run(dagId: String, logicalDate: Date) throws -> DagRun?
     func runs(_ filter: RunFilter) throws -> [DagRun]
+    /// How many runs are in each state (for metrics: no run is loaded); only a backfill's runs when `backfillId` is given.
+    func runCountsByState(backfillId: Int64?) throws -> [RunState: Int]
     /// Compare-and-set of a run's state; sets started/ended timestamps as the state implies.
-    /// How many runs are in each state (for metrics: no run is loaded).
-    func runCountsByState() throws -> [RunState: Int]
     func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool
     func latestLogicalDate(dagId: String, runType: RunType) throws -> Date?
     /// The run of the same DAG just before `logicalDate`, for depends_on_past.
@@ -37,6 +37,10 @@ public protocol MetadataStore: Sendable {
     /// Task instances of every run in the running state.
     func taskInstancesOfRunningRuns() throws -> [TaskInstance]
     func taskInstances(states: Set<TaskState>) throws -> [TaskInstance]
+    /// The task instances of several runs of one DAG in one query (the status grid).
+    func taskInstances(dagId: String, runIds: [String]) throws -> [TaskInstance]
+    /// Finished attempts' durations per DAG: how many fell at or under each bound of `buckets`, their count and sum.
+    func taskDurationHistogram(buckets: [Double]) throws -> [String: DurationHistogram]
     /// Compare-and-set: applies `fields` only if the instance is in one of `expecting`
     /// (and at attempt `tryNumber` when given). Returns whether it did.
     func updateTaskInstance(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, set fields: [TaskField]) throws -> Bool
@@ -76,8 +80,27 @@ public protocol MetadataStore: Sendable {
     // MARK: Backfills
     func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64
     func backfill(id: Int64) throws -> Backfill?
+    /// A DAG's backfills, newest first.
+    func backfills(dagId: String) throws -> [Backfill]
     /// Moves existing runs into a backfill, so they count against its run limit.
     func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws
+}
+
+extension MetadataStore {
+    public func runCountsByState() throws -> [RunState: Int] { try runCountsByState(backfillId: nil) }
+}
+
+/// Cumulative counts per bucket bound, as Prometheus histograms want them.
+public struct DurationHistogram: Sendable, Equatable {
+    public var bucketCounts: [Int]
+    public var count: Int
+    public var sum: Double
+
+    public init(bucketCounts: [Int], count: Int, sum: Double) {
+        self.bucketCounts = bucketCounts
+        self.count = count
+        self.sum = sum
+    }
 }
 
 /// A store failure with the operation that failed; never carries secrets.

@@ -185,9 +185,11 @@ public struct RunFilter: Sendable, Equatable {
     public var logicalDateThrough: Date?
     public var newestFirst: Bool
     public var limit: Int?
+    /// Runs to skip before the first returned (paging).
+    public var offset: Int
 
     public init(dagId: String? = nil, states: Set<RunState>? = nil, backfillId: Int64? = nil, logicalDateFrom: Date? = nil,
-                logicalDateThrough: Date? = nil, newestFirst: Bool = false, limit: Int? = nil) {
+                logicalDateThrough: Date? = nil, newestFirst: Bool = false, limit: Int? = nil, offset: Int = 0) {
         self.dagId = dagId
         self.states = states
         self.backfillId = backfillId
@@ -195,6 +197,7 @@ public struct RunFilter: Sendable, Equatable {
         self.logicalDateThrough = logicalDateThrough
         self.newestFirst = newestFirst
         self.limit = limit
+        self.offset = offset
     }
 }
 

@@ -22,6 +22,7 @@ extension OrchestratorCommand.Config {
                 var source = setting.source
                 if key == "home", let flag = global.home { value = flag; source = "--home" }
                 if key == "dags", let flag = global.dags { value = flag; source = "--dags" }
+                if key == "web_token" { value = value.isEmpty ? "(none: web actions off)" : "***" }
                 print("\(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)  (\(source))")
             }
             for (pool, slots) in configuration.pools.sorted(by: { $0.key < $1.key }) { print("pool          \(pool): \(slots) slots") }

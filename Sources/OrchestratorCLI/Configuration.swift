@@ -40,6 +40,8 @@ struct Configuration {
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),
         ("log_format", "ORCHESTRATOR_LOG_FORMAT", "logfmt"),
         ("web_address", "ORCHESTRATOR_WEB_ADDRESS", "127.0.0.1:8080"),
+        // The bearer token that turns on the web actions (trigger, clear, pause); empty: actions are off.
+        ("web_token", "ORCHESTRATOR_WEB_TOKEN", ""),
     ]
 
     /// Loads the file (when there is one) and applies the environment over it.
@@ -129,13 +131,17 @@ struct Configuration {
     func validate() throws {
         func check(_ key: String, _ valid: (String) -> Bool, _ expected: String) throws {
             guard let setting = values[key] else { return }
-            guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(setting.value)' is not \(expected)") }
+            let shown = key == "web_token" ? "***" : setting.value
+            guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(shown)' is not \(expected)") }
         }
         try check("parallelism", { Int($0).map { $0 >= 1 } ?? false }, "a whole number of at least 1")
         try check("grace_period", { DurationParser.seconds($0) != nil }, "a duration (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")
         try check("log_format", { ["logfmt", "json"].contains($0) }, "logfmt or json")
         try check("web_address", { Self.hostAndPort($0) != nil || $0 == "off" }, "HOST:PORT (or off)")
+        // A short token is guessable; the check names the rule, never the value.
+        try check("web_token", { $0.isEmpty || ($0.count >= 16 && !$0.contains(where: \.isWhitespace)) },
+                  "empty (actions off) or at least 16 characters without spaces")
         for (name, url) in connections where !url.contains("://") {
             throw CLIError("connection \(name): '\(Self.masked(url))' is not a URL (postgres://…, sqlite:///…, https://…)")
         }

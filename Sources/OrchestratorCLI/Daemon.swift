@@ -5,6 +5,7 @@ import Notifications
 import WebStatus
 import Workflow
 import Scheduler
+import SQLiteStore
 
 extension OrchestratorCommand {
     struct Daemon: ParsableCommand {
@@ -40,13 +41,25 @@ extension OrchestratorCommand {
             // The status pages read the DAGs from other threads: hand them a copy after each load.
             let loadedDags = LockedValue<[DAG]>([])
             scheduler.onDagsLoaded = { loadedDags.set($0) }
+            let passLatency = LatencyRecorder(buckets: StatusServer.loopBuckets)
             if configuration.value("web_address") != "off", let (host, port) = Configuration.hostAndPort(configuration.value("web_address")) {
-                let server = StatusServer(store: store, host: host, port: port, dags: { loadedDags.get() })
+                let layout = settings.home
+                let token = configuration.value("web_token") ?? ""
+                let setup = StatusServerSetup(
+                    host: host, port: port, logsFolder: layout.logsFolder,
+                    logPath: { layout.logPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
+                    resultPath: { layout.resultPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
+                    token: token, actions: token.isEmpty ? nil : WebActions(store: store, dags: { loadedDags.get() }),
+                    loopLatency: { passLatency.snapshot() })
+                // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
+                let pagesStore = try SQLiteMetadataStore(path: layout.storePath, readOnly: true)
+                let server = StatusServer(store: pagesStore, setup: setup, dags: { loadedDags.get() })
                 let bound: Int
                 do { bound = try server.start() } catch { throw CLIError("\(error)") }
                 log(.info, "web status listening", [("url", "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/")])
             }
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
+            loop.passLatency = passLatency
             let systemd = SystemdNotifier()
             let status = { () -> String in
                 let dags = (try? store.dags().count) ?? 0

@@ -55,11 +55,7 @@ extension OrchestratorCommand.Tasks {
             }
             let store = try global.openStore()
             let run = try RunLookup.findRun(store: store, dag: dag, date: date)
-            var selected = tasks.isEmpty ? Set(dag.tasks.map(\.id)) : Set(tasks)
-            if downstream { selected = dag.withDownstream(selected) }
-            let extraTries = Dictionary(uniqueKeysWithValues: dag.tasks.map { ($0.id, $0.retry.maxTries) })
-            let cleared = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: selected, extraTries: extraTries,
-                                                       requeueRun: run.state.isFinished, at: Date())
+            let cleared = try RunActions.clear(dag: dag, store: store, run: run, taskIds: tasks, downstream: downstream)
             print("cleared \(cleared) task instance\(cleared == 1 ? "" : "s") of \(run.runId)")
             if RunLookup.wakeDaemon(global.layout) == nil, cleared > 0 {
                 FileHandle.standardError.write(Data(

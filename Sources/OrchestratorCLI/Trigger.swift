@@ -16,20 +16,10 @@ extension OrchestratorCommand {
 
         func run() throws {
             let dag = try global.loadDag(dagId)
-            // Whole seconds: run ids and every listing show seconds, so that is what users can type back.
-            let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-            let overrides = try RunLookup.parseParams(params, dag: dag)
             let store = try global.openStore()
-            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
-            if let existing = try store.run(dagId: dag.dagId, logicalDate: logicalDate) {
-                throw CLIError("DAG '\(dag.dagId)' already has a run at that logical date: \(existing.runId) (\(existing.state.rawValue)); "
-                               + "re-run it with: orchestrator tasks clear \(dag.dagId) --date \(DateParsing.isoUTC(logicalDate))")
-            }
-            let (run, instances) = RunCreation.makeRun(
-                dag: dag, logicalDate: logicalDate, interval: dag.timetable.dataInterval(forManual: logicalDate),
-                type: .manual, params: overrides, now: Date())
-            guard try store.createRun(run, taskInstances: instances) else {
-                throw CLIError("DAG '\(dag.dagId)' already has a run at \(DateParsing.isoUTC(logicalDate))")
+            let run: DagRun
+            do { run = try RunActions.trigger(dag: dag, store: store, date: date, params: params) } catch let error as RunActions.RunExists {
+                throw CLIError(error.description)
             }
             print(run.runId)
             if RunLookup.wakeDaemon(global.layout) == nil {

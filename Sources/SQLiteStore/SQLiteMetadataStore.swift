@@ -8,11 +8,13 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     let dbQueue: DatabaseQueue
     public let path: String
 
-    /// Opens (creating if needed) and migrates the store at `path`.
-    public init(path: String) throws {
+    /// Opens (creating if needed) and migrates the store at `path`. A read-only store (the status pages) opens
+    /// its own connection to an existing store, so page loads never queue behind the scheduler's writes.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var config = Configuration()
-        config.journalMode = .wal
+        config.readonly = readOnly
+        if !readOnly { config.journalMode = .wal }
         // Retry a locked database every 100 µs (for up to 30 s) rather than with SQLite's 1–100 ms sleeps:
         // the scheduler and its workers hold the write lock for well under a millisecond at a time.
         config.busyMode = .callback { tries in
@@ -29,6 +31,10 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
             try Cached.execute(db, sql: "PRAGMA wal_autocheckpoint = 0")
         }
         do {
+            if readOnly {
+                dbQueue = try DatabaseQueue(path: path, configuration: config)
+                return
+            }
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             dbQueue = try DatabaseQueue(path: path, configuration: config)
@@ -175,16 +181,20 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += filter.newestFirst ? " ORDER BY logical_date DESC, dag_id" : " ORDER BY logical_date, dag_id"
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
+        if filter.offset > 0 { sql += (filter.limit == nil ? " LIMIT -1" : "") + " OFFSET \(filter.offset)" }
         let statementArguments = StatementArguments(arguments)
         return try read("list runs") { db in
             try Cached.rows(db, sql: sql, arguments: statementArguments).map(Self.dagRun)
         }
     }
 
-    public func runCountsByState() throws -> [RunState: Int] {
+    public func runCountsByState(backfillId: Int64?) throws -> [RunState: Int] {
         try read("count runs") { db in
             var counts: [RunState: Int] = [:]
-            for row in try Cached.rows(db, sql: "SELECT state, COUNT(*) FROM dag_runs GROUP BY state") {
+            let rows = try backfillId.map {
+                try Cached.rows(db, sql: "SELECT state, COUNT(*) FROM dag_runs WHERE backfill_id = ? GROUP BY state", arguments: [$0])
+            } ?? Cached.rows(db, sql: "SELECT state, COUNT(*) FROM dag_runs GROUP BY state")
+            for row in rows {
                 if let state = RunState(rawValue: row[0]) { counts[state] = row[1] }
             }
             return counts
@@ -250,6 +260,30 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         let arguments = StatementArguments(states.map(\.rawValue))
         return try read("list task instances by state") { db in
             try Cached.rows(db, sql: sql, arguments: arguments).map(Self.taskInstance)
+        }
+    }
+
+    public func taskInstances(dagId: String, runIds: [String]) throws -> [TaskInstance] {
+        guard !runIds.isEmpty else { return [] }
+        let sql = "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id IN (\(runIds.map { _ in "?" }.joined(separator: ",")))"
+        let arguments = StatementArguments([dagId] + runIds)
+        return try read("list task instances of runs") { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.taskInstance)
+        }
+    }
+
+    public func taskDurationHistogram(buckets: [Double]) throws -> [String: DurationHistogram] {
+        // Durations of finished attempts (every try counts, as in a latency histogram), per DAG.
+        let duration = "(ended_at - started_at)"
+        let bucketColumns = buckets.map { ", SUM(\(duration) <= \($0))" }.joined()
+        let sql = "SELECT dag_id, COUNT(*), TOTAL(\(duration))\(bucketColumns) FROM task_attempts "
+            + "WHERE ended_at IS NOT NULL AND started_at IS NOT NULL GROUP BY dag_id"
+        return try read("task durations") { db in
+            var result: [String: DurationHistogram] = [:]
+            for row in try Cached.rows(db, sql: sql) {
+                result[row[0]] = DurationHistogram(bucketCounts: buckets.indices.map { (row[$0 + 3] as Int?) ?? 0 }, count: row[1], sum: row[2])
+            }
+            return result
         }
     }
 
@@ -382,12 +416,20 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
 
     public func backfill(id: Int64) throws -> Backfill? {
         try read("read backfill") { db in
-            try Cached.row(db, sql: "SELECT * FROM backfills WHERE id = ?", arguments: [id]).map { row in
-                Backfill(id: row["id"], dagId: row["dag_id"], start: Date(timeIntervalSince1970: row["start"]),
-                         end: Date(timeIntervalSince1970: row["end"]), maxActiveRuns: row["max_active_runs"],
-                         createdAt: Date(timeIntervalSince1970: row["created_at"]))
-            }
+            try Cached.row(db, sql: "SELECT * FROM backfills WHERE id = ?", arguments: [id]).map(Self.backfill)
         }
+    }
+
+    public func backfills(dagId: String) throws -> [Backfill] {
+        try read("list backfills") { db in
+            try Cached.rows(db, sql: "SELECT * FROM backfills WHERE dag_id = ? ORDER BY id DESC", arguments: [dagId]).map(Self.backfill)
+        }
+    }
+
+    static func backfill(_ row: Row) -> Backfill {
+        Backfill(id: row["id"], dagId: row["dag_id"], start: Date(timeIntervalSince1970: row["start"]),
+                 end: Date(timeIntervalSince1970: row["end"]), maxActiveRuns: row["max_active_runs"],
+                 createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 
     public func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws {

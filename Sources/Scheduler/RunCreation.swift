@@ -29,11 +29,7 @@ public enum RunCreation {
 
     /// When the next scheduled run of `dag` becomes due (the end of its next interval).
     public static func nextDueTime(dag: DAG, latestExisting: Date?) -> Date? {
-        let timetable = dag.timetable
-        let nextLogical = latestExisting.flatMap { timetable.next(after: $0) } ?? timetable.firstFire(atOrAfter: dag.startDate)
-        guard let nextLogical else { return nil }
-        if let end = dag.endDate, nextLogical > end { return nil }
-        return timetable.next(after: nextLogical)
+        dag.nextScheduledRun(latestExisting: latestExisting)?.due
     }
 
     /// The run and its task instances, ready to be inserted.

@@ -32,6 +32,8 @@ public final class SchedulerLoop: @unchecked Sendable {
     /// Called every `heartbeatInterval` seconds while the loop runs (systemd watchdog and status).
     public var onHeartbeat: () -> Void = {}
     public var heartbeatInterval: Double?
+    /// Durations of the scheduler's passes, when someone wants them (the daemon's /metrics).
+    public var passLatency: LatencyRecorder?
 
     public init(scheduler: Scheduler, settings: SchedulerSettings, log: SchedulerLog) {
         self.scheduler = scheduler
@@ -97,6 +99,7 @@ public final class SchedulerLoop: @unchecked Sendable {
                 nextOrphanCheck = now.addingTimeInterval(orphanCheckInterval)
             }
             let next = try scheduler.pass(now: now, stopping: stopping)
+            passLatency?.record(Date().timeIntervalSince(now))
             if try scheduler.scopeFinished() { break }
             if stopping { break }
             let deadline = [next, nextOrphanCheck, nextHeartbeat].compactMap { $0 }.min()

@@ -21,6 +21,8 @@ public struct TransformContext: Sendable {
     public var workDatabase: String
     public var connections: Connections
     public var log: TransformLog
+    /// Row counts and quality reports, shown on the task's page.
+    public var results = TransformResults()
 
     public init(dagId: String, taskId: String, runId: String, ds: String, dataIntervalStart: Date, dataIntervalEnd: Date,
                 folder: String, home: String, lake: any Lake, warehouse: String, workDatabase: String,

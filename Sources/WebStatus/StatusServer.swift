@@ -5,24 +5,55 @@ import Logging
 import MetadataStore
 import Workflow
 
-/// The daemon's HTTP side: status pages, the JSON API under /api/v1, /healthz and /metrics (Prometheus text).
-/// It only reads the store. Binds 127.0.0.1 unless configured otherwise.
+/// How the daemon sets up its HTTP side.
+public struct StatusServerSetup: Sendable {
+    public var host: String
+    public var port: Int
+    /// Attempt logs live under this folder; nothing outside it is ever served.
+    public var logsFolder: String
+    public var logPath: @Sendable (TaskKey, Int) -> String
+    public var resultPath: @Sendable (TaskKey, Int) -> String
+    /// The bearer token for actions; nil or empty: actions are off.
+    public var token: String?
+    public var actions: (any StatusActions)?
+    /// Durations of the scheduler's passes, for /metrics.
+    public var loopLatency: (@Sendable () -> DurationHistogram)?
+
+    public init(host: String, port: Int, logsFolder: String, logPath: @escaping @Sendable (TaskKey, Int) -> String,
+                resultPath: @escaping @Sendable (TaskKey, Int) -> String, token: String? = nil, actions: (any StatusActions)? = nil,
+                loopLatency: (@Sendable () -> DurationHistogram)? = nil) {
+        self.host = host
+        self.port = port
+        self.logsFolder = logsFolder
+        self.logPath = logPath
+        self.resultPath = resultPath
+        self.token = token
+        self.actions = actions
+        self.loopLatency = loopLatency
+    }
+}
+
+/// The daemon's HTTP side: status pages, the JSON API under /api/v1 (docs/openapi.yaml), /healthz and /metrics
+/// (Prometheus text). Pages and API read the store; actions (trigger, clear, pause) go through `StatusActions`
+/// and need the configured token. Binds 127.0.0.1 unless configured otherwise.
 public final class StatusServer: @unchecked Sendable {
     let store: any MetadataStore
     /// The DAGs as the scheduler loaded them (schedules, tasks), read on each request.
     let dags: @Sendable () -> [DAG]
-    let host: String
-    let port: Int
+    let setup: StatusServerSetup
+    let files: TaskFiles
+    let auth: WebAuth
     private let started = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var boundPort: Int?
     private var failure: String?
 
-    public init(store: any MetadataStore, host: String, port: Int, dags: @escaping @Sendable () -> [DAG]) {
+    public init(store: any MetadataStore, setup: StatusServerSetup, dags: @escaping @Sendable () -> [DAG]) {
         self.store = store
-        self.host = host
-        self.port = port
+        self.setup = setup
         self.dags = dags
+        files = TaskFiles(logsFolder: setup.logsFolder, logPath: setup.logPath, resultPath: setup.resultPath)
+        auth = WebAuth(token: setup.actions == nil ? nil : setup.token)
     }
 
     /// Starts serving on a task of its own and waits until the port is bound; returns the bound port.
@@ -30,7 +61,11 @@ public final class StatusServer: @unchecked Sendable {
         var logger = Logger(label: "orchestrator.web")
         logger.logLevel = .warning
         let router = Router()
-        routes(router)
+        router.middlewares.add(RefusalMiddleware())
+        pageRoutes(router)
+        apiRoutes(router)
+        actionRoutes(router)
+        let host = setup.host, port = setup.port
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "orchestrator"),
             onServerRunning: { [self] channel in
@@ -55,32 +90,47 @@ public final class StatusServer: @unchecked Sendable {
         }
     }
 
-    func routes(_ router: Router<BasicRequestContext>) {
+    func apiRoutes(_ router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { [self] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: try metrics())))
         }
         router.get("/api/v1/dags") { [self] _, _ in try json(try dagsJSON()) }
+        router.get("/api/v1/dags/:dag") { [self] _, context in try json(try dagJSON(try dagParameter(context))) }
         router.get("/api/v1/dags/:dag/runs") { [self] request, context in
             let dag = try dagParameter(context)
             let limit = try intParameter(request, "limit", default: 25, range: 1...1000)
             let offset = try intParameter(request, "offset", default: 0, range: 0...10_000_000)
-            let runs = try store.runs(RunFilter(dagId: dag.dagId, newestFirst: true, limit: limit + offset)).dropFirst(offset)
-            return try json(runs.map(Self.runJSON))
+            return try json(try store.runs(RunFilter(dagId: dag.dagId, newestFirst: true, limit: limit, offset: offset)).map(Self.runJSON))
+        }
+        router.get("/api/v1/dags/:dag/runs/:run") { [self] _, context in
+            let (_, run) = try runParameter(context)
+            return try json(Self.runJSON(run))
         }
         router.get("/api/v1/dags/:dag/runs/:run/tasks") { [self] _, context in
-            let dag = try dagParameter(context)
-            let runId = try decoded(context, "run")
-            guard try store.run(dagId: dag.dagId, runId: runId) != nil else {
-                throw HTTPError(.notFound, message: "DAG '\(dag.dagId)' has no run '\(runId)'")
-            }
-            return try json(try store.taskInstances(dagId: dag.dagId, runId: runId).map(Self.taskJSON))
+            let (dag, run) = try runParameter(context)
+            return try json(try store.taskInstances(dagId: dag.dagId, runId: run.runId).map(Self.taskJSON))
         }
-        router.get("/") { [self] _, _ in html(try homePage()) }
-        router.get("/dags/:dag") { [self] request, context in
-            let dag = try dagParameter(context)
-            let offset = try intParameter(request, "offset", default: 0, range: 0...10_000_000)
-            return html(try gridPage(dag, offset: offset))
+        router.get("/api/v1/dags/:dag/runs/:run/tasks/:task") { [self] _, context in
+            let (_, _, instance) = try taskParameter(context)
+            var object = Self.taskJSON(instance)
+            object["attempts"] = try store.attempts(instance.key).map { attempt -> [String: Any] in
+                var entry = Self.attemptJSON(attempt)
+                entry["result"] = try files.result(instance.key, tryNumber: attempt.tryNumber) ?? NSNull()
+                return entry
+            }
+            return try json(object)
+        }
+        router.get("/api/v1/dags/:dag/runs/:run/tasks/:task/logs/:try") { [self] request, context in
+            let (_, _, instance) = try taskParameter(context)
+            let attempt = try tryParameter(context, instance)
+            let length = try intParameter(request, "length", default: 65_536, range: 1...4_194_304)
+            let offset = try request.uri.queryParameters.get("offset").map { _ in try intParameter(request, "offset", default: 0, range: 0...Int(Int32.max)) }
+            guard let chunk = try files.log(instance.key, tryNumber: attempt, offset: offset, length: length) else {
+                throw HTTPError(.notFound, message: "no log for attempt \(attempt) of \(instance.key)")
+            }
+            return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.offset + chunk.text.utf8.count,
+                             "size": chunk.size, "content": chunk.text])
         }
     }
 
@@ -90,6 +140,7 @@ public final class StatusServer: @unchecked Sendable {
         guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
             throw HTTPError(.badRequest, message: "missing or malformed path parameter '\(name)'")
         }
+        try TaskFiles.checkName(value, name)
         return value
     }
 
@@ -97,6 +148,33 @@ public final class StatusServer: @unchecked Sendable {
         let dagId = try decoded(context, "dag")
         guard let dag = dags().first(where: { $0.dagId == dagId }) else { throw HTTPError(.notFound, message: "unknown DAG '\(dagId)'") }
         return dag
+    }
+
+    func runParameter(_ context: BasicRequestContext) throws -> (DAG, DagRun) {
+        let dag = try dagParameter(context)
+        let runId = try decoded(context, "run")
+        guard let run = try store.run(dagId: dag.dagId, runId: runId) else {
+            throw HTTPError(.notFound, message: "DAG '\(dag.dagId)' has no run '\(runId)'")
+        }
+        return (dag, run)
+    }
+
+    func taskParameter(_ context: BasicRequestContext) throws -> (DAG, DagRun, TaskInstance) {
+        let (dag, run) = try runParameter(context)
+        let taskId = try decoded(context, "task")
+        guard let instance = try store.taskInstance(TaskKey(dagId: dag.dagId, runId: run.runId, taskId: taskId)) else {
+            throw HTTPError(.notFound, message: "run '\(run.runId)' of DAG '\(dag.dagId)' has no task '\(taskId)'")
+        }
+        return (dag, run, instance)
+    }
+
+    func tryParameter(_ context: BasicRequestContext, _ instance: TaskInstance) throws -> Int {
+        let text = try decoded(context, "try")
+        guard let attempt = Int(text), attempt >= 1 else { throw HTTPError(.badRequest, message: "attempt '\(text)' must be a whole number from 1") }
+        guard attempt <= instance.tryNumber else {
+            throw HTTPError(.notFound, message: "\(instance.key) has made \(instance.tryNumber) attempt\(instance.tryNumber == 1 ? "" : "s")")
+        }
+        return attempt
     }
 
     func intParameter(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
@@ -109,17 +187,20 @@ public final class StatusServer: @unchecked Sendable {
 
     // MARK: Responses
 
-    func json(_ object: Any) throws -> Response {
+    func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
     }
 
-    func html(_ text: String) -> Response {
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        // Pages need nothing from elsewhere: forbid scripts and remote content outright.
-        if let name = HTTPField.Name("Content-Security-Policy") { headers[name] = "default-src 'self'; style-src 'unsafe-inline'" }
+        // Pages need nothing from elsewhere: no scripts at all, no remote content, no framing by other sites.
+        if let name = HTTPField.Name("Content-Security-Policy") {
+            headers[name] = "default-src 'self'; style-src 'unsafe-inline'; script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+        }
         if let name = HTTPField.Name("X-Content-Type-Options") { headers[name] = "nosniff" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: text)))
+        if let name = HTTPField.Name("Referrer-Policy") { headers[name] = "same-origin" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: .init(string: text)))
     }
 
     static func iso(_ date: Date?) -> Any { date.map(DateParsing.isoUTC) ?? NSNull() }
@@ -127,108 +208,72 @@ public final class StatusServer: @unchecked Sendable {
     static func runJSON(_ run: DagRun) -> [String: Any] {
         ["dag_id": run.dagId, "run_id": run.runId, "run_type": run.runType.rawValue, "state": run.state.rawValue,
          "logical_date": DateParsing.isoUTC(run.logicalDate), "data_interval_start": DateParsing.isoUTC(run.dataIntervalStart),
-         "data_interval_end": DateParsing.isoUTC(run.dataIntervalEnd), "started_at": iso(run.startedAt), "ended_at": iso(run.endedAt)]
+         "data_interval_end": DateParsing.isoUTC(run.dataIntervalEnd), "started_at": iso(run.startedAt), "ended_at": iso(run.endedAt),
+         "backfill_id": run.backfillId.map { Int($0) as Any } ?? NSNull()]
     }
 
     static func taskJSON(_ instance: TaskInstance) -> [String: Any] {
         ["task_id": instance.key.taskId, "state": instance.state.rawValue, "try_number": instance.tryNumber,
          "max_tries": instance.maxTries, "started_at": iso(instance.startedAt), "ended_at": iso(instance.endedAt),
          "duration": instance.duration ?? NSNull(), "exit_code": instance.exitCode.map { Int($0) } ?? NSNull(),
-         "signal": instance.signal.map { Int($0) } ?? NSNull(), "note": instance.note ?? NSNull()]
+         "signal": instance.signal.map { Int($0) } ?? NSNull(), "note": instance.note ?? NSNull(), "pool": instance.pool,
+         "next_retry_at": iso(instance.nextRetryAt)]
+    }
+
+    static func attemptJSON(_ attempt: TaskAttempt) -> [String: Any] {
+        ["try_number": attempt.tryNumber, "state": attempt.state.rawValue, "hostname": attempt.hostname ?? NSNull(),
+         "started_at": iso(attempt.startedAt), "ended_at": iso(attempt.endedAt),
+         "duration": zip2(attempt.startedAt, attempt.endedAt).map { $1.timeIntervalSince($0) as Any } ?? NSNull(),
+         "exit_code": attempt.exitCode.map { Int($0) } ?? NSNull(), "signal": attempt.signal.map { Int($0) } ?? NSNull(),
+         "note": attempt.note ?? NSNull()]
+    }
+
+    static func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+        guard let a, let b else { return nil }
+        return (a, b)
     }
 
     func dagsJSON() throws -> [String: Any] {
         let paused = Set(try store.dags().filter(\.isPaused).map(\.dagId))
         return [
-            "dags": dags().sorted { $0.dagId < $1.dagId }.map { dag -> [String: Any] in
+            "dags": try dags().sorted { $0.dagId < $1.dagId }.map { dag -> [String: Any] in
                 ["dag_id": dag.dagId, "description": dag.description ?? NSNull(), "schedule": dag.timetable.cron?.description ?? NSNull(),
-                 "is_paused": paused.contains(dag.dagId), "tasks": dag.tasks.map(\.id)]
+                 "is_paused": paused.contains(dag.dagId), "tasks": dag.tasks.map(\.id), "next_run": try nextRunJSON(dag)]
             },
             "import_errors": try store.importErrors().sorted { $0.key < $1.key }.map { ["file": $0.key, "error": $0.value] },
         ]
     }
 
-    func metrics() throws -> String {
-        var lines = ["# HELP orchestrator_runs DAG runs by state.", "# TYPE orchestrator_runs gauge"]
-        let runs = try store.runCountsByState()
-        for state in RunState.allCases {
-            lines.append("orchestrator_runs{state=\"\(state.rawValue)\"} \(runs[state] ?? 0)")
-        }
-        lines += ["# HELP orchestrator_task_instances Task instances of unfinished runs by state.", "# TYPE orchestrator_task_instances gauge"]
-        let active = try store.taskInstances(states: Set(TaskState.allCases.filter { !$0.isFinished }))
-        for state in TaskState.allCases where !state.isFinished {
-            lines.append("orchestrator_task_instances{state=\"\(state.rawValue)\"} \(active.filter { $0.state == state }.count)")
-        }
-        let queued = active.filter { $0.state == .scheduled || $0.state == .queued }.count
-        lines += ["# HELP orchestrator_queue_depth Task instances waiting for a worker.", "# TYPE orchestrator_queue_depth gauge",
-                  "orchestrator_queue_depth \(queued)"]
-        let notifications = try store.notificationCounts()
-        lines += ["# HELP orchestrator_notifications Notifications by outcome.", "# TYPE orchestrator_notifications gauge",
-                  "orchestrator_notifications{state=\"pending\"} \(notifications.pending)",
-                  "orchestrator_notifications{state=\"delivered\"} \(notifications.delivered)",
-                  "orchestrator_notifications{state=\"failed\"} \(notifications.failed)",
-                  "# HELP orchestrator_import_errors DAG files that fail to load.", "# TYPE orchestrator_import_errors gauge",
-                  "orchestrator_import_errors \(try store.importErrors().count)"]
-        return lines.joined(separator: "\n") + "\n"
+    func nextRunJSON(_ dag: DAG) throws -> Any {
+        guard dag.timetable.cron != nil,
+              let next = dag.nextScheduledRun(latestExisting: try store.latestLogicalDate(dagId: dag.dagId, runType: .scheduled)) else { return NSNull() }
+        return ["logical_date": DateParsing.isoUTC(next.logicalDate), "due": DateParsing.isoUTC(next.due)]
     }
 
-    // MARK: Pages
-
-    func homePage() throws -> String {
-        let paused = Set(try store.dags().filter(\.isPaused).map(\.dagId))
-        var body = "<h1>DAGs</h1>"
-        for (file, error) in try store.importErrors().sorted(by: { $0.key < $1.key }) {
-            body += "<div class=\"banner\"><b>\(HTML.escape(file))</b> failed to load:\n\(HTML.escape(error))</div>"
-        }
-        var active = false
-        body += "<table><tr><th>DAG</th><th>schedule</th><th>paused</th><th>last runs</th><th>runs by state</th></tr>"
-        for dag in dags().sorted(by: { $0.dagId < $1.dagId }) {
-            let recent = try store.runs(RunFilter(dagId: dag.dagId, newestFirst: true, limit: 20))
-            if recent.contains(where: { !$0.state.isFinished }) { active = true }
-            let squares = recent.reversed().map { "<span class=\"sq \($0.state.rawValue)\" title=\"\(HTML.escape($0.runId)): \($0.state.rawValue)\"></span>" }.joined()
-            let counts = RunState.allCases.compactMap { state -> String? in
-                let count = recent.filter { $0.state == state }.count
-                return count > 0 ? "\(state.rawValue) \(count)" : nil
-            }.joined(separator: ", ")
-            body += "<tr><td><a href=\"/dags/\(HTML.pathComponent(dag.dagId))\">\(HTML.escape(dag.dagId))</a>"
-                + (dag.description.map { "<br><small>\(HTML.escape($0))</small>" } ?? "") + "</td>"
-                + "<td>\(HTML.escape(dag.timetable.cron?.description ?? "None"))</td><td>\(paused.contains(dag.dagId) ? "yes" : "no")</td>"
-                + "<td>\(squares)</td><td>\(HTML.escape(counts))</td></tr>"
-        }
-        body += "</table>"
-        return HTML.page(title: "DAGs", refresh: active, body: body)
+    func dagJSON(_ dag: DAG) throws -> [String: Any] {
+        let paused = try store.dags().first { $0.dagId == dag.dagId }?.isPaused ?? false
+        return ["dag_id": dag.dagId, "description": dag.description ?? NSNull(), "schedule": dag.timetable.cron?.description ?? NSNull(),
+                "timezone": dag.timetable.timeZone.identifier, "is_paused": paused, "next_run": try nextRunJSON(dag),
+                "tasks": dag.tasks.map { ["task_id": $0.id, "depends_on": $0.dependsOn, "trigger_rule": $0.triggerRule.rawValue] },
+                "backfills": try backfillProgress(dag).map { item -> [String: Any] in
+                    ["id": Int(item.backfill.id), "start": DateParsing.isoUTC(item.backfill.start), "end": DateParsing.isoUTC(item.backfill.end),
+                     "runs": Dictionary(uniqueKeysWithValues: item.counts.map { ($0.key.rawValue, $0.value) })]
+                }]
     }
 
-    /// Airflow's grid: runs as columns (newest first, 25 a page), tasks as rows, each cell coloured by state.
-    func gridPage(_ dag: DAG, offset: Int) throws -> String {
-        let pageSize = 25
-        let runs = Array(try store.runs(RunFilter(dagId: dag.dagId, newestFirst: true, limit: offset + pageSize)).dropFirst(offset))
-        var states: [String: [String: TaskInstance]] = [:]
-        for run in runs {
-            states[run.runId] = Dictionary(try store.taskInstances(dagId: dag.dagId, runId: run.runId).map { ($0.key.taskId, $0) },
-                                           uniquingKeysWith: { a, _ in a })
+    func backfillProgress(_ dag: DAG) throws -> [(backfill: Backfill, counts: [RunState: Int])] {
+        try store.backfills(dagId: dag.dagId).prefix(5).map { ($0, try store.runCountsByState(backfillId: $0.id)) }
+    }
+}
+
+/// Turns refusals of unsafe ids into 400 answers, whichever route raised them.
+struct RefusalMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        do { return try await next(request, context) } catch let refusal as RequestRefusal {
+            throw HTTPError(.badRequest, message: refusal.description)
+        } catch let error as ActionError {
+            throw error.httpError
         }
-        var body = "<h1>\(HTML.escape(dag.dagId))</h1>"
-        if let description = dag.description { body += "<p>\(HTML.escape(description))</p>" }
-        body += "<table><tr><th>task</th>"
-        for run in runs {
-            body += "<th title=\"\(HTML.escape(run.runId))\"><span class=\"sq \(run.state.rawValue)\"></span></th>"
-        }
-        body += "</tr>"
-        for task in dag.tasks {
-            body += "<tr><td>\(HTML.escape(task.id))</td>"
-            for run in runs {
-                let instance = states[run.runId]?[task.id]
-                let state = instance?.state.rawValue ?? "none"
-                let title = "\(run.runId) · \(task.id): \(state)" + (instance?.note.map { " — \($0)" } ?? "")
-                body += "<td class=\"cell\"><span class=\"\(state)\" data-state=\"\(state)\" title=\"\(HTML.escape(title))\"></span></td>"
-            }
-            body += "</tr>"
-        }
-        body += "</table>"
-        if runs.count == pageSize { body += "<p><a href=\"?offset=\(offset + pageSize)\">older runs →</a></p>" }
-        if offset > 0 { body += "<p><a href=\"?offset=\(max(0, offset - pageSize))\">← newer runs</a></p>" }
-        return HTML.page(title: dag.dagId, refresh: runs.contains { !$0.state.isFinished }, body: body)
     }
 }
 

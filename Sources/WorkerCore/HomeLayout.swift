@@ -21,6 +21,11 @@ public struct HomeLayout: Sendable, Equatable {
         "\(logsFolder)/\(dagId)/\(Self.safeComponent(runId))/\(taskId)/attempt-\(tryNumber).log"
     }
 
+    /// `logs/<dag>/<run>/<task>/attempt-<n>.result.json`: what a transform attempt wrote (rows, quality reports).
+    public func resultPath(dagId: String, runId: String, taskId: String, tryNumber: Int) -> String {
+        "\(logsFolder)/\(dagId)/\(Self.safeComponent(runId))/\(taskId)/attempt-\(tryNumber).result.json"
+    }
+
     /// Keeps a run id usable as one folder name.
     static func safeComponent(_ text: String) -> String {
         String(text.map { $0 == "/" || $0 == "\0" ? "_" : $0 })

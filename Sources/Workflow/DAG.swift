@@ -42,6 +42,15 @@ public struct DAG: Sendable, Equatable {
 
     public func task(_ id: String) -> TaskDefinition? { tasks.first { $0.id == id } }
 
+    /// The next scheduled run after the latest existing one: its logical date, and when it falls due (the end
+    /// of its data interval). nil for manual-only DAGs and past the end date.
+    public func nextScheduledRun(latestExisting: Date?) -> (logicalDate: Date, due: Date)? {
+        let nextLogical = latestExisting.flatMap { timetable.next(after: $0) } ?? timetable.firstFire(atOrAfter: startDate)
+        guard let nextLogical else { return nil }
+        if let endDate, nextLogical > endDate { return nil }
+        return timetable.next(after: nextLogical).map { (nextLogical, $0) }
+    }
+
     /// Task ids that depend directly on `taskId`.
     public func directDownstream(of taskId: String) -> [String] {
         tasks.filter { $0.dependsOn.contains(taskId) }.map(\.id)

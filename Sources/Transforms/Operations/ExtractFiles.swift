@@ -36,6 +36,7 @@ public enum ExtractFiles: TransformOperation {
                 ]
                 try JSONFile.write(manifest, to: staging.path("_manifest.json"))
                 try context.lake.publish(staging)
+                context.results.output("\(partition)/\(fileName)", rows: copy.rows)
                 context.log("extract.files: \(fileName) → \(partition) (\(copy.bytes) bytes, \(copy.rows.map { "\($0) rows, " } ?? "")sha256 \(copy.sha256.prefix(12))…)")
             } catch {
                 context.lake.discard(staging)

@@ -117,6 +117,7 @@ public enum ExtractHTTP: TransformOperation {
             try JSONFile.write(["url": display(base + path), "records": records, "pages": pages, "requests": requests,
                                 "retries": retried, "ds": context.ds], to: staging.path("_manifest.json"))
             try context.lake.publish(staging)
+            context.results.output(partition, rows: records)
             context.log("extract.http: \(display(base + path)) → \(partition): \(records) records, \(pages) pages, \(requests) requests (\(retried) retried)")
         } catch {
             context.lake.discard(staging)

@@ -60,6 +60,7 @@ public enum ExtractPostgres: TransformOperation {
                 ], to: staging.path("_manifest.json"))
                 try context.lake.publish(staging)
                 let mode = spec.incrementalColumn.map { "rows with \($0) in [\(start), \(end))" } ?? "snapshot"
+                context.results.output(partition, rows: rows)
                 context.log("extract.postgres: \(spec.schema).\(spec.name) (\(mode)) → \(partition): \(rows) rows, \(bytes) bytes in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
             } catch {
                 context.lake.discard(staging)

@@ -55,6 +55,7 @@ public enum GoldSQL: TransformOperation {
                 }
             }
             let exported = try export(model, db: db, context: context)
+            context.results.output("gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : ""), rows: exported)
             context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
             _ = rows
         }

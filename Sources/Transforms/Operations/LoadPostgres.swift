@@ -50,6 +50,7 @@ public enum LoadPostgres: TransformOperation {
                     try connection.copyIn("COPY \(target) (\(columnList)) FROM STDIN WITH (FORMAT csv, HEADER true)", from: csv)
                 }
                 let count = try connection.query("SELECT COUNT(*) FROM \(target)" + (partitioned ? " WHERE ds = $1" : ""), partitioned ? [context.ds] : [])
+                context.results.output("postgres \(schema).\(table)", rows: count.first?.first.flatMap { $0 }.flatMap { Int($0) })
                 context.log("load.postgres: \(schema).\(table) ← \(count.first?.first.flatMap { $0 } ?? "?") rows (\(partitioned ? "partition ds=\(context.ds)" : "full table"))")
             }
             try connection.execute("COMMIT")

@@ -68,6 +68,7 @@ public enum LoadWarehouse: TransformOperation {
             }
         }
         for (source, count) in zip(sources, counts) {
+            context.results.output("warehouse \(source.table)", rows: count)
             context.log("load.warehouse: \(source.table) ← \(count) rows (\(source.partitioned ? "partition ds=\(context.ds)" : "full table"))")
         }
     }

@@ -54,9 +54,11 @@ public enum QualityCheck: TransformOperation {
                 return (count, sample, columns)
             }
             if count == 0 {
+                context.results.check(test.name, outcome: "pass", failingRows: 0)
                 context.log("quality.check: PASS \(test.name)")
                 continue
             }
+            context.results.check(test.name, outcome: test.warnOnly ? "warn" : "fail", failingRows: count)
             context.log("quality.check: \(test.warnOnly ? "WARN" : "FAIL") \(test.name): \(count) failing row\(count == 1 ? "" : "s")")
             context.log("    " + columns.joined(separator: " | "))
             for row in sample { context.log("    " + row.map { $0 ?? "NULL" }.joined(separator: " | ")) }

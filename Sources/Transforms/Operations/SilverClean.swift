@@ -23,6 +23,7 @@ public enum SilverClean: TransformOperation {
             }
             let report = try clean(tableRules, source: source, context: context)
             context.log(report.summary)
+            context.results.output("silver/\(table)/ds=\(context.ds)", rows: report.rowsOut, quality: report.json)
         }
     }
 

@@ -1,0 +1,35 @@
+import Foundation
+
+/// What one transform run produced, for the status page's task view: each table or partition written with
+/// its row count, and quality reports (silver rules, quality.check tests). The `orchestrator transform` command
+/// writes it beside the attempt's log as `attempt-<n>.result.json`; nothing in it is secret.
+public final class TransformResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outputs: [[String: Any]] = []
+    private var checks: [[String: Any]] = []
+
+    public init() {}
+
+    /// One table, partition or file written, with its rows and, for cleaned tables, the quality report.
+    public func output(_ target: String, rows: Int?, quality: [String: Any]? = nil) {
+        var entry: [String: Any] = ["target": target, "rows": rows.map { $0 as Any } ?? NSNull()]
+        if let quality { entry["quality"] = quality }
+        lock.withLock { outputs.append(entry) }
+    }
+
+    /// One data-quality test and its outcome: pass, warn or fail, with its failing-row count.
+    public func check(_ name: String, outcome: String, failingRows: Int) {
+        lock.withLock { checks.append(["name": name, "outcome": outcome, "failing_rows": failingRows]) }
+    }
+
+    public var isEmpty: Bool { lock.withLock { outputs.isEmpty && checks.isEmpty } }
+
+    /// Writes the results atomically as JSON (temp file and rename).
+    public func write(operation: String, succeeded: Bool, to path: String) throws {
+        let object: [String: Any] = lock.withLock {
+            ["operation": operation, "succeeded": succeeded, "outputs": outputs, "checks": checks]
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
