@@ -4,7 +4,7 @@
 # Debian packages the build and the tests need; each is installed only if missing.
 ORCHESTRATOR_APT_PACKAGES="${ORCHESTRATOR_APT_PACKAGES:-libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev pkg-config}"
 # Only the tests need a PostgreSQL server (started on a loopback port by scripts/test) and its client.
-ORCHESTRATOR_TEST_APT_PACKAGES="${ORCHESTRATOR_TEST_APT_PACKAGES:-postgresql postgresql-client python3 systemd}"
+ORCHESTRATOR_TEST_APT_PACKAGES="${ORCHESTRATOR_TEST_APT_PACKAGES:-postgresql postgresql-client python3 systemd chromium fonts-dejavu-core}"
 
 ensure_apt_packages() {
     local missing=()

@@ -210,7 +210,7 @@ extension StatusServer {
                     body += "<p><a href=\"\(taskPath)?try=\(attempt)&amp;before=\(shownFrom)\">earlier lines…</a> (from byte \(shownFrom) of \(chunk.size))</p>"
                     text = String(decoding: text.utf8[text.utf8.index(after: newline)...], as: UTF8.self)
                 }
-                body += "<pre class=\"log\">\(HTML.escape(text))</pre>"
+                body += "<pre class=\"log\">\(HTML.escape(HTML.maskURLPasswords(text)))</pre>"
                 if chunk.offset + chunk.text.utf8.count < chunk.size { body += "<p><a href=\"\(taskPath)?try=\(attempt)\">latest lines…</a></p>" }
             } else {
                 body += "<p>No log yet.</p>"

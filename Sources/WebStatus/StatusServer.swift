@@ -130,7 +130,7 @@ public final class StatusServer: @unchecked Sendable {
                 throw HTTPError(.notFound, message: "no log for attempt \(attempt) of \(instance.key)")
             }
             return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.offset + chunk.text.utf8.count,
-                             "size": chunk.size, "content": chunk.text])
+                             "size": chunk.size, "content": HTML.maskURLPasswords(chunk.text)])
         }
     }
 
