@@ -23,6 +23,20 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("bad.yaml:2: grace_period: 'soon' is not a duration"), bad.stderr)
     }
 
+    func testWebTokenIsCheckedAndNeverShown() throws {
+        let h = try Harness()
+        try "web_token: tooshort\n".write(toFile: h.path("short.yaml"), atomically: true, encoding: .utf8)
+        let short = try h.run(["config", "check", "--config", h.path("short.yaml")])
+        XCTAssertNotEqual(short.status, 0)
+        XCTAssertTrue(short.stderr.contains("short.yaml:1") && short.stderr.contains("web_token"), short.stderr)
+        XCTAssertFalse(short.stderr.contains("tooshort") || short.stdout.contains("tooshort"), "the token is never printed")
+        h.extraEnvironment["ORCHESTRATOR_WEB_TOKEN"] = "a-long-enough-secret-token"
+        let good = try h.run(["config", "check", "--config", h.path("short.yaml")])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(good.stdout.contains("web_token     ***  (environment ORCHESTRATOR_WEB_TOKEN)"), good.stdout)
+        XCTAssertFalse(good.stdout.contains("a-long-enough-secret-token"))
+    }
+
     func testDaemonTakesPoolsConnectionsAndLogFormatFromTheFile() throws {
         let h = try Harness()
         try h.writeDag("uses_config", """
