@@ -45,8 +45,9 @@ public protocol MetadataStore: Sendable {
     /// (and at attempt `tryNumber` when given). Returns whether it did.
     func updateTaskInstance(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, set fields: [TaskField]) throws -> Bool
     /// Puts instances back to `none` so they run again, allowing `extraTries` more attempts; their history stays.
-    /// Instances queued or running are left alone. When `requeueRun` is set the run goes back to queued.
-    func clearTaskInstances(dagId: String, runId: String, taskIds: Set<String>, extraTries: [String: Int], requeueRun: Bool, at time: Date) throws -> Int
+    /// Instances queued or running are left alone. When anything was cleared and the run had finished, the run goes
+    /// back to queued in the same transaction, so a run that finishes while it is being cleared is not left finished.
+    func clearTaskInstances(dagId: String, runId: String, taskIds: Set<String>, extraTries: [String: Int], at time: Date) throws -> Int
 
     // MARK: Attempts
     func recordAttempt(_ attempt: TaskAttempt) throws

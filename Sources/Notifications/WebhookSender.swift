@@ -17,8 +17,9 @@ public final class WebhookSender: @unchecked Sendable {
     }
 
     let store: any MetadataStore
-    /// Named targets from the configuration.
-    let named: [String: Target]
+    /// Named targets from the configuration; replaced when the daemon reloads it.
+    private var named: [String: Target]
+    private let namedLock = NSLock()
     let timeout: Double
     let maxAttempts: Int
     let log: @Sendable (String, [(String, String)]) -> Void
@@ -31,6 +32,12 @@ public final class WebhookSender: @unchecked Sendable {
         self.timeout = timeout
         self.maxAttempts = maxAttempts
         self.log = log
+    }
+
+    /// Takes the named targets of a reloaded configuration; messages not yet delivered use the new URLs.
+    public func updateTargets(_ targets: [String: Target]) {
+        namedLock.withLock { named = targets }
+        poke()
     }
 
     /// Wakes the thread: something was queued.
@@ -58,7 +65,7 @@ public final class WebhookSender: @unchecked Sendable {
     func resolve(_ target: String) -> Target? {
         if target.hasPrefix("slack+") { return Target(url: String(target.dropFirst("slack+".count)), slack: true) }
         if target.hasPrefix("http://") || target.hasPrefix("https://") { return Target(url: target, slack: false) }
-        return named[target]
+        return namedLock.withLock { named[target] }
     }
 
     func deliver(_ message: OutboxMessage) {

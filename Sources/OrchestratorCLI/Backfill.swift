@@ -61,14 +61,12 @@ extension OrchestratorCommand {
                 let failed = try store.taskInstances(dagId: dag.dagId, runId: run.runId)
                     .filter { $0.state == .failed || $0.state == .upstreamFailed }.map(\.key.taskId)
                 try store.assignRuns(dagId: dag.dagId, runIds: [run.runId], toBackfill: backfillId)
-                _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(failed), extraTries: extraTries,
-                                                 requeueRun: true, at: now)
+                _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(failed), extraTries: extraTries, at: now)
             }
             for run in plan.reset {
                 let all = try store.taskInstances(dagId: dag.dagId, runId: run.runId).map(\.key.taskId)
                 try store.assignRuns(dagId: dag.dagId, runIds: [run.runId], toBackfill: backfillId)
-                _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(all), extraTries: extraTries,
-                                                 requeueRun: true, at: now)
+                _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(all), extraTries: extraTries, at: now)
             }
 
             let inRange = RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate)
@@ -94,8 +92,11 @@ extension OrchestratorCommand {
             }
             let refs = try store.runs(filter).filter { onSchedule.contains($0.logicalDate) && !$0.state.isFinished }
                 .map { RunRef(dagId: $0.dagId, runId: $0.runId) }
+            let configuration = try global.configuration()
+            try SchedulerSetup.applyConfiguration(configuration, store: store)
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .runs(Set(refs)),
-                                                       gracePeriod: try execution.resolvedGracePeriod(default: 0))
+                                                       gracePeriod: try execution.resolvedGracePeriod(default: 0, configuration),
+                                                       configuration: configuration)
             let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .warning))
             let scheduler = Scheduler(store: store, settings: settings, log: log, folder: try global.loadFolder())
             let reporter = progress.startReporting()

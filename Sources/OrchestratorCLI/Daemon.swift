@@ -19,7 +19,14 @@ extension OrchestratorCommand {
         @OptionGroup var execution: ExecutionOptions
         @Flag(help: "Do not watch the DAG folder; reload it on SIGHUP only.") var noWatch = false
 
+        static func targets(_ configuration: Configuration) -> [String: WebhookSender.Target] {
+            configuration.notificationTargets.mapValues { WebhookSender.Target(url: $0.url, slack: $0.slack) }
+        }
+
         func run() throws {
+            // What the service manager gave the daemon, before the file's connections are exported into it: on a
+            // reload these still win over the file, as they did at start.
+            let launchEnvironment = ProcessInfo.processInfo.environment
             let configuration = try global.configuration()
             _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
@@ -29,12 +36,11 @@ extension OrchestratorCommand {
                                    format: configuration.value("log_format") == "json" ? .json : .logfmt)
             let store = try global.openStore()
             // Connections of the file reach transforms through the workers' environment; pools go to the store.
-            configuration.exportConnections()
-            for (pool, slots) in configuration.pools { try store.setPool(name: pool, slots: slots) }
+            try SchedulerSetup.applyConfiguration(configuration, store: store)
             store.startBackgroundCheckpoints()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
             let sender = WebhookSender(
-                store: store, named: configuration.notificationTargets.mapValues { WebhookSender.Target(url: $0.url, slack: $0.slack) },
+                store: store, named: Self.targets(configuration),
                 log: { message, fields in log(.warning, message, fields) })
             sender.start()
             scheduler.onNotificationQueued = { sender.poke() }
@@ -76,11 +82,17 @@ extension OrchestratorCommand {
                 systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
             }
             loop.onStopping = { systemd.notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks") }
+            let exportedConnections = LockedValue(Set(configuration.connections.keys))
             loop.onReload = { [global, execution] in
-                // SIGHUP: re-read the configuration; running tasks are not touched. Home and DAG folder stay.
+                // SIGHUP: re-read the configuration; running tasks are not touched. Home, DAG folder and web stay.
                 do {
-                    let fresh = try global.configuration()
+                    let fresh = try global.configuration(environment: launchEnvironment)
                     fresh.exportConnections(overwrite: true)
+                    for name in exportedConnections.get() where fresh.connections[name] == nil {
+                        unsetenv("ORCHESTRATOR_CONN_\(name.uppercased())")  // removed from the file
+                    }
+                    exportedConnections.set(Set(fresh.connections.keys))
+                    sender.updateTargets(Self.targets(fresh))
                     for (pool, slots) in fresh.pools { try store.setPool(name: pool, slots: slots) }
                     scheduler.applyReload(environment: ProcessInfo.processInfo.environment,
                                           parallelism: try execution.resolvedParallelism(fresh))

@@ -17,8 +17,8 @@ struct GlobalOptions: ParsableArguments {
     var config: String?
 
     /// The configuration file with the environment applied; flags take precedence over it.
-    func configuration() throws -> Configuration {
-        try Configuration.load(path: config.map(Self.absolute))
+    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        try Configuration.load(path: config.map(Self.absolute), environment: environment)
     }
 
     /// Flag, then environment, then configuration file, then `~/.orchestrator`. (A broken configuration file is

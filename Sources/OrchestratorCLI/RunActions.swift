@@ -37,7 +37,6 @@ enum RunActions {
         var selected = taskIds.isEmpty ? Set(dag.tasks.map(\.id)) : Set(taskIds)
         if downstream { selected = dag.withDownstream(selected) }
         let extraTries = Dictionary(uniqueKeysWithValues: dag.tasks.map { ($0.id, $0.retry.maxTries) })
-        return try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: selected, extraTries: extraTries,
-                                            requeueRun: run.state.isFinished, at: Date())
+        return try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: selected, extraTries: extraTries, at: Date())
     }
 }

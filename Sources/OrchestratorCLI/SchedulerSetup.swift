@@ -1,6 +1,7 @@
 import ArgumentParser
 import Executor
 import Foundation
+import MetadataStore
 import Scheduler
 import WorkerCore
 import Workflow
@@ -50,6 +51,13 @@ enum SchedulerSetup {
             throw CLIError("the worker executable \(worker) is missing; install orchestrator-worker beside orchestrator")
         }
         return (executable, worker)
+    }
+
+    /// As under the daemon: the configuration's connections reach the workers through their environment (the
+    /// environment's own win) and its pools go to the store. For every command that runs a scheduler.
+    static func applyConfiguration(_ configuration: Configuration, store: any MetadataStore) throws {
+        configuration.exportConnections()
+        for (pool, slots) in configuration.pools { try store.setPool(name: pool, slots: slots) }
     }
 
     static func settings(global: GlobalOptions, execution: ExecutionOptions, home: HomeLayout? = nil, scope: SchedulerScope,

@@ -34,10 +34,12 @@ extension OrchestratorCommand {
                 dag: dag, logicalDate: logicalDate, interval: dag.timetable.dataInterval(forManual: logicalDate),
                 type: .manual, params: overrides, now: Date())
             _ = try store.createRun(run, taskInstances: instances)
+            let configuration = try global.configuration()
+            try SchedulerSetup.applyConfiguration(configuration, store: store)
 
             let settings = try SchedulerSetup.settings(
                 global: global, execution: execution, home: layout, scope: .runs([RunRef(dagId: dag.dagId, runId: run.runId)]),
-                gracePeriod: try execution.resolvedGracePeriod(default: 0), tee: true)
+                gracePeriod: try execution.resolvedGracePeriod(default: 0, configuration), tee: true, configuration: configuration)
             let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info))
             let scheduler = Scheduler(store: store, settings: settings, log: log, folder: DagFolder.load(path: global.dagsPath))
             do {

@@ -317,7 +317,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
     }
 
     public func clearTaskInstances(dagId: String, runId: String, taskIds: Set<String>, extraTries: [String: Int],
-                                   requeueRun: Bool, at time: Date) throws -> Int {
+                                   at time: Date) throws -> Int {
         try write("clear tasks of \(runId)") { db in
             var cleared = 0
             for taskId in taskIds.sorted() {
@@ -329,9 +329,10 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
                     """, arguments: [extraTries[taskId] ?? 1, dagId, runId, taskId])
                 cleared += db.changesCount
             }
-            if requeueRun, cleared > 0 {
-                try Cached.execute(db, sql: "UPDATE dag_runs SET state = 'queued', ended_at = NULL WHERE dag_id = ? AND run_id = ?",
-                               arguments: [dagId, runId])
+            if cleared > 0 {
+                try Cached.execute(db, sql: """
+                    UPDATE dag_runs SET state = 'queued', ended_at = NULL WHERE dag_id = ? AND run_id = ? AND state IN ('success', 'failed')
+                    """, arguments: [dagId, runId])
             }
             return cleared
         }

@@ -21,19 +21,23 @@ extension Scheduler {
     }
 
     /// Queues the notifications of a finished run: failure, success, and recovery after a failed previous run.
+    /// A run that is cleared and finishes again is a new event: the key carries the time the run ended.
     func queueRunFinished(dagId: String, runId: String, state: RunState, now: Date) throws {
         guard let dag = folder.dags[dagId], !(dag.onFailure.isEmpty && dag.onSuccess.isEmpty) else { return }
+        let run = try store.run(dagId: dagId, runId: runId)
+        let generation = Int(((run?.endedAt ?? now).timeIntervalSince1970 * 1000).rounded())
         if state == .failed {
-            queue(baseEvent("run_failed", dagId: dagId, runId: runId, now: now), key: "run_failed/\(dagId)/\(runId)", targets: dag.onFailure, now: now)
+            queue(baseEvent("run_failed", dagId: dagId, runId: runId, now: now), key: "run_failed/\(dagId)/\(runId)/\(generation)",
+                  targets: dag.onFailure, now: now)
             return
         }
-        queue(baseEvent("run_succeeded", dagId: dagId, runId: runId, now: now), key: "run_succeeded/\(dagId)/\(runId)", targets: dag.onSuccess, now: now)
-        if let run = try store.run(dagId: dagId, runId: runId), let previous = try store.previousRun(dagId: dagId, before: run.logicalDate),
-           previous.state == .failed {
+        queue(baseEvent("run_succeeded", dagId: dagId, runId: runId, now: now), key: "run_succeeded/\(dagId)/\(runId)/\(generation)",
+              targets: dag.onSuccess, now: now)
+        if let run, let previous = try store.previousRun(dagId: dagId, before: run.logicalDate), previous.state == .failed {
             var event = baseEvent("run_recovered", dagId: dagId, runId: runId, now: now)
             event["previous_run_id"] = previous.runId
             let targets = dag.onFailure + dag.onSuccess.filter { !dag.onFailure.contains($0) }
-            queue(event, key: "run_recovered/\(dagId)/\(runId)", targets: targets, now: now)
+            queue(event, key: "run_recovered/\(dagId)/\(runId)/\(generation)", targets: targets, now: now)
         }
     }
 

@@ -73,6 +73,8 @@ public final class Scheduler {
     var pendingWake = false
     /// Notification events already queued by this process (the outbox ignores repeats anyway).
     var queuedNotifications: Set<String> = []
+    /// When SLAs were last checked: a failed run's miss is recorded when its deadline passes after that.
+    var lastSlaCheck: Date?
     /// Called with the DAGs after each (re)load, for readers on other threads (the status pages).
     public var onDagsLoaded: ([DAG]) -> Void = { _ in }
     /// Called when notifications were queued, so the delivery thread wakes.

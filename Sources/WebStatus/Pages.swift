@@ -114,6 +114,15 @@ extension StatusServer {
             body += "<div class=\"backfill\">backfill #\(item.backfill.id) \(HTML.day(item.backfill.start)) → \(HTML.day(item.backfill.end)): "
                 + "\(done) of \(total) runs done (\(detail)) <span class=\"bar\"><span style=\"width:\(percent)%\"></span></span></div>"
         }
+        let misses = try store.slaMisses(dagId: dag.dagId).suffix(10).reversed()
+        if !misses.isEmpty {
+            body += "<h2>SLA misses</h2><table><tr><th>run</th><th>task</th><th>deadline</th><th>detected</th></tr>"
+            for miss in misses {
+                body += "<tr class=\"sla-miss\"><td><a href=\"\(dagPath)/runs/\(HTML.pathComponent(miss.runId))\">\(HTML.escape(miss.runId))</a></td>"
+                    + "<td>\(HTML.escape(miss.taskId ?? "(whole run)"))</td><td>\(HTML.time(miss.deadline))</td><td>\(HTML.time(miss.detectedAt))</td></tr>"
+            }
+            body += "</table>"
+        }
         let latest = runs.first.flatMap { states[$0.runId] }
         body += "<h2>Graph</h2>" + GraphSVG.render(dag, states: latest?.mapValues { $0.state.rawValue } ?? [:])
         body += "<h2>Runs</h2><table class=\"grid\"><tr><th>task</th>"
@@ -203,15 +212,16 @@ extension StatusServer {
             body += "<h2>Log of attempt \(attempt)</h2>"
             let offset = before.map { max(0, $0 - Self.logChunk) }
             if let chunk = try files.log(instance.key, tryNumber: attempt, offset: offset, length: before.map { min(Self.logChunk, $0) } ?? Self.logChunk) {
-                var text = chunk.text
-                if chunk.offset > 0, let newline = text.utf8.firstIndex(of: UInt8(ascii: "\n")) {
+                var bytes = chunk.bytes
+                if chunk.offset > 0, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
                     // Start at a line boundary; everything before it is one click away.
-                    let shownFrom = chunk.offset + text.utf8.distance(from: text.utf8.startIndex, to: newline) + 1
+                    let shownFrom = chunk.offset + (newline - bytes.startIndex) + 1
                     body += "<p><a href=\"\(taskPath)?try=\(attempt)&amp;before=\(shownFrom)\">earlier lines…</a> (from byte \(shownFrom) of \(chunk.size))</p>"
-                    text = String(decoding: text.utf8[text.utf8.index(after: newline)...], as: UTF8.self)
+                    bytes = bytes[(newline + 1)...]
                 }
+                let text = String(decoding: bytes, as: UTF8.self)
                 body += "<pre class=\"log\">\(HTML.escape(HTML.maskURLPasswords(text)))</pre>"
-                if chunk.offset + chunk.text.utf8.count < chunk.size { body += "<p><a href=\"\(taskPath)?try=\(attempt)\">latest lines…</a></p>" }
+                if chunk.end < chunk.size { body += "<p><a href=\"\(taskPath)?try=\(attempt)\">latest lines…</a></p>" }
             } else {
                 body += "<p>No log yet.</p>"
             }

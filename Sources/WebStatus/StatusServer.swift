@@ -129,7 +129,7 @@ public final class StatusServer: @unchecked Sendable {
             guard let chunk = try files.log(instance.key, tryNumber: attempt, offset: offset, length: length) else {
                 throw HTTPError(.notFound, message: "no log for attempt \(attempt) of \(instance.key)")
             }
-            return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.offset + chunk.text.utf8.count,
+            return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.end,
                              "size": chunk.size, "content": HTML.maskURLPasswords(chunk.text)])
         }
     }
@@ -255,6 +255,10 @@ public final class StatusServer: @unchecked Sendable {
         return ["dag_id": dag.dagId, "description": dag.description ?? NSNull(), "schedule": dag.timetable.cron?.description ?? NSNull(),
                 "timezone": dag.timetable.timeZone.identifier, "is_paused": paused, "next_run": try nextRunJSON(dag),
                 "tasks": dag.tasks.map { ["task_id": $0.id, "depends_on": $0.dependsOn, "trigger_rule": $0.triggerRule.rawValue] },
+                "sla_misses": try store.slaMisses(dagId: dag.dagId).suffix(100).map { miss -> [String: Any] in
+                    ["run_id": miss.runId, "task_id": miss.taskId ?? NSNull(), "deadline": DateParsing.isoUTC(miss.deadline),
+                     "detected_at": DateParsing.isoUTC(miss.detectedAt)]
+                },
                 "backfills": try backfillProgress(dag).map { item -> [String: Any] in
                     ["id": Int(item.backfill.id), "start": DateParsing.isoUTC(item.backfill.start), "end": DateParsing.isoUTC(item.backfill.end),
                      "runs": Dictionary(uniqueKeysWithValues: item.counts.map { ($0.key.rawValue, $0.value) })]

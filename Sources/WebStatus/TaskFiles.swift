@@ -9,11 +9,14 @@ struct TaskFiles: Sendable {
     let logPath: @Sendable (TaskKey, Int) -> String
     let resultPath: @Sendable (TaskKey, Int) -> String
 
-    /// A piece of a log: `text` is bytes [offset, offset + length) of a file of `size` bytes.
+    /// A piece of a log: `bytes` are [offset, offset + bytes.count) of a file of `size` bytes. Offsets count
+    /// bytes, not characters, so a piece that ends inside a UTF-8 sequence does not shift the next one.
     struct Chunk {
-        var text: String
+        var bytes: Data
         var offset: Int
         var size: Int
+        var end: Int { offset + bytes.count }
+        var text: String { String(decoding: bytes, as: UTF8.self) }
     }
 
     /// Ids come from the request path after percent-decoding, so encoded `..%2F` arrives here as `../`.
@@ -41,7 +44,7 @@ struct TaskFiles: Sendable {
         let start = min(size, max(0, offset ?? (size - length)))
         try? handle.seek(toOffset: UInt64(start))
         let data = (try? handle.read(upToCount: max(0, min(length, size - start)))) ?? Data()
-        return Chunk(text: String(decoding: data, as: UTF8.self), offset: start, size: size)
+        return Chunk(bytes: data, offset: start, size: size)
     }
 
     /// The result file of a transform attempt, parsed; nil when the attempt wrote none.

@@ -23,6 +23,28 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("bad.yaml:2: grace_period: 'soon' is not a duration"), bad.stderr)
     }
 
+    /// `test` and a backfill without a daemon run their own scheduler: they take the file's connections and pools too.
+    func testTestAndDaemonlessBackfillUseTheConfiguration() throws {
+        let h = try Harness()
+        try "pools: { narrow: 1 }\nconnections:\n  lake_db: sqlite:///from-the-file\n".write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = h.path("orchestrator.yaml")
+        try h.writeDag("configured", """
+            dag_id: configured
+            schedule: "@daily"
+            start_date: 2024-01-01
+            catchup: false
+            tasks:
+              - { id: show, pool: narrow, command: 'echo "conn=$ORCHESTRATOR_CONN_LAKE_DB"' }
+            """)
+        let test = try h.run(["test", "configured", "--date", "2024-01-01"])
+        XCTAssertEqual(test.status, 0, test.stderr)
+        XCTAssertTrue(test.stdout.contains("conn=sqlite:///from-the-file"), test.stdout)
+        let backfill = try h.run(["backfill", "configured", "--start", "2024-01-01", "--end", "2024-01-02"])
+        XCTAssertEqual(backfill.status, 0, backfill.stderr)
+        XCTAssertEqual(try h.runStates(dag: "configured"), ["success", "success"], "the pool existed for the backfill's tasks")
+        XCTAssertTrue(try h.run(["logs", "configured", "show", "--date", "2024-01-02"]).stdout.contains("conn=sqlite:///from-the-file"))
+    }
+
     func testWebTokenIsCheckedAndNeverShown() throws {
         let h = try Harness()
         try "web_token: tooshort\n".write(toFile: h.path("short.yaml"), atomically: true, encoding: .utf8)

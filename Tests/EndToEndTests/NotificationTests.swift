@@ -72,4 +72,27 @@ final class NotificationTests: XCTestCase {
         XCTAssertEqual(posts.filter { $0["path"] as? String == "/named" }.count, 3, "the configured target gets every event")
         XCTAssertTrue(h.daemonLogText.contains("notification not delivered; will retry"), h.daemonLogText)
     }
+
+    /// A run cleared after it failed, that fails again, is a new failure: it is notified again.
+    func testAClearedRunThatFailsAgainIsNotifiedAgain() throws {
+        let h = try Harness()
+        let (server, port) = try h.startPythonServer(SLATests.server, name: "hooks", log: "posts.log")
+        defer { server.terminate(); server.waitUntilExit() }
+        try h.writeDag("again", """
+            dag_id: again
+            schedule: null
+            start_date: 2024-01-01
+            on_failure: ["http://127.0.0.1:\(port)/hook"]
+            tasks:
+              - { id: broken, command: "exit 1" }
+            """)
+        try h.startDaemon()
+        func runFailures() -> Int { h.lines("posts.log").filter { $0.contains("\"event\": \"run_failed\"") || $0.contains("\"event\":\"run_failed\"") }.count }
+        XCTAssertEqual(try h.run(["trigger", "again", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the first failure", timeout: 30) { runFailures() == 1 }
+        XCTAssertEqual(try h.run(["tasks", "clear", "again", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the second failure", timeout: 30) { runFailures() == 2 }
+        XCTAssertEqual(h.stopDaemon(), 0)
+        XCTAssertEqual(h.lines("posts.log").filter { $0.contains("task_failed") }.count, 2, "\(h.lines("posts.log"))")
+    }
 }

@@ -40,4 +40,34 @@ final class ReloadTests: XCTestCase {
         let pools = try h.run(["pools", "list", "--json"]).stdout
         XCTAssertTrue(pools.contains("\"pool\" : \"reloadable\",\n    \"slots\" : 5") || pools.replacingOccurrences(of: " ", with: "").contains("\"pool\":\"reloadable\",\"slots\":5"), pools)
     }
+
+    /// On SIGHUP the file's connections change for new tasks, the environment the daemon started with still wins
+    /// over the file (as at start), and a connection removed from the file is gone.
+    func testSighupReloadsConnectionsWithTheEnvironmentStillWinning() throws {
+        let h = try Harness()
+        func config(_ version: String, withGone: Bool) -> String {
+            "connections:\n  fromfile: sqlite:///file-\(version)\n  both: sqlite:///file-\(version)\n" + (withGone ? "  gone: sqlite:///gone\n" : "")
+        }
+        try config("v1", withGone: true).write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = h.path("orchestrator.yaml")
+        h.extraEnvironment["ORCHESTRATOR_CONN_BOTH"] = "sqlite:///from-environment"
+        try h.writeDag("conns", """
+            dag_id: conns
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - { id: show, command: 'echo "$ORCHESTRATOR_CONN_FROMFILE $ORCHESTRATOR_CONN_BOTH ${ORCHESTRATOR_CONN_GONE:-none}" >> "$WORK/ledger"' }
+            """)
+        try h.startDaemon(["--no-watch"])
+        XCTAssertEqual(try h.run(["trigger", "conns", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the first run") { h.lines("ledger").count == 1 }
+        try config("v2", withGone: false).write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        kill(try XCTUnwrap(h.daemon).processIdentifier, SIGHUP)
+        try h.waitFor("the reload") { h.daemonLogText.contains("configuration reloaded") }
+        XCTAssertEqual(try h.run(["trigger", "conns", "--date", "2024-01-02"]).status, 0)
+        try h.waitFor("the second run") { h.lines("ledger").count == 2 }
+        XCTAssertEqual(h.stopDaemon(), 0)
+        XCTAssertEqual(h.lines("ledger"), ["sqlite:///file-v1 sqlite:///from-environment sqlite:///gone",
+                                           "sqlite:///file-v2 sqlite:///from-environment none"])
+    }
 }

@@ -367,7 +367,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertTrue(try store.updateRunState(dagId: "etl", runId: run.runId, expecting: [.running], to: .failed, at: day(2)))
 
         let cleared = try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["done", "broken", "busy", "waiting"],
-                                                   extraTries: ["broken": 3], requeueRun: true, at: day(3))
+                                                   extraTries: ["broken": 3], at: day(3))
         XCTAssertEqual(cleared, 2)
 
         let done = try XCTUnwrap(store.taskInstance(key(run, "done")))
@@ -397,19 +397,18 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertNil(requeued.endedAt)
     }
 
-    func testClearWithoutRequeueOrWithNothingClearedLeavesTheRun() throws {
+    func testClearRequeuesAFinishedRunOnlyWhenSomethingWasCleared() throws {
         let store = try SQLiteMetadataStore(path: path)
         let run = try insertRun(store, state: .failed, tasks: ["a", "b"])
         XCTAssertTrue(try store.updateTaskInstance(key(run, "a"), expecting: [.none], tryNumber: nil, set: [.state(.failed), .tryNumber(1)]))
         XCTAssertTrue(try store.updateTaskInstance(key(run, "b"), expecting: [.none], tryNumber: nil, set: [.state(.running), .tryNumber(1)]))
 
-        XCTAssertEqual(try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["b"], extraTries: [:],
-                                                    requeueRun: true, at: day(3)), 0)
+        XCTAssertEqual(try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["b"], extraTries: [:], at: day(3)), 0)
         XCTAssertEqual(try store.run(dagId: "etl", runId: run.runId)?.state, .failed)
 
-        XCTAssertEqual(try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["a"], extraTries: [:],
-                                                    requeueRun: false, at: day(3)), 1)
-        XCTAssertEqual(try store.run(dagId: "etl", runId: run.runId)?.state, .failed)
+        // The caller may have read the run while it was still running: the store decides, in the same transaction.
+        XCTAssertEqual(try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["a"], extraTries: [:], at: day(3)), 1)
+        XCTAssertEqual(try store.run(dagId: "etl", runId: run.runId)?.state, .queued)
         XCTAssertEqual(try state(store, key(run, "a")), TaskState.none)
     }
 
