@@ -80,6 +80,7 @@ extension OrchestratorCommand {
                 log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
                                             ("parallelism", String(settings.parallelism))])
                 systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
+                if ProcessInfo.processInfo.environment["ORCHESTRATOR_KEEP_STARTUP_CODE"] == nil { StartupMemory.releaseExecutableCode() }
             }
             loop.onStopping = { systemd.notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks") }
             let exportedConnections = LockedValue(Set(configuration.connections.keys))
