@@ -321,6 +321,13 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         try write("clear tasks of \(runId)") { db in
             var cleared = 0
             for taskId in taskIds.sorted() {
+                // A sensor waiting between pokes has an attempt that never ended (its start is the first poke, from
+                // which its timeout counts): clearing starts the sensor afresh, so that attempt goes.
+                try Cached.execute(db, sql: """
+                    DELETE FROM task_attempts WHERE dag_id = ? AND run_id = ? AND task_id = ? AND ended_at IS NULL AND try_number = (
+                        SELECT try_number + 1 FROM task_instances
+                        WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state NOT IN ('queued', 'running'))
+                    """, arguments: [dagId, runId, taskId, dagId, runId, taskId])
                 try Cached.execute(db, sql: """
                     UPDATE task_instances SET state = 'none', max_tries = try_number + ?, next_retry_at = NULL, pid = NULL,
                         task_pid = NULL, heartbeat_at = NULL, exit_code = NULL, signal = NULL, queued_at = NULL,

@@ -397,6 +397,21 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertNil(requeued.endedAt)
     }
 
+    func testClearingAWaitingSensorForgetsItsFirstPoke() throws {
+        let store = try SQLiteMetadataStore(path: path)
+        let run = try insertRun(store, state: .running, tasks: ["wait", "done"])
+        // A sensor between pokes: its try went back to 0 and its attempt 1 (started at the first poke) never ended.
+        XCTAssertTrue(try store.updateTaskInstance(key(run, "wait"), expecting: [.none], tryNumber: nil, set: [.state(.upForRetry), .tryNumber(0)]))
+        try store.recordAttempt(TaskAttempt(key: key(run, "wait"), tryNumber: 1, state: .running, startedAt: day(1)))
+        // A finished task's attempts are history and stay.
+        XCTAssertTrue(try store.updateTaskInstance(key(run, "done"), expecting: [.none], tryNumber: nil, set: [.state(.failed), .tryNumber(1)]))
+        try store.recordAttempt(TaskAttempt(key: key(run, "done"), tryNumber: 1, state: .failed, startedAt: day(1), endedAt: day(1)))
+
+        XCTAssertEqual(try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["wait", "done"], extraTries: [:], at: day(2)), 2)
+        XCTAssertEqual(try store.attempts(key(run, "wait")), [], "the next poke starts the timeout afresh")
+        XCTAssertEqual(try store.attempts(key(run, "done")).count, 1)
+    }
+
     func testClearRequeuesAFinishedRunOnlyWhenSomethingWasCleared() throws {
         let store = try SQLiteMetadataStore(path: path)
         let run = try insertRun(store, state: .failed, tasks: ["a", "b"])
