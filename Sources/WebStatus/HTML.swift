@@ -35,6 +35,9 @@ enum HTML {
         text.replacingOccurrences(of: #"(://[^/\s:@]*:)[^@\s/]+@"#, with: "$1***@", options: .regularExpression)
     }
 
+    /// Foundation on Linux names UTC "GMT"; DAG files say UTC.
+    static func zoneName(_ zone: TimeZone) -> String { zone.identifier == "GMT" ? "UTC" : zone.identifier }
+
     static func time(_ date: Date?) -> String { escape(timeText(date)) }
     static func timeText(_ date: Date?) -> String { date.map(DateParsing.isoUTC) ?? "—" }
     static func day(_ date: Date) -> String { String(DateParsing.isoUTC(date).prefix(10)) }

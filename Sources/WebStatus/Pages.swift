@@ -98,7 +98,7 @@ extension StatusServer {
         let paused = try store.dags().first { $0.dagId == dag.dagId }?.isPaused ?? false
         var body = "<h1>\(HTML.escape(dag.dagId))\(paused ? " <small class=\"tag\">paused</small>" : "")</h1>"
         if let description = dag.description { body += "<p>\(HTML.escape(description))</p>" }
-        body += "<p>schedule \(HTML.escape(dag.timetable.cron?.description ?? "None")) · \(HTML.escape(dag.timetable.timeZone.identifier))"
+        body += "<p>schedule \(HTML.escape(dag.timetable.cron?.description ?? "None")) · \(HTML.escape(HTML.zoneName(dag.timetable.timeZone)))"
             + " · \(dag.tasks.count) tasks</p>"
         if let csrf = viewer.csrf {
             body += "<div class=\"actions\">"

@@ -253,7 +253,7 @@ public final class StatusServer: @unchecked Sendable {
     func dagJSON(_ dag: DAG) throws -> [String: Any] {
         let paused = try store.dags().first { $0.dagId == dag.dagId }?.isPaused ?? false
         return ["dag_id": dag.dagId, "description": dag.description ?? NSNull(), "schedule": dag.timetable.cron?.description ?? NSNull(),
-                "timezone": dag.timetable.timeZone.identifier, "is_paused": paused, "next_run": try nextRunJSON(dag),
+                "timezone": HTML.zoneName(dag.timetable.timeZone), "is_paused": paused, "next_run": try nextRunJSON(dag),
                 "tasks": dag.tasks.map { ["task_id": $0.id, "depends_on": $0.dependsOn, "trigger_rule": $0.triggerRule.rawValue] },
                 "sla_misses": try store.slaMisses(dagId: dag.dagId).suffix(100).map { miss -> [String: Any] in
                     ["run_id": miss.runId, "task_id": miss.taskId ?? NSNull(), "deadline": DateParsing.isoUTC(miss.deadline),

@@ -214,6 +214,7 @@ final class WebStatusTests: XCTestCase {
 
         // Pages: log in with the token, then forms carry the session's CSRF token.
         XCTAssertFalse(try http.get(base + "dags/act").body.contains("<form"), "no forms before logging in")
+        XCTAssertTrue(try http.get(base + "login?next=/dags/act").body.contains("type=\"password\" name=\"token\""))
         XCTAssertEqual(try http.post(base + "login", form: ["token": "wrong", "next": "/dags/act"]).status, 401)
         let login = try http.post(base + "login", form: ["token": Self.token, "next": "/dags/act"])
         XCTAssertEqual(login.status, 303)
@@ -236,8 +237,12 @@ final class WebStatusTests: XCTestCase {
         XCTAssertEqual(triggered.status, 303)
         XCTAssertEqual(triggered.headers["location"], "/dags/act/runs/manual__2024-02-01T00:00:00Z")
         try h.waitFor("the triggered run") { try h.runStates(dag: "act").count == 2 }
-        let clear = try http.post(base + "dags/act/runs/\(run)/clear", form: ["csrf": csrf, "task": "b"], cookie: cookie)
+        let clear = try http.post(base + "dags/act/runs/\(run)/clear", form: ["csrf": csrf, "task": "a", "downstream": "1"], cookie: cookie)
         XCTAssertEqual(clear.status, 303, clear.body)
+        XCTAssertEqual(clear.headers["location"], "/dags/act/runs/manual__2024-01-01T00:00:00Z/tasks/a")
+        try h.waitFor("the third attempt of a, cleared from the page") {
+            (try h.tasks(dag: "act", date: "2024-01-01")["a"]?["try_number"] as? Int) == 3
+        }
         XCTAssertEqual(try http.post(base + "logout", form: ["csrf": csrf], cookie: cookie).status, 303)
         XCTAssertEqual(try http.post(base + "dags/act/pause", form: ["csrf": csrf], cookie: cookie).status, 401, "the session ended")
         XCTAssertFalse(h.daemonLogText.contains(Self.token), "the token never reaches the log")
