@@ -13,7 +13,11 @@ public final class CSVWriter {
     private let temporaryPath: String
     private var fd: Int32
     private var buffer: [UInt8] = []
+    private var flushedBytes = 0
     public private(set) var rows = 0
+
+    /// Bytes written so far, buffered ones included: the offset in the file where the next record starts.
+    public var position: Int { flushedBytes + buffer.count }
 
     /// Writes to `path` through `path.tmp-<pid>`; nothing appears at `path` until `commit()`.
     public init(path: String) throws(Failure) {
@@ -38,6 +42,41 @@ public final class CSVWriter {
         }
         buffer.append(0x0A)
         rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes one record whose fields lie one after another in `bytes`, field `i` ending at `fieldEnds[i]`;
+    /// quoted exactly as `write(_:)` quotes Strings.
+    func write(_ bytes: UnsafeBufferPointer<UInt8>, fieldEnds: UnsafeBufferPointer<Int>) throws(Failure) {
+        var fieldStart = 0
+        for (index, fieldEnd) in fieldEnds.enumerated() {
+            if index > 0 { buffer.append(0x2C) }
+            let field = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
+            var needsQuotes = false
+            for byte in field where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+                needsQuotes = true
+                break
+            }
+            if needsQuotes {
+                buffer.append(0x22)
+                for byte in field {
+                    if byte == 0x22 { buffer.append(0x22) }
+                    buffer.append(byte)
+                }
+                buffer.append(0x22)
+            } else {
+                buffer.append(contentsOf: field)
+            }
+            fieldStart = fieldEnd
+        }
+        buffer.append(0x0A)
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Appends bytes that already are CSV records (copied from a file this writer's format produced).
+    func writeEncoded(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+        buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
@@ -72,6 +111,7 @@ public final class CSVWriter {
             }
             offset += written
         }
+        flushedBytes += buffer.count
         buffer.removeAll(keepingCapacity: true)
     }
 

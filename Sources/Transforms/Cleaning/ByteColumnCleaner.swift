@@ -1,0 +1,272 @@
+import Foundation
+
+/// The usual case of `ColumnCleaner.clean` done on a field's bytes, without building a String: ASCII values
+/// that need no trimming and pass every rule. Anything else (non-ASCII bytes, spaces at an end, numbers in an
+/// unusual form, a broken rule, a `pattern`) is left to `ColumnCleaner`, which then gives the exact value or
+/// reason; so this only has to agree with it where it answers.
+struct ByteColumnCleaner {
+    private enum Kind {
+        case string, int, decimal, bool, date, timestamp
+        /// Always the general path (regular expressions work on Strings).
+        case general
+    }
+
+    private enum CaseMapping { case none, lower, upper }
+
+    private let kind: Kind
+    private let caseMapping: CaseMapping
+    private let required: Bool
+    private let trim: Bool
+    private let minimum: Double?
+    private let maximum: Double?
+    private let scale: Int?
+    private let acceptedValues: Set<String>?
+    private let knownIntegerReferences: Set<Int>?
+    private let knownReferences: Set<String>?
+    private let formats: [DatePattern]
+    /// Naive timestamps in a zone without offset changes need no time zone lookup.
+    private let zoneIsUTC: Bool
+    private let timeZone: TimeZone
+
+    init(_ cleaner: ColumnCleaner) {
+        let rule = cleaner.rule
+        var kind: Kind
+        switch rule.type {
+        case .string: kind = .string
+        case .int: kind = .int
+        case .decimal: kind = .decimal
+        case .bool: kind = .bool
+        case .date: kind = .date
+        case .timestamp: kind = .timestamp
+        }
+        switch (rule.lowercase, rule.uppercase) {
+        case (false, false): caseMapping = .none
+        case (true, false): caseMapping = .lower
+        case (false, true): caseMapping = .upper
+        case (true, true): caseMapping = .none
+        }
+        // Case mapping matters before parsing only for strings (booleans ignore case anyway): other mixes,
+        // and patterns, stay on the general path.
+        let caseMappingIsSimple = !(rule.lowercase && rule.uppercase) && (caseMapping == .none || rule.type == .string || rule.type == .bool)
+        required = rule.required
+        trim = rule.trim
+        minimum = rule.minimum
+        maximum = rule.maximum
+        scale = rule.scale
+        acceptedValues = rule.acceptedValues
+        knownIntegerReferences = cleaner.knownIntegerReferences
+        knownReferences = cleaner.knownReferences
+        formats = rule.formats
+        timeZone = rule.timeZone
+        zoneIsUTC = Self.utcIdentifiers.contains(rule.timeZone.identifier)
+        // A non-ASCII literal in a format could let a value through that the general path checks as UTF-8 first.
+        let formatsAreASCII = rule.formats.allSatisfy { $0.text.utf8.allSatisfy { $0 < 0x80 } }
+        if cleaner.regex != nil || rule.pattern != nil || !caseMappingIsSimple || !formatsAreASCII { kind = .general }
+        self.kind = kind
+    }
+
+    static let utcIdentifiers: Set<String> = ["GMT", "UTC", "Etc/UTC", "Etc/GMT"]
+
+    /// Appends the cleaned value of `raw` to `output` and returns true; or returns false, leaving `output` with
+    /// bytes to drop, when `ColumnCleaner.clean` must decide.
+    func clean(_ raw: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
+        guard let first = raw.first, let last = raw.last else { return !required }
+        if trim && (Self.isTrimmedSpace(first) || Self.isTrimmedSpace(last)) { return false }
+        let valueStart = output.count
+        var number: Double?
+        var integer: Int?
+        switch kind {
+        case .general:
+            return false
+        case .string:
+            switch caseMapping {
+            case .none:
+                for byte in raw where byte >= 0x80 { return false }
+                output.append(contentsOf: raw)
+            case .lower:
+                for byte in raw {
+                    guard byte < 0x80 else { return false }
+                    output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                }
+            case .upper:
+                for byte in raw {
+                    guard byte < 0x80 else { return false }
+                    output.append(byte >= 0x61 && byte <= 0x7A ? byte & ~0x20 : byte)
+                }
+            }
+        case .int:
+            guard let value = Self.parseInteger(raw) else { return false }
+            Self.appendDecimal(value, to: &output)
+            number = Double(value)
+            integer = value
+        case .decimal:
+            guard let value = Self.plainDecimal(raw, maxDecimals: scale) else { return false }
+            output.append(contentsOf: raw)
+            number = value
+        case .bool:
+            guard let value = Self.parseBool(raw) else { return false }
+            output.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
+        case .date, .timestamp:
+            var found: DateFields?
+            for format in formats {
+                if let fields = format.match(bytes: raw[...]) { found = fields; break }
+            }
+            guard let fields = found else { return false }
+            if kind == .date {
+                Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: &output)
+            } else {
+                let seconds: Int
+                if let offset = fields.offset {
+                    seconds = DateFields.daysFromCivil(fields.year, fields.month, fields.day) * 86_400
+                        + fields.hour * 3600 + fields.minute * 60 + fields.second - offset
+                } else if zoneIsUTC {
+                    seconds = DateFields.daysFromCivil(fields.year, fields.month, fields.day) * 86_400
+                        + fields.hour * 3600 + fields.minute * 60 + fields.second
+                } else {
+                    seconds = fields.epochSeconds(zone: timeZone)
+                }
+                guard seconds >= -62_135_596_800 else { return false }  // before year 1: the general path pads it
+                Self.appendISOTimestamp(epochSeconds: seconds, to: &output)
+            }
+        }
+        if let minimum, let number, number < minimum { return false }
+        if let maximum, let number, number > maximum { return false }
+        if let acceptedValues {
+            let text = output.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[valueStart...]), as: UTF8.self) }
+            if !acceptedValues.contains(text) { return false }
+        }
+        if let knownIntegerReferences {
+            guard let integer, knownIntegerReferences.contains(integer) else { return false }
+        } else if let knownReferences {
+            let text = output.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[valueStart...]), as: UTF8.self) }
+            if !knownReferences.contains(text) { return false }
+        }
+        return true
+    }
+
+    /// The bytes `ColumnCleaner.trimmed` may remove from an ASCII value.
+    @inline(__always)
+    static func isTrimmedSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte >= 0x80 }
+
+    /// `12`, `-3`, `+007`: an optional sign and up to 18 digits (so no overflow); anything else is nil.
+    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        var negative = false
+        if let sign = bytes.first, sign == 0x2B || sign == 0x2D {
+            negative = sign == 0x2D
+            index = 1
+        }
+        let digits = bytes.count - index
+        guard digits > 0, digits <= 18 else { return nil }
+        var value = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// The value of a decimal that `ColumnCleaner` keeps as written (`ColumnCleaner.isPlainDecimal`), when it
+    /// has at most 15 digits: then digits ÷ 10^decimals is one correctly rounded division, the same Double as
+    /// `Double(text)`. Nil otherwise.
+    static func plainDecimal(_ bytes: UnsafeBufferPointer<UInt8>, maxDecimals: Int?) -> Double? {
+        var decimals = -1
+        var digitsBefore = 0
+        var mantissa = 0
+        var digitCount = 0
+        var negative = false
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            if byte == 0x2D && index == 0 { negative = true; continue }
+            if byte == 0x2E {
+                guard decimals < 0, digitsBefore > 0 else { return nil }
+                decimals = 0
+                continue
+            }
+            let digit = byte &- 0x30
+            guard digit < 10 else { return nil }
+            if decimals >= 0 { decimals += 1 } else { digitsBefore += 1 }
+            mantissa = mantissa &* 10 &+ Int(digit)
+            digitCount += 1
+        }
+        if decimals == 0 { return nil }  // "12." is normalised
+        if let maxDecimals, decimals > maxDecimals { return nil }
+        guard digitsBefore > 0, !(digitsBefore > 1 && bytes.first == 0x30), digitCount <= 15 else { return nil }
+        var value = Double(mantissa)
+        if decimals > 0 { value /= powersOfTen[decimals] }
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = (0...15).map { (0..<$0).reduce(1.0) { value, _ in value * 10 } }
+
+    static func parseBool(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard bytes.count <= 5 else { return nil }
+        var lowered: [UInt8] = []
+        for byte in bytes { lowered.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+        switch lowered {
+        case trueBytes, [0x74], [0x79, 0x65, 0x73], [0x79], [0x31]: return true  // true t yes y 1
+        case falseBytes, [0x66], [0x6E, 0x6F], [0x6E], [0x30]: return false  // false f no n 0
+        default: return nil
+        }
+    }
+
+    static let trueBytes = Array("true".utf8)
+    static let falseBytes = Array("false".utf8)
+
+    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        if value < 0 {
+            output.append(0x2D)
+            appendDigits(value.magnitude, width: 1, to: &output)
+        } else {
+            appendDigits(UInt(value), width: 1, to: &output)
+        }
+    }
+
+    /// Digits of `value`, zero-padded to `width` (like `DateFields.pad`).
+    @inline(__always)
+    static func appendDigits(_ value: UInt, width: Int, to output: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(rest % 10) + 0x30
+                rest /= 10
+                count += 1
+            } while rest > 0
+            while count < width && count < 20 {
+                buffer[19 - count] = 0x30
+                count += 1
+            }
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+        }
+    }
+
+    /// `2024-01-31`, as `DateFields.isoDate`.
+    static func appendISODate(year: Int, month: Int, day: Int, to output: inout [UInt8]) {
+        appendDigits(UInt(year), width: 4, to: &output)
+        output.append(0x2D)
+        appendDigits(UInt(month), width: 2, to: &output)
+        output.append(0x2D)
+        appendDigits(UInt(day), width: 2, to: &output)
+    }
+
+    /// `2024-01-31T06:00:00Z`, as `DateFields.isoUTC` (for instants from year 1 on).
+    static func appendISOTimestamp(epochSeconds: Int, to output: inout [UInt8]) {
+        let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
+        let secondsOfDay = epochSeconds - days * 86_400
+        let (year, month, day) = DateFields.civilFromDays(days)
+        appendISODate(year: year, month: month, day: day, to: &output)
+        output.append(0x54)  // T
+        appendDigits(UInt(secondsOfDay / 3600), width: 2, to: &output)
+        output.append(0x3A)
+        appendDigits(UInt(secondsOfDay / 60 % 60), width: 2, to: &output)
+        output.append(0x3A)
+        appendDigits(UInt(secondsOfDay % 60), width: 2, to: &output)
+        output.append(0x5A)  // Z
+    }
+}
