@@ -28,8 +28,9 @@ final class CSVFieldScanner {
 
     /// Field `i` of the current record: bytes `fieldStarts[i] ..< fieldEnds[i]` of the buffer, or of `unquoted`
     /// when `fieldStarts[i]` is negative (stored as `-1 - offset`).
-    private var fieldStarts: [Int] = []
-    private var fieldEnds: [Int] = []
+    private var fieldStarts: UnsafeMutablePointer<Int>
+    private var fieldEnds: UnsafeMutablePointer<Int>
+    private var fieldCapacity = 16
     private(set) var fieldCount = 0
 
     init(path: String, bufferSize: Int = 1 << 20) throws(Failure) {
@@ -41,14 +42,16 @@ final class CSVFieldScanner {
         buffer = .allocate(capacity: capacity)
         unquotedCapacity = 256
         unquoted = .allocate(capacity: unquotedCapacity)
-        fieldStarts.reserveCapacity(16)
-        fieldEnds.reserveCapacity(16)
+        fieldStarts = .allocate(capacity: fieldCapacity)
+        fieldEnds = .allocate(capacity: fieldCapacity)
     }
 
     deinit {
         close(fd)
         buffer.deallocate()
         unquoted.deallocate()
+        fieldStarts.deallocate()
+        fieldEnds.deallocate()
     }
 
     /// The bytes of field `index` of the current record (`index < fieldCount`), valid until the next `next()`.
@@ -178,14 +181,23 @@ final class CSVFieldScanner {
 
     @inline(__always)
     private func addField(start: Int, end: Int) {
-        if fieldCount < fieldStarts.count {
-            fieldStarts[fieldCount] = start
-            fieldEnds[fieldCount] = end
-        } else {
-            fieldStarts.append(start)
-            fieldEnds.append(end)
-        }
+        if fieldCount == fieldCapacity { growFields() }
+        fieldStarts[fieldCount] = start
+        fieldEnds[fieldCount] = end
         fieldCount += 1
+    }
+
+    private func growFields() {
+        let grown = fieldCapacity * 2
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: grown)
+        let ends = UnsafeMutablePointer<Int>.allocate(capacity: grown)
+        starts.update(from: fieldStarts, count: fieldCount)
+        ends.update(from: fieldEnds, count: fieldCount)
+        fieldStarts.deallocate()
+        fieldEnds.deallocate()
+        fieldStarts = starts
+        fieldEnds = ends
+        fieldCapacity = grown
     }
 
     private func addUnquotedField(offset: Int) {

@@ -12,7 +12,7 @@ public final class CSVWriter {
     public let path: String
     private let temporaryPath: String
     private var fd: Int32
-    private var buffer: [UInt8] = []
+    private let buffer = ByteBuffer(capacity: 1 << 17)
     private var flushedBytes = 0
     public private(set) var rows = 0
 
@@ -25,7 +25,6 @@ public final class CSVWriter {
         self.temporaryPath = "\(path).tmp-\(getpid())"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(description: "cannot create \(temporaryPath): \(String(cString: strerror(errno)))") }
-        buffer.reserveCapacity(1 << 16)
     }
 
     deinit {
@@ -65,7 +64,7 @@ public final class CSVWriter {
                 }
                 buffer.append(0x22)
             } else {
-                buffer.append(contentsOf: field)
+                buffer.append(field)
             }
             fieldStart = fieldEnd
         }
@@ -76,7 +75,7 @@ public final class CSVWriter {
 
     /// Appends bytes that already are CSV records (copied from a file this writer's format produced).
     func writeEncoded(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
-        buffer.append(contentsOf: bytes)
+        buffer.append(bytes)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
@@ -87,7 +86,7 @@ public final class CSVWriter {
             break
         }
         if !needsQuotes {
-            buffer.append(contentsOf: field.utf8)
+            buffer.append(field)
             return
         }
         buffer.append(0x22)
@@ -101,10 +100,7 @@ public final class CSVWriter {
     private func flush() throws(Failure) {
         var offset = 0
         while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { bytes -> Int in
-                guard let base = bytes.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, bytes.count - offset)
-            }
+            let written = Glibc.write(fd, buffer.base + offset, buffer.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
@@ -112,13 +108,14 @@ public final class CSVWriter {
             offset += written
         }
         flushedBytes += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 
-    /// Flushes, syncs and renames the file into place.
-    public func commit() throws(Failure) {
+    /// Flushes, syncs and renames the file into place. `sync: false` skips the fsync, for scratch files that
+    /// are read back and deleted within the run (a crash loses them along with the staging folder anyway).
+    public func commit(sync: Bool = true) throws(Failure) {
         try flush()
-        guard fsync(fd) == 0 else { throw Failure(description: "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        guard !sync || fsync(fd) == 0 else { throw Failure(description: "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
         close(fd)
         fd = -1
         guard rename(temporaryPath, path) == 0 else {

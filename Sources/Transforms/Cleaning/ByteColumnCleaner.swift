@@ -4,7 +4,7 @@ import Foundation
 /// that need no trimming and pass every rule. Anything else (non-ASCII bytes, spaces at an end, numbers in an
 /// unusual form, a broken rule, a `pattern`) is left to `ColumnCleaner`, which then gives the exact value or
 /// reason; so this only has to agree with it where it answers.
-struct ByteColumnCleaner {
+final class ByteColumnCleaner {
     private enum Kind {
         case string, int, decimal, bool, date, timestamp
         /// Always the general path (regular expressions work on Strings).
@@ -21,7 +21,7 @@ struct ByteColumnCleaner {
     private let maximum: Double?
     private let scale: Int?
     private let acceptedValues: Set<String>?
-    private let knownIntegerReferences: Set<Int>?
+    private let knownIntegerReferences: IntegerHashMap?
     private let knownReferences: Set<String>?
     private let formats: [DatePattern]
     /// Naive timestamps in a zone without offset changes need no time zone lookup.
@@ -54,7 +54,7 @@ struct ByteColumnCleaner {
         maximum = rule.maximum
         scale = rule.scale
         acceptedValues = rule.acceptedValues
-        knownIntegerReferences = cleaner.knownIntegerReferences
+        knownIntegerReferences = cleaner.knownIntegerReferences.map { IntegerHashMap(keys: $0) }
         knownReferences = cleaner.knownReferences
         formats = rule.formats
         timeZone = rule.timeZone
@@ -69,7 +69,7 @@ struct ByteColumnCleaner {
 
     /// Appends the cleaned value of `raw` to `output` and returns true; or returns false, leaving `output` with
     /// bytes to drop, when `ColumnCleaner.clean` must decide.
-    func clean(_ raw: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
+    func clean(_ raw: UnsafeBufferPointer<UInt8>, into output: ByteBuffer) -> Bool {
         guard let first = raw.first, let last = raw.last else { return !required }
         if trim && (Self.isTrimmedSpace(first) || Self.isTrimmedSpace(last)) { return false }
         let valueStart = output.count
@@ -82,7 +82,7 @@ struct ByteColumnCleaner {
             switch caseMapping {
             case .none:
                 for byte in raw where byte >= 0x80 { return false }
-                output.append(contentsOf: raw)
+                output.append(raw)
             case .lower:
                 for byte in raw {
                     guard byte < 0x80 else { return false }
@@ -96,16 +96,16 @@ struct ByteColumnCleaner {
             }
         case .int:
             guard let value = Self.parseInteger(raw) else { return false }
-            Self.appendDecimal(value, to: &output)
+            Self.appendDecimal(value, to: output)
             number = Double(value)
             integer = value
         case .decimal:
             guard let value = Self.plainDecimal(raw, maxDecimals: scale) else { return false }
-            output.append(contentsOf: raw)
+            output.append(raw)
             number = value
         case .bool:
             guard let value = Self.parseBool(raw) else { return false }
-            output.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
+            output.append(value ? Self.trueBytes : Self.falseBytes)
         case .date, .timestamp:
             var found: DateFields?
             for format in formats {
@@ -113,7 +113,7 @@ struct ByteColumnCleaner {
             }
             guard let fields = found else { return false }
             if kind == .date {
-                Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: &output)
+                Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: output)
             } else {
                 let seconds: Int
                 if let offset = fields.offset {
@@ -126,19 +126,19 @@ struct ByteColumnCleaner {
                     seconds = fields.epochSeconds(zone: timeZone)
                 }
                 guard seconds >= -62_135_596_800 else { return false }  // before year 1: the general path pads it
-                Self.appendISOTimestamp(epochSeconds: seconds, to: &output)
+                Self.appendISOTimestamp(epochSeconds: seconds, to: output)
             }
         }
         if let minimum, let number, number < minimum { return false }
         if let maximum, let number, number > maximum { return false }
         if let acceptedValues {
-            let text = output.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[valueStart...]), as: UTF8.self) }
+            let text = String(decoding: output.bytes(valueStart..<output.count), as: UTF8.self)
             if !acceptedValues.contains(text) { return false }
         }
         if let knownIntegerReferences {
             guard let integer, knownIntegerReferences.contains(integer) else { return false }
         } else if let knownReferences {
-            let text = output.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[valueStart...]), as: UTF8.self) }
+            let text = String(decoding: output.bytes(valueStart..<output.count), as: UTF8.self)
             if !knownReferences.contains(text) { return false }
         }
         return true
@@ -215,58 +215,53 @@ struct ByteColumnCleaner {
     static let trueBytes = Array("true".utf8)
     static let falseBytes = Array("false".utf8)
 
-    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+    static func appendDecimal(_ value: Int, to output: ByteBuffer) {
         if value < 0 {
             output.append(0x2D)
-            appendDigits(value.magnitude, width: 1, to: &output)
+            appendDigits(value.magnitude, width: 1, to: output)
         } else {
-            appendDigits(UInt(value), width: 1, to: &output)
+            appendDigits(UInt(value), width: 1, to: output)
         }
     }
 
     /// Digits of `value`, zero-padded to `width` (like `DateFields.pad`).
     @inline(__always)
-    static func appendDigits(_ value: UInt, width: Int, to output: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
+    static func appendDigits(_ value: UInt, width: Int, to output: ByteBuffer) {
+        var count = 1
+        var power: UInt = 10
+        while count < 20 && value >= power { count += 1; power = power &* 10 }
+        for _ in count..<max(width, count) { output.append(0x30) }
+        var divisor: UInt = 1
+        for _ in 1..<count { divisor *= 10 }
         var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(rest % 10) + 0x30
-                rest /= 10
-                count += 1
-            } while rest > 0
-            while count < width && count < 20 {
-                buffer[19 - count] = 0x30
-                count += 1
-            }
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+        while divisor > 0 {
+            output.append(UInt8(truncatingIfNeeded: rest / divisor) + 0x30)
+            rest %= divisor
+            divisor /= 10
         }
     }
 
     /// `2024-01-31`, as `DateFields.isoDate`.
-    static func appendISODate(year: Int, month: Int, day: Int, to output: inout [UInt8]) {
-        appendDigits(UInt(year), width: 4, to: &output)
+    static func appendISODate(year: Int, month: Int, day: Int, to output: ByteBuffer) {
+        appendDigits(UInt(year), width: 4, to: output)
         output.append(0x2D)
-        appendDigits(UInt(month), width: 2, to: &output)
+        appendDigits(UInt(month), width: 2, to: output)
         output.append(0x2D)
-        appendDigits(UInt(day), width: 2, to: &output)
+        appendDigits(UInt(day), width: 2, to: output)
     }
 
     /// `2024-01-31T06:00:00Z`, as `DateFields.isoUTC` (for instants from year 1 on).
-    static func appendISOTimestamp(epochSeconds: Int, to output: inout [UInt8]) {
+    static func appendISOTimestamp(epochSeconds: Int, to output: ByteBuffer) {
         let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
         let secondsOfDay = epochSeconds - days * 86_400
         let (year, month, day) = DateFields.civilFromDays(days)
-        appendISODate(year: year, month: month, day: day, to: &output)
+        appendISODate(year: year, month: month, day: day, to: output)
         output.append(0x54)  // T
-        appendDigits(UInt(secondsOfDay / 3600), width: 2, to: &output)
+        appendDigits(UInt(secondsOfDay / 3600), width: 2, to: output)
         output.append(0x3A)
-        appendDigits(UInt(secondsOfDay / 60 % 60), width: 2, to: &output)
+        appendDigits(UInt(secondsOfDay / 60 % 60), width: 2, to: output)
         output.append(0x3A)
-        appendDigits(UInt(secondsOfDay % 60), width: 2, to: &output)
+        appendDigits(UInt(secondsOfDay % 60), width: 2, to: output)
         output.append(0x5A)  // Z
     }
 }

@@ -89,20 +89,17 @@ public enum SilverClean: TransformOperation {
             var lastIndexOfKey: [String: Int] = [:]
             // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
             let integerKey = keyPositions.count == 1 && table.columns[keyPositions[0]].type == .int
-            var lastIndexOfIntegerKey: [Int: Int] = [:]
+            var lastIndexOfIntegerKey = IntegerHashMap()
             var supersededRows: [Int] = []
             // Where each valid row starts in the valid file, so the superseded ones can be cut out without parsing.
             var validRowOffsets: [Int] = []
             var validIndex = 0
 
             // The cleaned values of the current row, one after another; value `i` ends at `valueEnds[i]`.
-            var values: [UInt8] = []
-            values.reserveCapacity(1 << 12)
+            let values = ByteBuffer()
             var valueEnds = [Int](repeating: 0, count: table.outputColumns.count)
-            func value(_ index: Int) -> String {
-                let start = index == 0 ? 0 : valueEnds[index - 1]
-                return String(decoding: values[start..<valueEnds[index]], as: UTF8.self)
-            }
+            func valueRange(_ index: Int) -> Range<Int> { (index == 0 ? 0 : valueEnds[index - 1])..<valueEnds[index] }
+            func value(_ index: Int) -> String { String(decoding: values.bytes(valueRange(index)), as: UTF8.self) }
             let noBytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
             for input in inputs {
@@ -129,17 +126,17 @@ public enum SilverClean: TransformOperation {
                 while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
                     if reader.fieldCount == 1 && reader.field(0).isEmpty { continue }  // blank line
                     report.rowsIn += 1
-                    values.removeAll(keepingCapacity: true)
+                    values.removeAll()
                     var failure: (String, String)?
                     for index in 0..<cleaners.count {
                         let position = positions[index]
                         // A short row lacks its last fields: they count as empty.
                         let raw = position >= 0 && position < reader.fieldCount ? reader.field(position) : noBytes
                         let valueStart = values.count
-                        if !byteCleaners[index].clean(raw, into: &values) {
-                            values.removeSubrange(valueStart...)
+                        if !byteCleaners[index].clean(raw, into: values) {
+                            values.truncate(to: valueStart)
                             switch cleaners[index].clean(String(decoding: raw, as: UTF8.self)) {
-                            case .value(let value): values.append(contentsOf: value.utf8)
+                            case .value(let value): values.append(value)
                             case .rejected(let rule, let reason): failure = (rule, reason)
                             }
                             if failure != nil { break }
@@ -151,7 +148,7 @@ public enum SilverClean: TransformOperation {
                         if let rate = currency.rates[code] {
                             let amount = value(amountIndex)
                             if !amount.isEmpty {
-                                values.append(contentsOf: ColumnCleaner.format((Double(amount) ?? 0) * rate, scale: currency.scale).utf8)
+                                values.append(ColumnCleaner.format((Double(amount) ?? 0) * rate, scale: currency.scale))
                             }
                             valueEnds[table.columns.count] = values.count
                         } else {
@@ -165,15 +162,11 @@ public enum SilverClean: TransformOperation {
                     }
                     if !keyPositions.isEmpty { validRowOffsets.append(valid.position) }
                     try wrap { () throws(CSVWriter.Failure) in
-                        try values.withUnsafeBufferPointer { bytes throws(CSVWriter.Failure) in
-                            try valueEnds.withUnsafeBufferPointer { ends throws(CSVWriter.Failure) in try valid.write(bytes, fieldEnds: ends) }
-                        }
+                        try valueEnds.withUnsafeBufferPointer { ends throws(CSVWriter.Failure) in try valid.write(values.bytes, fieldEnds: ends) }
                     }
                     if integerKey {
                         // An empty key is no Int: such rows are all kept.
-                        let start = keyPositions[0] == 0 ? 0 : valueEnds[keyPositions[0] - 1]
-                        if let key = values.withUnsafeBufferPointer({ ByteColumnCleaner.parseInteger(UnsafeBufferPointer(rebasing: $0[start..<valueEnds[keyPositions[0]]])) })
-                            ?? Int(value(keyPositions[0])),
+                        if let key = ByteColumnCleaner.parseInteger(values.bytes(valueRange(keyPositions[0]))) ?? Int(value(keyPositions[0])),
                            let previous = lastIndexOfIntegerKey.updateValue(validIndex, forKey: key) {
                             supersededRows.append(previous)
                         }
@@ -188,7 +181,7 @@ public enum SilverClean: TransformOperation {
             report.rowsOut = validIndex
             if !keyPositions.isEmpty {
                 let validEnd = valid.position
-                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
                 // The last row of each key wins: copy the valid file without the superseded rows, which become
                 // duplicate rejects (after the others, in file order).
                 supersededRows.sort()
@@ -211,7 +204,7 @@ public enum SilverClean: TransformOperation {
                 try wrap { () throws(CSVWriter.Failure) in
                     try copier.copy(copied..<validEnd, to: data)
                     try data.commit()
-                    try duplicates.commit()
+                    try duplicates.commit(sync: false)
                 }
                 unlink(validPath)
                 validRowOffsets = []
