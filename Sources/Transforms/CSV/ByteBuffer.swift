@@ -48,6 +48,13 @@ final class ByteBuffer {
         bytes.withUnsafeBufferPointer { append($0) }
     }
 
+    /// Lets `body` write up to `maxCount` bytes at the end directly; it returns how many it wrote.
+    @inline(__always)
+    func appendDirectly(maxCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if count + maxCount > capacity { grow(to: count + maxCount) }
+        count += body(base + count)
+    }
+
     /// Drops every byte from `newCount` on.
     @inline(__always)
     func truncate(to newCount: Int) {

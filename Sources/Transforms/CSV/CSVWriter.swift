@@ -47,6 +47,31 @@ public final class CSVWriter {
     /// Writes one record whose fields lie one after another in `bytes`, field `i` ending at `fieldEnds[i]`;
     /// quoted exactly as `write(_:)` quotes Strings.
     func write(_ bytes: UnsafeBufferPointer<UInt8>, fieldEnds: UnsafeBufferPointer<Int>) throws(Failure) {
+        // The usual row needs no quotes at all: its values, commas between, in one pass.
+        var needsQuotes = false
+        for byte in bytes where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        if !needsQuotes {
+            buffer.appendDirectly(maxCount: bytes.count + fieldEnds.count + 1) { target in
+                var written = 0
+                var fieldStart = 0
+                for (index, fieldEnd) in fieldEnds.enumerated() {
+                    if index > 0 { target[written] = 0x2C; written += 1 }
+                    if fieldEnd > fieldStart, let source = bytes.baseAddress {
+                        (target + written).update(from: source + fieldStart, count: fieldEnd - fieldStart)
+                        written += fieldEnd - fieldStart
+                    }
+                    fieldStart = fieldEnd
+                }
+                target[written] = 0x0A
+                return written + 1
+            }
+            rows += 1
+            if buffer.count >= 1 << 16 { try flush() }
+            return
+        }
         var fieldStart = 0
         for (index, fieldEnd) in fieldEnds.enumerated() {
             if index > 0 { buffer.append(0x2C) }

@@ -30,19 +30,43 @@ final class FileRangeReader {
     func copy(_ range: Range<Int>, to writer: CSVWriter) throws(CSVWriter.Failure) {
         var offset = range.lowerBound
         while offset < range.upperBound {
-            if offset < windowStart || offset >= windowEnd {
-                let count = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else {
-                    let reason = count < 0 ? String(cString: strerror(errno)) : "the file ended early"
-                    throw CSVWriter.Failure(description: "cannot read \(path): \(reason)")
-                }
-                windowStart = offset
-                windowEnd = offset + count
-            }
+            if offset < windowStart || offset >= windowEnd { try load(at: offset) }
             let stop = min(range.upperBound, windowEnd)
             try writer.writeEncoded(UnsafeRawBufferPointer(rebasing: buffer[(offset - windowStart)..<(stop - windowStart)]))
             offset = stop
         }
+    }
+
+    /// Copies the CSV record starting at `start` (as CSVWriter writes them: quotes balanced, LF at the end)
+    /// and returns where the next record starts.
+    func copyRecord(at start: Int, to writer: CSVWriter) throws(CSVWriter.Failure) -> Int {
+        var offset = start
+        var inQuotes = false
+        while true {
+            if offset < windowStart || offset >= windowEnd { try load(at: offset) }
+            let window = UnsafeRawBufferPointer(rebasing: buffer[(offset - windowStart)..<(windowEnd - windowStart)])
+            var index = 0
+            while index < window.count {
+                let byte = window[index]
+                index += 1
+                if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A && !inQuotes { break }
+            }
+            try writer.writeEncoded(UnsafeRawBufferPointer(rebasing: window[..<index]))
+            offset += index
+            if index > 0 && window[index - 1] == 0x0A && !inQuotes { return offset }
+        }
+    }
+
+    private func load(at offset: Int) throws(CSVWriter.Failure) {
+        var count: Int
+        repeat {
+            count = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+        } while count < 0 && errno == EINTR
+        guard count > 0 else {
+            let reason = count < 0 ? String(cString: strerror(errno)) : "the file ended early"
+            throw CSVWriter.Failure(description: "cannot read \(path): \(reason)")
+        }
+        windowStart = offset
+        windowEnd = offset + count
     }
 }

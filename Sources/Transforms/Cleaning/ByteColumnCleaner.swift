@@ -96,7 +96,8 @@ final class ByteColumnCleaner {
             }
         case .int:
             guard let value = Self.parseInteger(raw) else { return false }
-            Self.appendDecimal(value, to: output)
+            // Already written as ColumnCleaner writes it (`12`, `-3`, `0`): copy the bytes.
+            if Self.isCanonicalInteger(raw) { output.append(raw) } else { Self.appendDecimal(value, to: output) }
             number = Double(value)
             integer = value
         case .decimal:
@@ -114,6 +115,10 @@ final class ByteColumnCleaner {
             guard let fields = found else { return false }
             if kind == .date {
                 Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: output)
+            } else if (fields.offset == 0 || (fields.offset == nil && zoneIsUTC)) && fields.second < 60 {
+                // Already UTC, and valid fields: the epoch round trip would give them back unchanged.
+                Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: output)
+                Self.appendTime(hour: fields.hour, minute: fields.minute, second: fields.second, to: output)
             } else {
                 let seconds: Int
                 if let offset = fields.offset {
@@ -166,6 +171,14 @@ final class ByteColumnCleaner {
             index += 1
         }
         return negative ? -value : value
+    }
+
+    /// `12`, `-3`, `0`: no plus sign, no leading zero, no `-0` (digits already checked by `parseInteger`).
+    static func isCanonicalInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first else { return false }
+        if first == 0x2B { return false }
+        if first == 0x2D { return bytes.count > 1 && bytes[1] != 0x30 }
+        return first != 0x30 || bytes.count == 1
     }
 
     /// The value of a decimal that `ColumnCleaner` keeps as written (`ColumnCleaner.isPlainDecimal`), when it
@@ -243,6 +256,23 @@ final class ByteColumnCleaner {
 
     /// `2024-01-31`, as `DateFields.isoDate`.
     static func appendISODate(year: Int, month: Int, day: Int, to output: ByteBuffer) {
+        guard year >= 1000 && year <= 9999 else { return appendPaddedISODate(year: year, month: month, day: day, to: output) }
+        output.appendDirectly(maxCount: 10) { target in
+            target[0] = UInt8(truncatingIfNeeded: year / 1000) + 0x30
+            target[1] = UInt8(truncatingIfNeeded: year / 100 % 10) + 0x30
+            target[2] = UInt8(truncatingIfNeeded: year / 10 % 10) + 0x30
+            target[3] = UInt8(truncatingIfNeeded: year % 10) + 0x30
+            target[4] = 0x2D
+            target[5] = UInt8(truncatingIfNeeded: month / 10) + 0x30
+            target[6] = UInt8(truncatingIfNeeded: month % 10) + 0x30
+            target[7] = 0x2D
+            target[8] = UInt8(truncatingIfNeeded: day / 10) + 0x30
+            target[9] = UInt8(truncatingIfNeeded: day % 10) + 0x30
+            return 10
+        }
+    }
+
+    private static func appendPaddedISODate(year: Int, month: Int, day: Int, to output: ByteBuffer) {
         appendDigits(UInt(year), width: 4, to: output)
         output.append(0x2D)
         appendDigits(UInt(month), width: 2, to: output)
@@ -256,12 +286,23 @@ final class ByteColumnCleaner {
         let secondsOfDay = epochSeconds - days * 86_400
         let (year, month, day) = DateFields.civilFromDays(days)
         appendISODate(year: year, month: month, day: day, to: output)
-        output.append(0x54)  // T
-        appendDigits(UInt(secondsOfDay / 3600), width: 2, to: output)
-        output.append(0x3A)
-        appendDigits(UInt(secondsOfDay / 60 % 60), width: 2, to: output)
-        output.append(0x3A)
-        appendDigits(UInt(secondsOfDay % 60), width: 2, to: output)
-        output.append(0x5A)  // Z
+        appendTime(hour: secondsOfDay / 3600, minute: secondsOfDay / 60 % 60, second: secondsOfDay % 60, to: output)
+    }
+
+    /// `T06:00:00Z` (each field below 100).
+    static func appendTime(hour: Int, minute: Int, second: Int, to output: ByteBuffer) {
+        output.appendDirectly(maxCount: 10) { target in
+            target[0] = 0x54  // T
+            target[1] = UInt8(truncatingIfNeeded: hour / 10) + 0x30
+            target[2] = UInt8(truncatingIfNeeded: hour % 10) + 0x30
+            target[3] = 0x3A
+            target[4] = UInt8(truncatingIfNeeded: minute / 10) + 0x30
+            target[5] = UInt8(truncatingIfNeeded: minute % 10) + 0x30
+            target[6] = 0x3A
+            target[7] = UInt8(truncatingIfNeeded: second / 10) + 0x30
+            target[8] = UInt8(truncatingIfNeeded: second % 10) + 0x30
+            target[9] = 0x5A  // Z
+            return 10
+        }
     }
 }

@@ -1,19 +1,15 @@
 /// Int keys to non-negative Int values, open addressing with linear probing. Per-row dedupe and foreign-key
-/// lookups hash with one multiplication (Fibonacci hashing, good for the sequential ids of real tables)
-/// instead of the SipHash of `Dictionary`, which costs more than the rest of the row.
+/// lookups hash with one multiplication (Fibonacci hashing) instead of the SipHash of `Dictionary`, which
+/// costs more than the rest of the row; a key and its value share a cache line.
 struct IntegerHashMap {
-    private var keys: [Int]
-    /// -1 marks an empty slot.
-    private var values: [Int]
+    /// Slot `i` is `slots[2i]` (key) and `slots[2i + 1]` (value, -1 when the slot is empty).
+    private var slots: [Int]
     private var shift: Int
     private(set) var count = 0
 
-    init(minimumCapacity: Int = 0) {
-        var slots = 16
-        while slots < minimumCapacity * 2 { slots *= 2 }
-        keys = [Int](repeating: 0, count: slots)
-        values = [Int](repeating: -1, count: slots)
-        shift = 64 - slots.trailingZeroBitCount
+    init() {
+        slots = Self.emptySlots(16)
+        shift = 64 - 16.trailingZeroBitCount
     }
 
     init<Keys: Sequence>(keys: Keys) where Keys.Element == Int {
@@ -21,18 +17,26 @@ struct IntegerHashMap {
         for key in keys { updateValue(0, forKey: key) }
     }
 
+    private static func emptySlots(_ count: Int) -> [Int] {
+        var slots = [Int](repeating: -1, count: count * 2)
+        for index in stride(from: 0, to: slots.count, by: 2) { slots[index] = 0 }
+        return slots
+    }
+
+    private var capacity: Int { slots.count / 2 }
+
     @inline(__always)
     private func slot(of key: Int) -> Int {
         Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
     }
 
     func value(forKey key: Int) -> Int? {
-        let mask = values.count - 1
+        let mask = capacity - 1
         var index = slot(of: key)
         while true {
-            let value = values[index]
+            let value = slots[2 * index + 1]
             if value < 0 { return nil }
-            if keys[index] == key { return value }
+            if slots[2 * index] == key { return value }
             index = (index + 1) & mask
         }
     }
@@ -44,19 +48,19 @@ struct IntegerHashMap {
     @discardableResult
     mutating func updateValue(_ value: Int, forKey key: Int) -> Int? {
         precondition(value >= 0, "IntegerHashMap holds non-negative values")
-        if (count + 1) * 4 > values.count * 3 { grow() }
-        let mask = values.count - 1
+        if (count + 1) * 4 > capacity * 3 { grow() }
+        let mask = capacity - 1
         var index = slot(of: key)
         while true {
-            let existing = values[index]
+            let existing = slots[2 * index + 1]
             if existing < 0 {
-                keys[index] = key
-                values[index] = value
+                slots[2 * index] = key
+                slots[2 * index + 1] = value
                 count += 1
                 return nil
             }
-            if keys[index] == key {
-                values[index] = value
+            if slots[2 * index] == key {
+                slots[2 * index + 1] = value
                 return existing
             }
             index = (index + 1) & mask
@@ -64,15 +68,45 @@ struct IntegerHashMap {
     }
 
     private mutating func grow() {
-        let oldKeys = keys
-        let oldValues = values
-        let slots = values.count * 2
-        keys = [Int](repeating: 0, count: slots)
-        values = [Int](repeating: -1, count: slots)
-        shift = 64 - slots.trailingZeroBitCount
+        let old = slots
+        let newCapacity = capacity * 2
+        slots = Self.emptySlots(newCapacity)
+        shift = 64 - newCapacity.trailingZeroBitCount
         count = 0
-        for index in oldValues.indices where oldValues[index] >= 0 {
-            updateValue(oldValues[index], forKey: oldKeys[index])
+        for index in stride(from: 0, to: old.count, by: 2) where old[index + 1] >= 0 {
+            updateValue(old[index + 1], forKey: old[index])
         }
+    }
+}
+
+/// The dedupe index of integer keys: for each key, a value (where its latest row starts). Ids mostly arrive in
+/// increasing order, so a key above every key so far is appended to a sorted run, with no lookup and no
+/// scattered memory access; only the others (repeats, ids out of order) go through a search or the hash map.
+struct IntegerKeyIndex {
+    private var sortedKeys: [Int] = []
+    private var sortedValues: [Int] = []
+    /// Keys that came below the sorted run's last key when first seen.
+    private var others = IntegerHashMap()
+
+    /// Sets the value of `key` (`value` ≥ 0) and returns the one it replaces.
+    mutating func updateValue(_ value: Int, forKey key: Int) -> Int? {
+        guard let last = sortedKeys.last, key <= last else {
+            // Above every key in the run, hence above every key in `others` too: a new key.
+            sortedKeys.append(key)
+            sortedValues.append(value)
+            return nil
+        }
+        var low = 0
+        var high = sortedKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedKeys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        if low < sortedKeys.count && sortedKeys[low] == key {
+            let previous = sortedValues[low]
+            sortedValues[low] = value
+            return previous
+        }
+        return others.updateValue(value, forKey: key)
     }
 }

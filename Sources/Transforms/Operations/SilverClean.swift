@@ -85,14 +85,13 @@ public enum SilverClean: TransformOperation {
             }
             var rejects: CSVWriter?
             var rejectHeader: [String] = []
-            // Dedupe, last row wins: each key's latest valid row; a row is superseded when its key comes again.
-            var lastIndexOfKey: [String: Int] = [:]
+            // Dedupe, last row wins: where each key's latest valid row starts in the valid file; a row is
+            // superseded when its key comes again, and is then cut out of the file without parsing the rest.
+            var lastRowOfKey: [String: Int] = [:]
             // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
             let integerKey = keyPositions.count == 1 && table.columns[keyPositions[0]].type == .int
-            var lastIndexOfIntegerKey = IntegerHashMap()
-            var supersededRows: [Int] = []
-            // Where each valid row starts in the valid file, so the superseded ones can be cut out without parsing.
-            var validRowOffsets: [Int] = []
+            var lastRowOfIntegerKey = IntegerKeyIndex()
+            var supersededRowStarts: [Int] = []
             var validIndex = 0
 
             // The cleaned values of the current row, one after another; value `i` ends at `valueEnds[i]`.
@@ -160,19 +159,19 @@ public enum SilverClean: TransformOperation {
                         try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + reader.strings()) }
                         continue
                     }
-                    if !keyPositions.isEmpty { validRowOffsets.append(valid.position) }
+                    let rowStart = valid.position
                     try wrap { () throws(CSVWriter.Failure) in
                         try valueEnds.withUnsafeBufferPointer { ends throws(CSVWriter.Failure) in try valid.write(values.bytes, fieldEnds: ends) }
                     }
                     if integerKey {
                         // An empty key is no Int: such rows are all kept.
                         if let key = ByteColumnCleaner.parseInteger(values.bytes(valueRange(keyPositions[0]))) ?? Int(value(keyPositions[0])),
-                           let previous = lastIndexOfIntegerKey.updateValue(validIndex, forKey: key) {
-                            supersededRows.append(previous)
+                           let previous = lastRowOfIntegerKey.updateValue(rowStart, forKey: key) {
+                            supersededRowStarts.append(previous)
                         }
                     } else if !keyPositions.isEmpty {
-                        if let previous = lastIndexOfKey.updateValue(validIndex, forKey: keyPositions.map(value).joined(separator: "\u{1F}")) {
-                            supersededRows.append(previous)
+                        if let previous = lastRowOfKey.updateValue(rowStart, forKey: keyPositions.map(value).joined(separator: "\u{1F}")) {
+                            supersededRowStarts.append(previous)
                         }
                     }
                     validIndex += 1
@@ -184,7 +183,7 @@ public enum SilverClean: TransformOperation {
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
                 // The last row of each key wins: copy the valid file without the superseded rows, which become
                 // duplicate rejects (after the others, in file order).
-                supersededRows.sort()
+                supersededRowStarts.sort()
                 let data = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("data.csv")) }
                 let duplicatesPath = staging.path(".duplicates.csv")
                 let duplicates = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: duplicatesPath) }
@@ -192,14 +191,11 @@ public enum SilverClean: TransformOperation {
                 try wrap { () throws(CSVWriter.Failure) in try duplicates.write(table.outputColumns.map(\.name)) }
                 let copier = try wrap { () throws(CSVReader.Failure) in try FileRangeReader(path: validPath) }
                 var copied = 0
-                for row in supersededRows {
-                    let rowStart = validRowOffsets[row]
-                    let rowEnd = row + 1 < validRowOffsets.count ? validRowOffsets[row + 1] : validEnd
-                    try wrap { () throws(CSVWriter.Failure) in
+                for rowStart in supersededRowStarts {
+                    copied = try wrap { () throws(CSVWriter.Failure) in
                         try copier.copy(copied..<rowStart, to: data)
-                        try copier.copy(rowStart..<rowEnd, to: duplicates)
+                        return try copier.copyRecord(at: rowStart, to: duplicates)
                     }
-                    copied = rowEnd
                 }
                 try wrap { () throws(CSVWriter.Failure) in
                     try copier.copy(copied..<validEnd, to: data)
@@ -207,7 +203,6 @@ public enum SilverClean: TransformOperation {
                     try duplicates.commit(sync: false)
                 }
                 unlink(validPath)
-                validRowOffsets = []
                 let reason = "a later row has the same \(table.key.joined(separator: ", "))"
                 let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: duplicatesPath) }
                 _ = try wrap { () throws(CSVReader.Failure) in try reader.next() }
@@ -218,7 +213,7 @@ public enum SilverClean: TransformOperation {
                     }
                 }
                 unlink(duplicatesPath)
-                report.rowsOut = validIndex - supersededRows.count
+                report.rowsOut = validIndex - supersededRowStarts.count
             } else {
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
             }
