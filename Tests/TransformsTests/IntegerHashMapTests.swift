@@ -49,4 +49,16 @@ final class IntegerHashMapTests: XCTestCase {
         XCTAssertTrue((0..<10_000).allSatisfy { strided.contains($0 << 20) })
         XCTAssertFalse(strided.contains(1 << 19))
     }
+
+    func testIntegerSetAgreesWithASet() {
+        var random = SeededGenerator(seed: 9)
+        let dense = Set((0..<3000).map { _ in Int.random(in: 1...5000, using: &random) })  // kept as bits
+        let sparse = Set((0..<3000).map { _ in Int.random(in: Int.min...Int.max, using: &random) })  // hashed
+        let extremes: Set<Int> = [Int.min, Int.max, 0, -1]
+        for keys in [dense, sparse, extremes, [], [42], Set(-70...70)] {
+            let set = IntegerSet(keys)
+            let probes = Array(keys) + [Int.min, Int.max, 0, -1, 1, 63, 64, 65, 5001, -5000] + (0..<2000).map { _ in Int.random(in: -10...6000, using: &random) }
+            for probe in probes { XCTAssertEqual(set.contains(probe), keys.contains(probe), "\(probe)") }
+        }
+    }
 }

@@ -21,7 +21,7 @@ final class ByteColumnCleaner {
     private let maximum: Double?
     private let scale: Int?
     private let acceptedValues: Set<String>?
-    private let knownIntegerReferences: IntegerHashMap?
+    private let knownIntegerReferences: IntegerSet?
     private let knownReferences: Set<String>?
     private let formats: [DatePattern]
     /// Naive timestamps in a zone without offset changes need no time zone lookup.
@@ -54,7 +54,7 @@ final class ByteColumnCleaner {
         maximum = rule.maximum
         scale = rule.scale
         acceptedValues = rule.acceptedValues
-        knownIntegerReferences = cleaner.knownIntegerReferences.map { IntegerHashMap(keys: $0) }
+        knownIntegerReferences = cleaner.knownIntegerReferences.map(IntegerSet.init)
         knownReferences = cleaner.knownReferences
         formats = rule.formats
         timeZone = rule.timeZone

@@ -110,3 +110,39 @@ struct IntegerKeyIndex {
         return others.updateValue(value, forKey: key)
     }
 }
+
+/// A set of Int keys for per-row membership tests (integer foreign keys). Keys of a referenced table are
+/// usually ids in a compact range: then one bit per id in that range, small enough to stay in cache;
+/// otherwise an `IntegerHashMap`.
+struct IntegerSet {
+    private enum Storage {
+        /// Bit `key - lowest` of `words` is set for each key.
+        case bits(lowest: Int, words: [UInt64])
+        case hashed(IntegerHashMap)
+    }
+
+    private let storage: Storage
+
+    init(_ keys: Set<Int>) {
+        if let lowest = keys.min(), let highest = keys.max(), highest.subtractingReportingOverflow(lowest).overflow == false,
+           highest - lowest < 64 * max(keys.count, 1024) {
+            var words = [UInt64](repeating: 0, count: (highest - lowest) / 64 + 1)
+            for key in keys { words[(key - lowest) / 64] |= 1 << UInt64((key - lowest) % 64) }
+            storage = .bits(lowest: lowest, words: words)
+        } else {
+            storage = .hashed(IntegerHashMap(keys: keys))
+        }
+    }
+
+    @inline(__always)
+    func contains(_ key: Int) -> Bool {
+        switch storage {
+        case .bits(let lowest, let words):
+            let (offset, overflow) = key.subtractingReportingOverflow(lowest)
+            guard !overflow, offset >= 0, offset / 64 < words.count else { return false }
+            return words[offset / 64] & (1 << UInt64(offset % 64)) != 0
+        case .hashed(let map):
+            return map.contains(key)
+        }
+    }
+}
