@@ -216,14 +216,25 @@ final class ByteColumnCleaner {
 
     static func parseBool(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
         guard bytes.count <= 5 else { return nil }
-        var lowered: [UInt8] = []
-        for byte in bytes { lowered.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
-        switch lowered {
-        case trueBytes, [0x74], [0x79, 0x65, 0x73], [0x79], [0x31]: return true  // true t yes y 1
-        case falseBytes, [0x66], [0x6E, 0x6F], [0x6E], [0x30]: return false  // false f no n 0
-        default: return nil
-        }
+        let word = packedLowercase(bytes)
+        if truthyWords.contains(word) { return true }
+        if falsyWords.contains(word) { return false }
+        return nil
     }
+
+    /// Up to 7 ASCII-lowercased bytes and their count in one integer, to compare short words without a String.
+    private static func packedLowercase(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for byte in bytes { word = word << 8 | UInt64(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+        return word << 3 | UInt64(bytes.count)
+    }
+
+    private static func packedWords(_ words: [String]) -> [UInt64] {
+        words.map { word in Array(word.utf8).withUnsafeBufferPointer(packedLowercase) }
+    }
+
+    private static let truthyWords = packedWords(["true", "t", "yes", "y", "1"])
+    private static let falsyWords = packedWords(["false", "f", "no", "n", "0"])
 
     static let trueBytes = Array("true".utf8)
     static let falseBytes = Array("false".utf8)

@@ -92,7 +92,7 @@ public enum SilverClean: TransformOperation {
             let integerKey = keyPositions.count == 1 && table.columns[keyPositions[0]].type == .int
             var lastRowOfIntegerKey = IntegerKeyIndex()
             var supersededRowStarts: [Int] = []
-            var validIndex = 0
+            var validRows = 0
 
             // The cleaned values of the current row, one after another; value `i` ends at `valueEnds[i]`.
             let values = ByteBuffer()
@@ -174,10 +174,10 @@ public enum SilverClean: TransformOperation {
                             supersededRowStarts.append(previous)
                         }
                     }
-                    validIndex += 1
+                    validRows += 1
                 }
             }
-            report.rowsOut = validIndex
+            report.rowsOut = validRows
             if !keyPositions.isEmpty {
                 let validEnd = valid.position
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
@@ -213,7 +213,7 @@ public enum SilverClean: TransformOperation {
                     }
                 }
                 unlink(duplicatesPath)
-                report.rowsOut = validIndex - supersededRowStarts.count
+                report.rowsOut = validRows - supersededRowStarts.count
             } else {
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
             }
