@@ -75,22 +75,7 @@ public final class CSVWriter {
         var fieldStart = 0
         for (index, fieldEnd) in fieldEnds.enumerated() {
             if index > 0 { buffer.append(0x2C) }
-            let field = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
-            var needsQuotes = false
-            for byte in field where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
-                needsQuotes = true
-                break
-            }
-            if needsQuotes {
-                buffer.append(0x22)
-                for byte in field {
-                    if byte == 0x22 { buffer.append(0x22) }
-                    buffer.append(byte)
-                }
-                buffer.append(0x22)
-            } else {
-                buffer.append(field)
-            }
+            append(UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]))
             fieldStart = fieldEnd
         }
         buffer.append(0x0A)
@@ -98,15 +83,21 @@ public final class CSVWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// Appends bytes that already are CSV records (copied from a file this writer's format produced).
+    /// Appends bytes that already are CSV records (copied from a file this writer's format produced);
+    /// `rows` does not count them.
     func writeEncoded(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
         buffer.append(bytes)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
     private func append(_ field: String) {
+        var field = field
+        field.withUTF8 { append($0) }
+    }
+
+    private func append(_ field: UnsafeBufferPointer<UInt8>) {
         var needsQuotes = false
-        for byte in field.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+        for byte in field where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
             needsQuotes = true
             break
         }
@@ -115,7 +106,7 @@ public final class CSVWriter {
             return
         }
         buffer.append(0x22)
-        for byte in field.utf8 {
+        for byte in field {
             if byte == 0x22 { buffer.append(0x22) }
             buffer.append(byte)
         }
