@@ -12,8 +12,12 @@ public final class CSVWriter {
     public let path: String
     private let temporaryPath: String
     private var fd: Int32
-    private var buffer: [UInt8] = []
+    private let buffer = ByteBuffer(capacity: 1 << 17)
+    private var flushedBytes = 0
     public private(set) var rows = 0
+
+    /// Bytes written so far, buffered ones included: the offset in the file where the next record starts.
+    public var position: Int { flushedBytes + buffer.count }
 
     /// Writes to `path` through `path.tmp-<pid>`; nothing appears at `path` until `commit()`.
     public init(path: String) throws(Failure) {
@@ -21,7 +25,6 @@ public final class CSVWriter {
         self.temporaryPath = "\(path).tmp-\(getpid())"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(description: "cannot create \(temporaryPath): \(String(cString: strerror(errno)))") }
-        buffer.reserveCapacity(1 << 16)
     }
 
     deinit {
@@ -41,18 +44,69 @@ public final class CSVWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    private func append(_ field: String) {
+    /// Writes one record whose fields lie one after another in `bytes`, field `i` ending at `fieldEnds[i]`;
+    /// quoted exactly as `write(_:)` quotes Strings.
+    func write(_ bytes: UnsafeBufferPointer<UInt8>, fieldEnds: UnsafeBufferPointer<Int>) throws(Failure) {
+        // The usual row needs no quotes at all: its values, commas between, in one pass.
         var needsQuotes = false
-        for byte in field.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+        for byte in bytes where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
             needsQuotes = true
             break
         }
         if !needsQuotes {
-            buffer.append(contentsOf: field.utf8)
+            buffer.appendDirectly(maxCount: bytes.count + fieldEnds.count + 1) { target in
+                var written = 0
+                var fieldStart = 0
+                for (index, fieldEnd) in fieldEnds.enumerated() {
+                    if index > 0 { target[written] = 0x2C; written += 1 }
+                    if fieldEnd > fieldStart, let source = bytes.baseAddress {
+                        (target + written).update(from: source + fieldStart, count: fieldEnd - fieldStart)
+                        written += fieldEnd - fieldStart
+                    }
+                    fieldStart = fieldEnd
+                }
+                target[written] = 0x0A
+                return written + 1
+            }
+            rows += 1
+            if buffer.count >= 1 << 16 { try flush() }
+            return
+        }
+        var fieldStart = 0
+        for (index, fieldEnd) in fieldEnds.enumerated() {
+            if index > 0 { buffer.append(0x2C) }
+            append(UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]))
+            fieldStart = fieldEnd
+        }
+        buffer.append(0x0A)
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Appends bytes that already are CSV records (copied from a file this writer's format produced);
+    /// `rows` does not count them.
+    func writeEncoded(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+        buffer.append(bytes)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    private func append(_ field: String) {
+        var field = field
+        field.withUTF8 { append($0) }
+    }
+
+    private func append(_ field: UnsafeBufferPointer<UInt8>) {
+        var needsQuotes = false
+        for byte in field where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        if !needsQuotes {
+            buffer.append(field)
             return
         }
         buffer.append(0x22)
-        for byte in field.utf8 {
+        for byte in field {
             if byte == 0x22 { buffer.append(0x22) }
             buffer.append(byte)
         }
@@ -62,23 +116,22 @@ public final class CSVWriter {
     private func flush() throws(Failure) {
         var offset = 0
         while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { bytes -> Int in
-                guard let base = bytes.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, bytes.count - offset)
-            }
+            let written = Glibc.write(fd, buffer.base + offset, buffer.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
+        flushedBytes += buffer.count
+        buffer.removeAll()
     }
 
-    /// Flushes, syncs and renames the file into place.
-    public func commit() throws(Failure) {
+    /// Flushes, syncs and renames the file into place. `sync: false` skips the fsync, for scratch files that
+    /// are read back and deleted within the run (a crash loses them along with the staging folder anyway).
+    public func commit(sync: Bool = true) throws(Failure) {
         try flush()
-        guard fsync(fd) == 0 else { throw Failure(description: "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        guard !sync || fsync(fd) == 0 else { throw Failure(description: "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
         close(fd)
         fd = -1
         guard rename(temporaryPath, path) == 0 else {

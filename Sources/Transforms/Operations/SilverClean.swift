@@ -70,6 +70,7 @@ public enum SilverClean: TransformOperation {
                 cleaners[index].knownReferences = try knownKeys(table: reference.table, column: reference.column, upTo: context.ds, lake: context.lake)
             }
         }
+        let byteCleaners = cleaners.map(ByteColumnCleaner.init)
         var report = Report(table: table.name, ds: context.ds)
         let partition = "silver/\(table.name)/ds=\(context.ds)"
         let staging = try context.lake.stage(partition)
@@ -85,97 +86,137 @@ public enum SilverClean: TransformOperation {
             }
             var rejects: CSVWriter?
             var rejectHeader: [String] = []
-            var lastIndexOfKey: [String: Int] = [:]
+            // Dedupe, last row wins: where each key's latest valid row starts in the valid file; a row is
+            // superseded when its key comes again, and is then cut out of the file without parsing the rest.
+            var lastRowOfKey: [String: Int] = [:]
             // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
             let integerKey = keyPositions.count == 1 && table.columns[keyPositions[0]].type == .int
-            var lastIndexOfIntegerKey: [Int: Int] = [:]
-            var validIndex = 0
+            var lastRowOfIntegerKey = IntegerKeyIndex()
+            var supersededRowStarts: [Int] = []
+            var validRows = 0
+
+            // The cleaned values of the current row, one after another; value `i` ends at `valueEnds[i]`.
+            let values = ByteBuffer()
+            var valueEnds = [Int](repeating: 0, count: table.outputColumns.count)
+            func valueRange(_ index: Int) -> Range<Int> { (index == 0 ? 0 : valueEnds[index - 1])..<valueEnds[index] }
+            func value(_ index: Int) -> String { String(decoding: values.bytes(valueRange(index)), as: UTF8.self) }
+            let noBytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
             for input in inputs {
-                report.files.append((input as NSString).lastPathComponent)
-                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: input) }
-                guard let header = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
+                let file = (input as NSString).lastPathComponent
+                report.files.append(file)
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: input) }
+                guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
+                let header = reader.strings()
                 let normalized = header.map { ColumnCleaner.trimmed($0).lowercased() }
-                var positions: [Int?] = []
+                // The input field of each rule, or -1 when the (optional) column is absent.
+                var positions: [Int] = []
                 for rule in table.columns {
                     let position = normalized.firstIndex(of: rule.source.lowercased())
                     if position == nil && rule.required {
                         throw TransformError("\(name): \(input) has no column '\(rule.source)' (columns: \(header.joined(separator: ", ")))")
                     }
-                    positions.append(position)
+                    positions.append(position ?? -1)
                 }
                 if rejects == nil {
                     rejectHeader = header
                     rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
                     try wrap { () throws(CSVWriter.Failure) in try rejects?.write(["_file", "_line", "_rule", "_reason"] + rejectHeader) }
                 }
-                var output = [String](repeating: "", count: table.outputColumns.count)
-                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
-                    if row.count == 1 && row[0].isEmpty { continue }  // blank line
+                while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    if reader.fieldCount == 1 && reader.field(0).isEmpty { continue }  // blank line
                     report.rowsIn += 1
+                    values.removeAll()
                     var failure: (String, String)?
-                    for (index, cleaner) in cleaners.enumerated() {
-                        let raw = positions[index].flatMap { $0 < row.count ? row[$0] : nil } ?? ""
-                        switch cleaner.clean(raw) {
-                        case .value(let value): output[index] = value
-                        case .rejected(let rule, let reason): failure = (rule, reason)
+                    for index in 0..<cleaners.count {
+                        let position = positions[index]
+                        // A short row lacks its last fields: they count as empty.
+                        let raw = position >= 0 && position < reader.fieldCount ? reader.field(position) : noBytes
+                        let valueStart = values.count
+                        if !byteCleaners[index].clean(raw, into: values) {
+                            values.truncate(to: valueStart)
+                            switch cleaners[index].clean(String(decoding: raw, as: UTF8.self)) {
+                            case .value(let value): values.append(value)
+                            case .rejected(let rule, let reason): failure = (rule, reason)
+                            }
+                            if failure != nil { break }
                         }
-                        if failure != nil { break }
+                        valueEnds[index] = values.count
                     }
                     if failure == nil, let (currency, amountIndex, currencyIndex) = conversion {
-                        let code = output[currencyIndex].uppercased()
+                        let code = value(currencyIndex).uppercased()
                         if let rate = currency.rates[code] {
-                            output[table.columns.count] = output[amountIndex].isEmpty ? ""
-                                : ColumnCleaner.format((Double(output[amountIndex]) ?? 0) * rate, scale: currency.scale)
+                            let amount = value(amountIndex)
+                            if !amount.isEmpty {
+                                values.append(ColumnCleaner.format((Double(amount) ?? 0) * rate, scale: currency.scale))
+                            }
+                            valueEnds[table.columns.count] = values.count
                         } else {
-                            failure = ("currency", "\(currency.currencyColumn) '\(output[currencyIndex])' has no rate in the rates file")
+                            failure = ("currency", "\(currency.currencyColumn) '\(value(currencyIndex))' has no rate in the rates file")
                         }
                     }
                     if let (rule, reason) = failure {
                         report.rejected[rule, default: 0] += 1
-                        let file = (input as NSString).lastPathComponent
-                        try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + row) }
+                        try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + reader.strings()) }
                         continue
                     }
-                    try wrap { () throws(CSVWriter.Failure) in try valid.write(output) }
-                    if integerKey, let key = Int(output[keyPositions[0]]) {
-                        lastIndexOfIntegerKey[key] = validIndex
-                    } else if !keyPositions.isEmpty {
-                        lastIndexOfKey[keyPositions.map { output[$0] }.joined(separator: "\u{1F}")] = validIndex
+                    let rowStart = valid.position
+                    try wrap { () throws(CSVWriter.Failure) in
+                        try valueEnds.withUnsafeBufferPointer { ends throws(CSVWriter.Failure) in try valid.write(values.bytes, fieldEnds: ends) }
                     }
-                    validIndex += 1
-                }
-            }
-            try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
-            report.rowsOut = validIndex
-            if !keyPositions.isEmpty {
-                // Second pass over the cleaned rows: the last row of each key wins, the others are rejected.
-                let data = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("data.csv")) }
-                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: validPath) }
-                if let header = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
-                    try wrap { () throws(CSVWriter.Failure) in try data.write(header) }
-                }
-                var index = 0
-                var kept = 0
-                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
-                    let isLast = integerKey
-                        ? Int(row[keyPositions[0]]).map { lastIndexOfIntegerKey[$0] == index } ?? true
-                        : lastIndexOfKey[keyPositions.map { row[$0] }.joined(separator: "\u{1F}")] == index
-                    if isLast {
-                        try wrap { () throws(CSVWriter.Failure) in try data.write(row) }
-                        kept += 1
-                    } else {
-                        report.rejected["duplicate", default: 0] += 1
-                        let reason = "a later row has the same \(table.key.joined(separator: ", "))"
-                        try wrap { () throws(CSVWriter.Failure) in
-                            try rejects?.write(["", "", "duplicate", reason] + Array(row.prefix(rejectHeader.count)))
+                    if integerKey {
+                        // An empty key is no Int: such rows are all kept.
+                        if let key = ByteColumnCleaner.parseInteger(values.bytes(valueRange(keyPositions[0]))) ?? Int(value(keyPositions[0])),
+                           let previous = lastRowOfIntegerKey.updateValue(rowStart, forKey: key) {
+                            supersededRowStarts.append(previous)
+                        }
+                    } else if !keyPositions.isEmpty {
+                        if let previous = lastRowOfKey.updateValue(rowStart, forKey: keyPositions.map(value).joined(separator: "\u{1F}")) {
+                            supersededRowStarts.append(previous)
                         }
                     }
-                    index += 1
+                    validRows += 1
                 }
-                try wrap { () throws(CSVWriter.Failure) in try data.commit() }
+            }
+            report.rowsOut = validRows
+            if !keyPositions.isEmpty {
+                let validEnd = valid.position
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
+                // The last row of each key wins: copy the valid file without the superseded rows, which become
+                // duplicate rejects (after the others, in file order).
+                supersededRowStarts.sort()
+                let data = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("data.csv")) }
+                let duplicatesPath = staging.path(".duplicates.csv")
+                let duplicates = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: duplicatesPath) }
+                // Under a header, as in the valid file: a first row starting with U+FEFF must not read as a BOM.
+                try wrap { () throws(CSVWriter.Failure) in try duplicates.write(table.outputColumns.map(\.name)) }
+                let copier = try wrap { () throws(CSVReader.Failure) in try FileRangeReader(path: validPath) }
+                var copied = 0
+                for rowStart in supersededRowStarts {
+                    copied = try wrap { () throws(CSVWriter.Failure) in
+                        try copier.copy(copied..<rowStart, to: data)
+                        return try copier.copyRecord(at: rowStart, to: duplicates)
+                    }
+                }
+                try wrap { () throws(CSVWriter.Failure) in
+                    try copier.copy(copied..<validEnd, to: data)
+                    try data.commit()
+                    try duplicates.commit(sync: false)
+                }
                 unlink(validPath)
-                report.rowsOut = kept
+                let reason = "a later row has the same \(table.key.joined(separator: ", "))"
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: duplicatesPath) }
+                _ = try wrap { () throws(CSVReader.Failure) in try reader.next() }
+                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    report.rejected["duplicate", default: 0] += 1
+                    try wrap { () throws(CSVWriter.Failure) in
+                        try rejects?.write(["", "", "duplicate", reason] + Array(row.prefix(rejectHeader.count)))
+                    }
+                }
+                unlink(duplicatesPath)
+                report.rowsOut = validRows - supersededRowStarts.count
+            } else {
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
             }
             try wrap { () throws(CSVWriter.Failure) in try rejects?.commit() }
             try JSONFile.write(report.json, to: staging.path("quality.json"))

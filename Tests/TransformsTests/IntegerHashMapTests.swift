@@ -1,0 +1,64 @@
+@testable import Transforms
+import XCTest
+
+/// The dedupe and foreign-key structures must answer exactly as a Dictionary would.
+final class IntegerHashMapTests: XCTestCase {
+    /// Keys as real tables have them: mostly increasing ids, repeats, a few out of order, extremes.
+    private func keys(seed: UInt64, count: Int) -> [Int] {
+        var random = SeededGenerator(seed: seed)
+        var next = Int.random(in: -1000...1000, using: &random)
+        var keys: [Int] = []
+        for _ in 0..<count {
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0: keys.append(keys.isEmpty ? next : keys[Int.random(in: 0..<keys.count, using: &random)])  // a repeat
+            case 1: keys.append(Int.random(in: (next - 100)...(next + 50), using: &random))  // out of order
+            case 2: keys.append([Int.min, Int.max, 0, -1, 1 << 40, 1024 * next][Int.random(in: 0..<6, using: &random)])
+            default: next += Int.random(in: 1...3, using: &random); keys.append(next)
+            }
+        }
+        return keys
+    }
+
+    func testKeyIndexAgreesWithADictionary() {
+        for seed in 0..<20 as Range<UInt64> {
+            var index = IntegerKeyIndex()
+            var expected: [Int: Int] = [:]
+            for (value, key) in keys(seed: seed, count: 5000).enumerated() {
+                XCTAssertEqual(index.updateValue(value, forKey: key), expected.updateValue(value, forKey: key), "seed \(seed), key \(key)")
+            }
+        }
+        // Strictly decreasing keys never join the sorted run.
+        var index = IntegerKeyIndex()
+        for key in stride(from: 1000, to: 0, by: -1) { XCTAssertNil(index.updateValue(key, forKey: key)) }
+        for key in 1...1000 { XCTAssertEqual(index.updateValue(0, forKey: key), key) }
+    }
+
+    func testHashMapAgreesWithADictionary() {
+        for seed in 0..<20 as Range<UInt64> {
+            var map = IntegerHashMap()
+            var expected: [Int: Int] = [:]
+            let keys = keys(seed: seed, count: 5000)
+            for (value, key) in keys.enumerated() {
+                XCTAssertEqual(map.updateValue(value, forKey: key), expected.updateValue(value, forKey: key), "seed \(seed), key \(key)")
+            }
+            XCTAssertEqual(map.count, expected.count)
+            for key in keys.map({ $0 &+ 1 }) + keys { XCTAssertEqual(map.value(forKey: key), expected[key]) }
+        }
+        // Keys with a common power-of-two stride still spread.
+        let strided = IntegerHashMap(keys: (0..<10_000).map { $0 << 20 })
+        XCTAssertTrue((0..<10_000).allSatisfy { strided.contains($0 << 20) })
+        XCTAssertFalse(strided.contains(1 << 19))
+    }
+
+    func testIntegerSetAgreesWithASet() {
+        var random = SeededGenerator(seed: 9)
+        let dense = Set((0..<3000).map { _ in Int.random(in: 1...5000, using: &random) })  // kept as bits
+        let sparse = Set((0..<3000).map { _ in Int.random(in: Int.min...Int.max, using: &random) })  // hashed
+        let extremes: Set<Int> = [Int.min, Int.max, 0, -1]
+        for keys in [dense, sparse, extremes, [], [42], Set(-70...70)] {
+            let set = IntegerSet(keys)
+            let probes = Array(keys) + [Int.min, Int.max, 0, -1, 1, 63, 64, 65, 5001, -5000] + (0..<2000).map { _ in Int.random(in: -10...6000, using: &random) }
+            for probe in probes { XCTAssertEqual(set.contains(probe), keys.contains(probe), "\(probe)") }
+        }
+    }
+}
