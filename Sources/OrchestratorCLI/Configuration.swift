@@ -162,10 +162,18 @@ struct Configuration {
         Connections.redacted(url)
     }
 
-    /// The environment variables of the environment win over the file, so they are not overwritten; on a reload
-    /// (`overwrite`) the file's new values replace the ones it set before.
-    func exportConnections(overwrite: Bool = false) {
-        for (name, url) in connections { setenv("ORCHESTRATOR_CONN_\(name.uppercased())", url, overwrite ? 1 : 0) }
+    /// The environment variables of the environment win over the file, so they are not overwritten. At start only,
+    /// before other threads run (a reload builds the workers' environment instead: `workerEnvironment`).
+    func exportConnections() {
+        for (name, url) in connections { setenv("ORCHESTRATOR_CONN_\(name.uppercased())", url, 0) }
+    }
+
+    /// The environment for workers after a reload: the daemon's launch environment with this configuration's
+    /// connections (which already give the launch environment's own precedence), and no others.
+    func workerEnvironment(launch: [String: String]) -> [String: String] {
+        var environment = launch.filter { !$0.key.hasPrefix("ORCHESTRATOR_CONN_") }
+        for (name, url) in connections { environment["ORCHESTRATOR_CONN_\(name.uppercased())"] = url }
+        return environment
     }
 }
 

@@ -26,8 +26,10 @@ extension OrchestratorCommand {
         func run() throws {
             // What the service manager gave the daemon, before the file's connections are exported into it: on a
             // reload these still win over the file, as they did at start.
-            let launchEnvironment = ProcessInfo.processInfo.environment
             let configuration = try global.configuration()
+            // The web token is the daemon's alone: tasks inherit the environment, and their output is on the pages.
+            unsetenv("ORCHESTRATOR_WEB_TOKEN")
+            let launchEnvironment = ProcessInfo.processInfo.environment
             _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
                                                        gracePeriod: try execution.resolvedGracePeriod(default: 60, configuration),
@@ -83,20 +85,16 @@ extension OrchestratorCommand {
                 if ProcessInfo.processInfo.environment["ORCHESTRATOR_KEEP_STARTUP_CODE"] == nil { StartupMemory.releaseExecutableCode() }
             }
             loop.onStopping = { systemd.notify("STOPPING=1\nSTATUS=stopping: waiting for running tasks") }
-            let exportedConnections = LockedValue(Set(configuration.connections.keys))
             loop.onReload = { [global, execution] in
                 // SIGHUP: re-read the configuration; running tasks are not touched. Home, DAG folder and web stay.
                 do {
                     let fresh = try global.configuration(environment: launchEnvironment)
-                    fresh.exportConnections(overwrite: true)
-                    for name in exportedConnections.get() where fresh.connections[name] == nil {
-                        unsetenv("ORCHESTRATOR_CONN_\(name.uppercased())")  // removed from the file
-                    }
-                    exportedConnections.set(Set(fresh.connections.keys))
-                    sender.updateTargets(Self.targets(fresh))
+                    let parallelism = try execution.resolvedParallelism(fresh)
                     for (pool, slots) in fresh.pools { try store.setPool(name: pool, slots: slots) }
-                    scheduler.applyReload(environment: ProcessInfo.processInfo.environment,
-                                          parallelism: try execution.resolvedParallelism(fresh))
+                    sender.updateTargets(Self.targets(fresh))
+                    // The workers' environment is built, not exported: other threads (libcurl's) read the
+                    // process environment, and setenv under them is not safe. A connection gone from the file is gone.
+                    scheduler.applyReload(environment: fresh.workerEnvironment(launch: launchEnvironment), parallelism: parallelism)
                     log(.info, "configuration reloaded", [("file", fresh.file ?? "none")])
                 } catch {
                     log(.error, "configuration not reloaded; keeping the previous one", [("error", "\(error)")])

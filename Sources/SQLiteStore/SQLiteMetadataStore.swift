@@ -207,7 +207,15 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         else if state.isFinished { sql += ", ended_at = ?" }
         else { sql += ", ended_at = NULL, started_at = COALESCE(started_at, ?)" }
         sql += " WHERE dag_id = ? AND run_id = ? AND state IN (\(expecting.map { _ in "?" }.joined(separator: ",")))"
-        let values: [(any DatabaseValueConvertible)?] = [state.rawValue, time.timeIntervalSince1970, dagId, runId] + expecting.map(\.rawValue)
+        var values: [(any DatabaseValueConvertible)?] = [state.rawValue, time.timeIntervalSince1970, dagId, runId] + expecting.map(\.rawValue)
+        if state.isFinished {
+            // A run only finishes when all its tasks have: a clear that lands between the scheduler's read and
+            // this update leaves the run going, and the next pass sees the cleared tasks.
+            let finished = TaskState.allCases.filter(\.isFinished)
+            sql += " AND NOT EXISTS (SELECT 1 FROM task_instances WHERE dag_id = ? AND run_id = ? AND state NOT IN ("
+                + finished.map { _ in "?" }.joined(separator: ",") + "))"
+            values += [dagId, runId] + finished.map(\.rawValue)
+        }
         let arguments = StatementArguments(values)
         return try write("update run \(runId)") { db in
             try Cached.execute(db, sql: sql, arguments: arguments)

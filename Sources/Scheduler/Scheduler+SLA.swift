@@ -5,7 +5,8 @@ import Workflow
 extension Scheduler {
     /// Records and notifies (once) the scheduled runs and tasks that had not succeeded by their SLA deadline,
     /// the end of the data interval plus `sla`; returns the next deadline still ahead, to wake for it.
-    /// Only runs created before their deadline count, so a catch-up of old intervals does not raise a flood.
+    /// Only runs created before their deadline count, so a catch-up of old intervals does not raise a flood; a
+    /// failed run's deadline counts when it passes while this scheduler runs.
     func checkSlas(instances: [TaskInstance], now: Date) throws -> Date? {
         let withSla = folder.dags.values.filter { $0.sla != nil || $0.tasks.contains { $0.sla != nil } }
         guard !withSla.isEmpty else { return nil }
@@ -27,8 +28,7 @@ extension Scheduler {
         }
         // A run that failed before its deadline did not succeed by it either: its miss is recorded when the
         // deadline passes. Only each DAG's latest failed runs can still have a deadline ahead.
-        let since = lastSlaCheck ?? .distantPast
-        lastSlaCheck = now
+        let since = lastSlaCheck
         for dag in withSla {
             for run in try store.runs(RunFilter(dagId: dag.dagId, states: [.failed], newestFirst: true, limit: 50)) where run.runType == .scheduled {
                 let slas = (dag.sla.map { [$0] } ?? []) + dag.tasks.compactMap(\.sla)
@@ -46,6 +46,7 @@ extension Scheduler {
                 }
             }
         }
+        lastSlaCheck = now
         return nextDeadline
     }
 
@@ -62,7 +63,11 @@ extension Scheduler {
 
     /// Records the miss and notifies the DAG's failure targets, once.
     func recordSlaMiss(dag: DAG, run: DagRun, taskId: String?, sla: Double, deadline: Date, now: Date) throws {
-        guard try store.recordSlaMiss(dagId: run.dagId, runId: run.runId, taskId: taskId, deadline: deadline, at: now) else { return }
+        let known = "\(run.dagId)/\(run.runId)/\(taskId ?? "")"
+        guard !knownSlaMisses.contains(known) else { return }
+        let recorded = try store.recordSlaMiss(dagId: run.dagId, runId: run.runId, taskId: taskId, deadline: deadline, at: now)
+        knownSlaMisses.insert(known)
+        guard recorded else { return }
         let subject = taskId.map { "\(run.dagId).\($0)" } ?? run.dagId
         log(.warning, "SLA missed", [("dag", run.dagId), ("run", run.runId), ("task", taskId ?? "-"),
                                      ("deadline", DateParsing.isoUTC(deadline))])

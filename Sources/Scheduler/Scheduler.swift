@@ -73,8 +73,11 @@ public final class Scheduler {
     var pendingWake = false
     /// Notification events already queued by this process (the outbox ignores repeats anyway).
     var queuedNotifications: Set<String> = []
-    /// When SLAs were last checked: a failed run's miss is recorded when its deadline passes after that.
-    var lastSlaCheck: Date?
+    /// When SLAs were last checked (first: when this scheduler started): a failed run's miss is recorded when its
+    /// deadline passes after that, so a restart does not raise the misses of old failures.
+    var lastSlaCheck = Date()
+    /// SLA misses this process has recorded (or found recorded), so each is written once, not on every pass.
+    var knownSlaMisses: Set<String> = []
     /// Called with the DAGs after each (re)load, for readers on other threads (the status pages).
     public var onDagsLoaded: ([DAG]) -> Void = { _ in }
     /// Called when notifications were queued, so the delivery thread wakes.

@@ -18,7 +18,16 @@ extension StatusServer {
             var params: [String: String] = [:]
             if let given = body["params"] {
                 guard let object = given as? [String: Any] else { throw HTTPError(.badRequest, message: "body field 'params' must be an object") }
-                for (name, value) in object { params[name] = value as? String ?? "\(value)" }
+                for (name, value) in object {
+                    // Strings as they are; numbers and booleans as a DAG file would write them; nothing else.
+                    if let text = value as? String { params[name] = text; continue }
+                    guard let number = value as? NSNumber else {
+                        throw HTTPError(.badRequest, message: "param '\(name)' must be a string, a number or a boolean")
+                    }
+                    // JSON true/false arrive as NSNumber's boolean subclass.
+                    let isBoolean = String(describing: type(of: number)).contains("Boolean")
+                    params[name] = isBoolean ? (number.boolValue ? "true" : "false") : number.stringValue
+                }
             }
             let run = try requireActions().trigger(dagId: dag.dagId, logicalDate: body["logical_date"] as? String, params: params)
             return try json(Self.runJSON(run), status: .created)

@@ -18,7 +18,11 @@ extension StatusServer {
         }
         router.get("/dags/:dag/runs/:run/tasks/:task") { [self] request, context in
             let (dag, run, instance) = try taskParameter(context)
-            let attempt = try intParameter(request, "try", default: instance.tryNumber, range: 0...max(0, instance.tryNumber))
+            let highest = try highestAttempt(instance)
+            let attempt = try intParameter(request, "try", default: highest, range: 0...Int(Int32.max))
+            guard attempt <= highest else {
+                throw HTTPError(.notFound, message: "\(instance.key) has made \(highest) attempt\(highest == 1 ? "" : "s")")
+            }
             let before = try request.uri.queryParameters.get("before").map { _ in try intParameter(request, "before", default: 0, range: 0...Int(Int32.max)) }
             return html(try taskPage(dag, run, instance, attempt: attempt, before: before, viewer: viewer(request)))
         }
@@ -35,9 +39,11 @@ extension StatusServer {
         Viewer(csrf: auth.session(request)?.csrf, actionsEnabled: auth.actionsEnabled)
     }
 
-    /// Only same-site paths may be redirected to after a login (no `//host`).
+    /// Only same-site paths may be redirected to after a login: `/` then plain path and query characters, so
+    /// nothing a browser would drop or turn into a host (`//`, `/\\`, tabs, spaces, control characters).
     static func localPath(_ text: String?) -> String {
-        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\") else { return "/" }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/?=&%:+@,;".unicodeScalars)
+        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), text.unicodeScalars.allSatisfy(allowed.contains) else { return "/" }
         return text
     }
 
@@ -213,14 +219,18 @@ extension StatusServer {
             let offset = before.map { max(0, $0 - Self.logChunk) }
             if let chunk = try files.log(instance.key, tryNumber: attempt, offset: offset, length: before.map { min(Self.logChunk, $0) } ?? Self.logChunk) {
                 var bytes = chunk.bytes
-                if chunk.offset > 0, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-                    // Start at a line boundary; everything before it is one click away.
-                    let shownFrom = chunk.offset + (newline - bytes.startIndex) + 1
+                if chunk.offset > 0 {
+                    // Start at a line boundary when the piece has one (a line longer than the piece shows as it is);
+                    // everything before is one click away.
+                    var shownFrom = chunk.offset
+                    if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")), newline + 1 < bytes.endIndex {
+                        shownFrom = chunk.offset + (newline - bytes.startIndex) + 1
+                        bytes = bytes[(newline + 1)...]
+                    }
                     body += "<p><a href=\"\(taskPath)?try=\(attempt)&amp;before=\(shownFrom)\">earlier lines…</a> (from byte \(shownFrom) of \(chunk.size))</p>"
-                    bytes = bytes[(newline + 1)...]
                 }
                 let text = String(decoding: bytes, as: UTF8.self)
-                body += "<pre class=\"log\">\(HTML.escape(HTML.maskURLPasswords(text)))</pre>"
+                body += "<pre class=\"log\">\(HTML.escape(text))</pre>"
                 if chunk.end < chunk.size { body += "<p><a href=\"\(taskPath)?try=\(attempt)\">latest lines…</a></p>" }
             } else {
                 body += "<p>No log yet.</p>"

@@ -52,7 +52,8 @@ public final class StatusServer: @unchecked Sendable {
         self.store = store
         self.setup = setup
         self.dags = dags
-        files = TaskFiles(logsFolder: setup.logsFolder, logPath: setup.logPath, resultPath: setup.resultPath)
+        files = TaskFiles(logsFolder: setup.logsFolder, logPath: setup.logPath, resultPath: setup.resultPath,
+                          secrets: [setup.token].compactMap { $0 }.filter { !$0.isEmpty })
         auth = WebAuth(token: setup.actions == nil ? nil : setup.token)
     }
 
@@ -62,6 +63,7 @@ public final class StatusServer: @unchecked Sendable {
         logger.logLevel = .warning
         let router = Router()
         router.middlewares.add(RefusalMiddleware())
+        if HostCheckMiddleware.isLoopback(setup.host) { router.middlewares.add(HostCheckMiddleware()) }
         pageRoutes(router)
         apiRoutes(router)
         actionRoutes(router)
@@ -130,7 +132,7 @@ public final class StatusServer: @unchecked Sendable {
                 throw HTTPError(.notFound, message: "no log for attempt \(attempt) of \(instance.key)")
             }
             return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.end,
-                             "size": chunk.size, "content": HTML.maskURLPasswords(chunk.text)])
+                             "size": chunk.size, "content": chunk.text])
         }
     }
 
@@ -171,10 +173,16 @@ public final class StatusServer: @unchecked Sendable {
     func tryParameter(_ context: BasicRequestContext, _ instance: TaskInstance) throws -> Int {
         let text = try decoded(context, "try")
         guard let attempt = Int(text), attempt >= 1 else { throw HTTPError(.badRequest, message: "attempt '\(text)' must be a whole number from 1") }
-        guard attempt <= instance.tryNumber else {
-            throw HTTPError(.notFound, message: "\(instance.key) has made \(instance.tryNumber) attempt\(instance.tryNumber == 1 ? "" : "s")")
+        let highest = try highestAttempt(instance)
+        guard attempt <= highest else {
+            throw HTTPError(.notFound, message: "\(instance.key) has made \(highest) attempt\(highest == 1 ? "" : "s")")
         }
         return attempt
+    }
+
+    /// The latest attempt: a sensor waiting between pokes has handed its try back, but its attempt is open.
+    func highestAttempt(_ instance: TaskInstance) throws -> Int {
+        max(instance.tryNumber, try store.attempts(instance.key).map(\.tryNumber).max() ?? 0)
     }
 
     func intParameter(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
@@ -267,6 +275,29 @@ public final class StatusServer: @unchecked Sendable {
 
     func backfillProgress(_ dag: DAG) throws -> [(backfill: Backfill, counts: [RunState: Int])] {
         try store.backfills(dagId: dag.dagId).prefix(5).map { ($0, try store.runCountsByState(backfillId: $0.id)) }
+    }
+}
+
+/// On a loopback address, only requests naming a loopback host are answered: a page of another site whose
+/// name was rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host and gets a 421.
+struct HostCheckMiddleware: RouterMiddleware {
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        if let authority = request.head.authority {
+            var name = authority
+            if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
+                name = String(name[name.index(after: name.startIndex)..<close])
+            } else if let colon = name.lastIndex(of: ":") {
+                name = String(name[..<colon])
+            }
+            guard Self.isLoopback(name.lowercased()) else {
+                throw HTTPError(.misdirectedRequest, message: "this server answers to 127.0.0.1 and localhost only")
+            }
+        }
+        return try await next(request, context)
     }
 }
 

@@ -2,12 +2,14 @@ import Foundation
 import MetadataStore
 
 /// Reads attempt logs and transform results for the pages and the API, and refuses any request that would
-/// reach outside the logs folder: ids must be plain names (no `/`, no `..`, nothing hidden), and the file's
-/// real path (symbolic links resolved) must lie inside the folder.
+/// reach outside the logs folder: ids must be plain names (no `/`, no `..`, nothing hidden), and the file as
+/// opened (symbolic links resolved, through /proc/self/fd) must be a regular file inside the folder.
 struct TaskFiles: Sendable {
     let logsFolder: String
     let logPath: @Sendable (TaskKey, Int) -> String
     let resultPath: @Sendable (TaskKey, Int) -> String
+    /// Exact secrets to mask in served logs (the web token), besides passwords in URLs.
+    let secrets: [String]
 
     /// A piece of a log: `bytes` are [offset, offset + bytes.count) of a file of `size` bytes. Offsets count
     /// bytes, not characters, so a piece that ends inside a UTF-8 sequence does not shift the next one.
@@ -26,31 +28,81 @@ struct TaskFiles: Sendable {
         }
     }
 
-    /// The real path of an existing file inside the logs folder, or nil when there is no such file.
-    func contained(_ path: String) throws(RequestRefusal) -> String? {
-        guard let real = realpath(path, nil) else { return nil }
-        defer { free(real) }
-        let resolved = String(cString: real)
+    /// Opens `path` for reading if it is a regular file inside the logs folder; nil when there is no such file.
+    /// Non-blocking and checked after opening, so a FIFO or a link swapped in meanwhile cannot hold or escape.
+    func open(_ path: String) throws(RequestRefusal) -> FileHandle? {
+        let descriptor = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw RequestRefusal("that log is not a regular file: refused")
+        }
+        let opened = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) ?? path
         let root = realpath(logsFolder, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? logsFolder
-        guard resolved.hasPrefix(root + "/") else { throw RequestRefusal("that log lies outside the logs folder: refused") }
-        return resolved
+        guard opened.hasPrefix(root + "/") else { throw RequestRefusal("that log lies outside the logs folder: refused") }
+        return handle
     }
 
-    /// `length` bytes from `offset`; without an offset, the last `length` bytes (the tail first).
+    /// `length` bytes from `offset`; without an offset, the last `length` bytes (the tail first). Secrets are
+    /// masked byte for byte (offsets stay true), looking a little beyond the piece so that a window cut in the
+    /// middle of a URL cannot reveal its password.
     func log(_ key: TaskKey, tryNumber: Int, offset: Int?, length: Int) throws(RequestRefusal) -> Chunk? {
-        guard let path = try contained(logPath(key, tryNumber)), let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
+        guard let handle = try open(logPath(key, tryNumber)) else { return nil }
         let size = Int((try? handle.seekToEnd()) ?? 0)
-        let start = min(size, max(0, offset ?? (size - length)))
-        try? handle.seek(toOffset: UInt64(start))
-        let data = (try? handle.read(upToCount: max(0, min(length, size - start)))) ?? Data()
-        return Chunk(bytes: data, offset: start, size: size)
+        let start = min(size, max(0, offset.map { $0 } ?? (size - length)))
+        let end = min(size, start + length)
+        let margin = 4096
+        let windowStart = max(0, start - margin), windowEnd = min(size, end + margin)
+        try? handle.seek(toOffset: UInt64(windowStart))
+        var window = [UInt8]((try? handle.read(upToCount: windowEnd - windowStart)) ?? Data())
+        LogMasking.mask(&window, secrets: secrets)
+        let from = min(window.count, start - windowStart), to = min(window.count, max(from, end - windowStart))
+        return Chunk(bytes: Data(window[from..<to]), offset: start, size: size)
     }
 
     /// The result file of a transform attempt, parsed; nil when the attempt wrote none.
     func result(_ key: TaskKey, tryNumber: Int) throws(RequestRefusal) -> [String: Any]? {
-        guard let path = try contained(resultPath(key, tryNumber)), let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let handle = try open(resultPath(key, tryNumber)), let data = try? handle.readToEnd() else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+}
+
+/// Masks, in place and byte for byte, the passwords of URLs (`scheme://user:password@host`) and exact secrets.
+enum LogMasking {
+    static func mask(_ bytes: inout [UInt8], secrets: [String]) {
+        let colon = UInt8(ascii: ":"), slash = UInt8(ascii: "/"), at = UInt8(ascii: "@"), star = UInt8(ascii: "*")
+        func isSpace(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }
+        var index = 0
+        while index + 2 < bytes.count {
+            guard bytes[index] == colon, bytes[index + 1] == slash, bytes[index + 2] == slash else { index += 1; continue }
+            // user, then ':' and the password up to '@', none of them crossing a space or '/'.
+            var cursor = index + 3
+            while cursor < bytes.count, bytes[cursor] != colon, bytes[cursor] != at, bytes[cursor] != slash, !isSpace(bytes[cursor]) { cursor += 1 }
+            if cursor < bytes.count, bytes[cursor] == colon {
+                let passwordStart = cursor + 1
+                var end = passwordStart
+                while end < bytes.count, bytes[end] != at, bytes[end] != slash, !isSpace(bytes[end]) { end += 1 }
+                if end < bytes.count, bytes[end] == at, end > passwordStart {
+                    for position in passwordStart..<end { bytes[position] = star }
+                }
+                index = end
+            } else {
+                index = cursor
+            }
+        }
+        for secret in secrets where secret.utf8.count >= 8 {
+            let needle = Array(secret.utf8)
+            var position = 0
+            while position + needle.count <= bytes.count {
+                if bytes[position] == needle[0], Array(bytes[position..<(position + needle.count)]) == needle {
+                    for offset in 0..<needle.count { bytes[position + offset] = star }
+                    position += needle.count
+                } else {
+                    position += 1
+                }
+            }
+        }
     }
 }
 

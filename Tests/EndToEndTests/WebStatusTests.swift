@@ -63,6 +63,13 @@ final class WebStatusTests: XCTestCase {
         XCTAssertEqual((task["attempts"] as? [[String: Any]])?.first?["exit_code"] as? Int, 1)
         let log = try XCTUnwrap(try json(try http.get(base + "api/v1/dags/web/runs/\(run)/tasks/extract/logs/1")) as? [String: Any])
         XCTAssertTrue((log["content"] as? String)?.contains("<script>alert(1)</script>") ?? false, "\(log)")
+        let whole = try XCTUnwrap(log["content"] as? String)
+        XCTAssertFalse(whole.contains("s3cret"), "a password in a URL is masked in the log API")
+        let passwordAt = try XCTUnwrap(whole.utf8.firstRange(of: "://u:".utf8)).upperBound
+        let window = try XCTUnwrap(try json(try http.get(base + "api/v1/dags/web/runs/\(run)/tasks/extract/logs/1?offset=\(whole.utf8.distance(from: whole.utf8.startIndex, to: passwordAt))&length=9")) as? [String: Any])
+        XCTAssertEqual(window["content"] as? String, "******@db", "a window starting inside the URL does not reveal the password")
+        XCTAssertEqual(try http.get(base + "healthz", headers: ["Host": "evil.example:80"]).status, 421, "DNS rebinding: other host names are refused")
+        XCTAssertEqual(try http.get(base + "healthz", headers: ["Host": "localhost"]).status, 200)
         let part = try XCTUnwrap(try json(try http.get(base + "api/v1/dags/web/runs/\(run)/tasks/extract/logs/1?offset=0&length=10")) as? [String: Any])
         XCTAssertEqual((part["content"] as? String)?.utf8.count, 10)
         XCTAssertEqual(part["next_offset"] as? Int, 10)
@@ -78,14 +85,15 @@ final class WebStatusTests: XCTestCase {
 
         // Unknown things are 404 with a message; bad parameters 400.
         for path in ["api/v1/dags/nope/runs", "dags/nope", "api/v1/dags/web/runs/nope/tasks", "dags/web/runs/nope",
-                     "dags/web/runs/\(run)/tasks/nope", "api/v1/dags/web/runs/\(run)/tasks/extract/logs/9", "api/v1/dags/nope"] {
+                     "dags/web/runs/\(run)/tasks/nope", "api/v1/dags/web/runs/\(run)/tasks/extract/logs/9", "api/v1/dags/nope",
+                     "dags/web/runs/\(run)/tasks/extract?try=7"] {
             let reply = try http.get(base + path)
             XCTAssertEqual(reply.status, 404, path)
             XCTAssertTrue(reply.body.contains("nope") || reply.body.contains("attempt"), "\(path): \(reply.body)")
         }
         for path in ["api/v1/dags/web/runs?limit=0", "api/v1/dags/web/runs?limit=abc", "api/v1/dags/web/runs?offset=-1",
                      "api/v1/dags/web/runs/\(run)/tasks/extract/logs/0", "api/v1/dags/web/runs/\(run)/tasks/extract/logs/x",
-                     "api/v1/dags/web/runs/\(run)/tasks/extract/logs/1?length=0", "dags/web?offset=x", "dags/web/runs/\(run)/tasks/extract?try=7"] {
+                     "api/v1/dags/web/runs/\(run)/tasks/extract/logs/1?length=0", "dags/web?offset=x", "dags/web/runs/\(run)/tasks/extract?try=x"] {
             XCTAssertEqual(try http.get(base + path).status, 400, path)
         }
 
@@ -129,6 +137,12 @@ final class WebStatusTests: XCTestCase {
         let linked = try http.get(base + "api/v1/dags/logs/runs/\(run)/tasks/t/logs/1")
         XCTAssertEqual(linked.status, 400, linked.body)
         XCTAssertFalse(linked.body.contains("root:"))
+        // A task that swaps its log for a FIFO cannot make the server wait on it.
+        try FileManager.default.removeItem(at: logFile)
+        XCTAssertEqual(mkfifo(logFile.path, 0o644), 0)
+        XCTAssertEqual(try http.get(base + "api/v1/dags/logs/runs/\(run)/tasks/t/logs/1").status, 400)
+        XCTAssertEqual(try http.get(base + "dags/logs/runs/\(run)/tasks/t").status, 400)
+        XCTAssertEqual(try http.get(base + "healthz").status, 200)
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 
@@ -185,10 +199,12 @@ final class WebStatusTests: XCTestCase {
             tasks:
               - { id: a, command: "exit 1" }
               - { id: b, depends_on: [a], command: "true" }
+              - { id: c, command: 'echo "token=${ORCHESTRATOR_WEB_TOKEN:-absent}"' }
             """)
         try h.startDaemon()
         let base = try XCTUnwrap(h.webURL)
         let bearer = ["Authorization": "Bearer \(Self.token)"]
+        XCTAssertEqual(try http.send("POST", base + "api/v1/dags/act/runs", headers: bearer, body: #"{"params": {"n": [1]}}"#).status, 400)
 
         // API: bearer token
         XCTAssertEqual(try http.send("POST", base + "api/v1/dags/act/runs", body: "{}").status, 401)
@@ -201,6 +217,8 @@ final class WebStatusTests: XCTestCase {
         XCTAssertEqual(try http.send("POST", base + "api/v1/dags/nope/runs", headers: bearer, body: "{}").status, 404)
         try h.waitFor("the run to fail") { try h.runStates(dag: "act") == ["failed"] }
         let run = HTTPClient.encoded("manual__2024-01-01T00:00:00Z")
+        let taskLog = try http.get(base + "api/v1/dags/act/runs/\(run)/tasks/c/logs/1").body
+        XCTAssertTrue(taskLog.contains("token=absent"), "tasks never see the web token: \(taskLog)")
         XCTAssertEqual(try http.send("POST", base + "api/v1/dags/act/runs/\(run)/clear", headers: bearer, body: #"{"tasks": ["zzz"]}"#).status, 400)
         XCTAssertEqual(try http.send("POST", base + "api/v1/dags/act/runs/nope/clear", headers: bearer, body: "{}").status, 404)
         let cleared = try http.send("POST", base + "api/v1/dags/act/runs/\(run)/clear", headers: bearer, body: #"{"tasks": ["a"], "downstream": true}"#)
@@ -222,8 +240,10 @@ final class WebStatusTests: XCTestCase {
         let setCookie = try XCTUnwrap(login.headers["set-cookie"])
         XCTAssertTrue(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"), setCookie)
         let cookie = String(setCookie.prefix { $0 != ";" })
-        XCTAssertEqual(try http.post(base + "login", form: ["token": Self.token, "next": "//elsewhere.example/x"]).headers["location"], "/",
-                       "no redirect off the site after a login")
+        for next in ["//elsewhere.example/x", "/\t/elsewhere.example/x", "/\\elsewhere.example", " //elsewhere.example"] {
+            XCTAssertEqual(try http.post(base + "login", form: ["token": Self.token, "next": next]).headers["location"], "/",
+                           "no redirect off the site after a login: \(next)")
+        }
         let page = try http.get(base + "dags/act", headers: ["Cookie": cookie]).body
         let csrfRange = try XCTUnwrap(page.range(of: #"name="csrf" value="[0-9a-f]+""#, options: .regularExpression), page)
         let csrf = String(page[csrfRange].split(separator: "\"")[3])

@@ -172,6 +172,10 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertFalse(try store.updateRunState(dagId: "etl", runId: run.runId, expecting: [.queued], to: .running, at: day(3)))
         XCTAssertEqual(try store.run(dagId: "etl", runId: run.runId)?.startedAt, day(1))
 
+        // A run finishes only once every task has: a clear landing just before this update keeps it going.
+        XCTAssertFalse(try store.updateRunState(dagId: "etl", runId: run.runId, expecting: [.running], to: .failed, at: day(2)))
+        XCTAssertTrue(try store.updateTaskInstance(key(run, "extract"), expecting: [.none], tryNumber: nil, set: [.state(.failed)]))
+        XCTAssertTrue(try store.updateTaskInstance(key(run, "load"), expecting: [.none], tryNumber: nil, set: [.state(.upstreamFailed)]))
         XCTAssertTrue(try store.updateRunState(dagId: "etl", runId: run.runId, expecting: [.running], to: .failed, at: day(2)))
         stored = try XCTUnwrap(store.run(dagId: "etl", runId: run.runId))
         XCTAssertEqual(stored.state, .failed)
@@ -351,7 +355,8 @@ final class SQLiteMetadataStoreTests: XCTestCase {
 
     func testClearTaskInstancesResetsFinishedOnesAndRequeuesTheRun() throws {
         let store = try SQLiteMetadataStore(path: path)
-        let run = try insertRun(store, state: .running, tasks: ["done", "broken", "busy", "waiting", "untouched"])
+        // Failed while some tasks are still active (made so directly: the store would not finish such a run).
+        let run = try insertRun(store, state: .failed, tasks: ["done", "broken", "busy", "waiting", "untouched"])
         XCTAssertTrue(try store.updateTaskInstance(key(run, "done"), expecting: [.none], tryNumber: nil, set: [
             .state(.success), .tryNumber(1), .exitCode(0), .endedAt(day(1)), .duration(2), .note("ok"), .pid(7), .hostname("h"),
         ]))
@@ -364,7 +369,6 @@ final class SQLiteMetadataStoreTests: XCTestCase {
                                                    set: [.state(.queued), .tryNumber(1)]))
         try store.recordAttempt(TaskAttempt(key: key(run, "broken"), tryNumber: 1, state: .upForRetry))
         try store.recordAttempt(TaskAttempt(key: key(run, "broken"), tryNumber: 2, state: .failed))
-        XCTAssertTrue(try store.updateRunState(dagId: "etl", runId: run.runId, expecting: [.running], to: .failed, at: day(2)))
 
         let cleared = try store.clearTaskInstances(dagId: "etl", runId: run.runId, taskIds: ["done", "broken", "busy", "waiting"],
                                                    extraTries: ["broken": 3], at: day(3))

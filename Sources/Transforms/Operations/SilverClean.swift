@@ -205,12 +205,17 @@ public enum SilverClean: TransformOperation {
                 }
                 unlink(validPath)
                 let reason = "a later row has the same \(table.key.joined(separator: ", "))"
+                // A superseded row is known by its cleaned values: each goes under the raw column it came from.
+                let rawColumns = rejectHeader.map { ColumnCleaner.trimmed($0).lowercased() }
+                let cleanedIndexOfRawColumn = rawColumns.map { name in table.columns.firstIndex { $0.source.lowercased() == name } }
                 let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: duplicatesPath) }
                 _ = try wrap { () throws(CSVReader.Failure) in try reader.next() }
                 while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
                     report.rejected["duplicate", default: 0] += 1
                     try wrap { () throws(CSVWriter.Failure) in
-                        try rejects?.write(["", "", "duplicate", reason] + Array(row.prefix(rejectHeader.count)))
+                        try rejects?.write(["", "", "duplicate", reason] + cleanedIndexOfRawColumn.map { index in
+                            index.flatMap { $0 < row.count ? row[$0] : nil } ?? ""
+                        })
                     }
                 }
                 unlink(duplicatesPath)
