@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "MetadataStore"),
         .target(name: "SQLiteStore", dependencies: ["MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Executor"),
+        .target(name: "Executor", dependencies: ["CSystemCalls"]),
         // The worker side links no Foundation: WorkerCore, and the SQLite C API directly.
         .target(name: "WorkerCore", dependencies: ["Executor"]),
         // GRDBSQLite is only GRDB's module map for the system libsqlite3: no GRDB code is linked.
@@ -56,7 +56,8 @@ let package = Package(
         ),
         .executableTarget(name: "orchestrator", dependencies: ["OrchestratorCLI"]),
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
-        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore"]),
+        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),

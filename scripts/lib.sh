@@ -34,3 +34,11 @@ ensure_swift() {
         fi
     fi
 }
+
+# Release binaries, each product on its own: the worker is linked fully static (Package.swift), and with that
+# flag a plain `swift build` also tries to link the dependencies' dynamic-library products against the static
+# Swift runtime, which fails.
+build_release() {
+    swift build -c release --static-swift-stdlib --product orchestrator "$@"
+    swift build -c release --static-swift-stdlib --product orchestrator-worker "$@"
+}

@@ -1,3 +1,4 @@
+import CSystemCalls
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -93,10 +94,7 @@ public enum ProcessLauncher {
             guard access(directory, X_OK) == 0 else {
                 throw LaunchError(message: "working directory \(directory) does not exist or cannot be entered")
             }
-            guard let addChdir = Self.addChdir else {
-                throw LaunchError(message: "this C library cannot set a child's working directory")
-            }
-            _ = addChdir(&actions, directory)
+            _ = orchestrator_spawn_add_chdir(&actions, directory)
         }
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if spec.newProcessGroup {
@@ -126,13 +124,6 @@ public enum ProcessLauncher {
         }
         return pid
     }
-
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    /// glibc ≥ 2.29 has posix_spawn_file_actions_addchdir_np, but its header does not reach Swift: look it up.
-    static let addChdir: AddChdir? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "posix_spawn_file_actions_addchdir_np") else { return nil }
-        return unsafeBitCast(symbol, to: AddChdir.self)
-    }()
 
     /// Reaps `pid` if it has ended (or waits for it when `block` is set).
     public static func wait(pid: pid_t, block: Bool) -> ExitStatus? {

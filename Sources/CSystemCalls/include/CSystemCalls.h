@@ -5,4 +5,10 @@
 /// export. Returns 0, or -1 with errno set.
 int orchestrator_rename_exchange(const char *first, const char *second);
 
+#include <spawn.h>
+
+/// posix_spawn_file_actions_addchdir_np (glibc >= 2.29), which needs _GNU_SOURCE and so does not reach Swift.
+/// A direct call, so that it also works in the statically linked worker (where dlsym finds nothing).
+int orchestrator_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *directory);
+
 #endif
