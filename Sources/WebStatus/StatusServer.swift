@@ -200,7 +200,9 @@ public final class StatusServer: @unchecked Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
     }
 
-    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response { Self.htmlResponse(text, status: status) }
+
+    static func htmlResponse(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
         // Pages need nothing from elsewhere: no scripts at all, no remote content, no framing by other sites.
         if let name = HTTPField.Name("Content-Security-Policy") {
@@ -301,13 +303,24 @@ struct HostCheckMiddleware: RouterMiddleware {
     }
 }
 
-/// Turns refusals of unsafe ids into 400 answers, whichever route raised them.
+/// Turns refusals of unsafe ids into 400 answers and refused actions into theirs, whichever route raised them;
+/// outside /api/ (pages and their forms) the error is a page a person can read rather than JSON.
 struct RefusalMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
-        do { return try await next(request, context) } catch let refusal as RequestRefusal {
-            throw HTTPError(.badRequest, message: refusal.description)
-        } catch let error as ActionError {
-            throw error.httpError
+        do {
+            do { return try await next(request, context) } catch let refusal as RequestRefusal {
+                throw HTTPError(.badRequest, message: refusal.description)
+            } catch let error as ActionError {
+                throw error.httpError
+            }
+        } catch let error as HTTPError where !request.uri.path.hasPrefix("/api/") && error.status != .ok {
+            let message = error.body ?? error.status.reasonPhrase
+            var response = StatusServer.htmlResponse(
+                HTML.page(title: "\(error.status.code) \(error.status.reasonPhrase)", refresh: false,
+                          body: "<h1>\(error.status.code) \(HTML.escape(error.status.reasonPhrase))</h1><p class=\"error\">\(HTML.escape(message))</p>"),
+                status: error.status)
+            for field in error.headers { response.headers.append(field) }
+            return response
         }
     }
 }

@@ -91,6 +91,11 @@ final class WebStatusTests: XCTestCase {
             XCTAssertEqual(reply.status, 404, path)
             XCTAssertTrue(reply.body.contains("nope") || reply.body.contains("attempt"), "\(path): \(reply.body)")
         }
+        let missingPage = try http.get(base + "dags/%3Cscript%3Enope")
+        XCTAssertEqual(missingPage.status, 404)
+        XCTAssertTrue(missingPage.headers["content-type"]?.hasPrefix("text/html") ?? false, "pages answer errors as pages")
+        XCTAssertTrue(missingPage.body.contains("unknown DAG &#39;&lt;script&gt;nope&#39;"), missingPage.body)
+        XCTAssertTrue(try http.get(base + "api/v1/dags/nope").headers["content-type"]?.hasPrefix("application/json") ?? false)
         for path in ["api/v1/dags/web/runs?limit=0", "api/v1/dags/web/runs?limit=abc", "api/v1/dags/web/runs?offset=-1",
                      "api/v1/dags/web/runs/\(run)/tasks/extract/logs/0", "api/v1/dags/web/runs/\(run)/tasks/extract/logs/x",
                      "api/v1/dags/web/runs/\(run)/tasks/extract/logs/1?length=0", "dags/web?offset=x", "dags/web/runs/\(run)/tasks/extract?try=x"] {
