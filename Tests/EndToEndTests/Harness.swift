@@ -157,6 +157,38 @@ final class Harness {
 
     func runStates(dag: String) throws -> [String] { try runs(dag: dag).compactMap { $0["state"] as? String } }
 
+    /// A webhook receiver: appends `{"path", "status", "body"}` to the log for every POST; the first POST to
+    /// `/flaky` answers 500 (to exercise retries), every other one 200.
+    static let webhookRecorder = #"""
+        import http.server, json, sys
+        failed = set()
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                status = 500 if (self.path == "/flaky" and self.path not in failed) else 200
+                if status == 500: failed.add(self.path)
+                with open(sys.argv[2], "a") as log: log.write(json.dumps({"path": self.path, "status": status, "body": body}) + "\n")
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        with open(sys.argv[1], "w") as f: f.write(str(server.server_address[1]))
+        server.serve_forever()
+        """#
+
+    /// The recorder's log: each POST as `path`, `status` and `body`.
+    func webhookPosts(_ log: String) -> [[String: Any]] {
+        lines(log).compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    }
+
+    /// The JSON events delivered (status 200) to the recorder.
+    func webhookEvents(_ log: String) -> [[String: Any]] {
+        webhookPosts(log).filter { $0["status"] as? Int == 200 }.compactMap { post in
+            (post["body"] as? String).flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        }
+    }
+
     /// Starts a small Python HTTP server for a test (`script` gets the port file and a log file as arguments, binds
     /// 127.0.0.1 on a free port and writes that port); returns the process and the port. The caller terminates it.
     func startPythonServer(_ script: String, name: String, log: String) throws -> (process: Process, port: Int) {

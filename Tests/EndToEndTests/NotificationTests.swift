@@ -4,28 +4,9 @@ import XCTest
 /// Webhook notifications from the daemon: task failure after its last try, run failure and recovery, to a
 /// real HTTP server on 127.0.0.1 that fails the first delivery (500) so that the retry is exercised.
 final class NotificationTests: XCTestCase {
-    static let server = #"""
-        import http.server, json, sys
-        calls = {"n": 0}
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args): pass
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-                calls["n"] += 1
-                status = 500 if (self.path == "/hook" and calls.get("hook_failed") is None) else 200
-                if self.path == "/hook" and status == 500: calls["hook_failed"] = True
-                with open(sys.argv[2], "a") as log: log.write(json.dumps({"path": self.path, "status": status, "body": body}) + "\n")
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        with open(sys.argv[1], "w") as f: f.write(str(server.server_address[1]))
-        server.serve_forever()
-        """#
-
     func testFailuresAndRecoveryAreNotifiedOnceWithARetryAfterA500() throws {
         let h = try Harness()
-        let (server, port) = try h.startPythonServer(Self.server, name: "hooks", log: "posts.log")
+        let (server, port) = try h.startPythonServer(Harness.webhookRecorder, name: "hooks", log: "posts.log")
         defer { server.terminate(); server.waitUntilExit() }
 
         try """
@@ -37,7 +18,7 @@ final class NotificationTests: XCTestCase {
             dag_id: alerting
             schedule: null
             start_date: 2024-01-01
-            on_failure: ["http://127.0.0.1:\(port)/hook", "slack+http://127.0.0.1:\(port)/slack", ops]
+            on_failure: ["http://127.0.0.1:\(port)/flaky", "slack+http://127.0.0.1:\(port)/slack", ops]
             tasks:
               - id: load
                 command: test -e "$WORK/fixed" || { echo "source missing"; exit 3; }
@@ -55,8 +36,8 @@ final class NotificationTests: XCTestCase {
         usleep(500_000)
         XCTAssertEqual(h.stopDaemon(), 0)
 
-        let posts = try h.lines("posts.log").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        let hook = posts.filter { $0["path"] as? String == "/hook" }
+        let posts = h.webhookPosts("posts.log")
+        let hook = posts.filter { $0["path"] as? String == "/flaky" }
         XCTAssertEqual(hook.first?["status"] as? Int, 500, "the first delivery fails")
         let delivered = hook.filter { $0["status"] as? Int == 200 }.compactMap { $0["body"] as? String }
         let events = delivered.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
@@ -76,7 +57,7 @@ final class NotificationTests: XCTestCase {
     /// A run cleared after it failed, that fails again, is a new failure: it is notified again.
     func testAClearedRunThatFailsAgainIsNotifiedAgain() throws {
         let h = try Harness()
-        let (server, port) = try h.startPythonServer(SLATests.server, name: "hooks", log: "posts.log")
+        let (server, port) = try h.startPythonServer(Harness.webhookRecorder, name: "hooks", log: "posts.log")
         defer { server.terminate(); server.waitUntilExit() }
         try h.writeDag("again", """
             dag_id: again
@@ -87,12 +68,12 @@ final class NotificationTests: XCTestCase {
               - { id: broken, command: "exit 1" }
             """)
         try h.startDaemon()
-        func runFailures() -> Int { h.lines("posts.log").filter { $0.contains("\"event\": \"run_failed\"") || $0.contains("\"event\":\"run_failed\"") }.count }
+        func runFailures() -> Int { h.webhookEvents("posts.log").filter { $0["event"] as? String == "run_failed" }.count }
         XCTAssertEqual(try h.run(["trigger", "again", "--date", "2024-01-01"]).status, 0)
         try h.waitFor("the first failure", timeout: 30) { runFailures() == 1 }
         XCTAssertEqual(try h.run(["tasks", "clear", "again", "--date", "2024-01-01"]).status, 0)
         try h.waitFor("the second failure", timeout: 30) { runFailures() == 2 }
         XCTAssertEqual(h.stopDaemon(), 0)
-        XCTAssertEqual(h.lines("posts.log").filter { $0.contains("task_failed") }.count, 2, "\(h.lines("posts.log"))")
+        XCTAssertEqual(h.webhookEvents("posts.log").filter { $0["event"] as? String == "task_failed" }.count, 2, "\(h.lines("posts.log"))")
     }
 }

@@ -4,24 +4,9 @@ import XCTest
 /// A scheduled run and a task that have not succeeded by their SLA deadline (end of the data interval + sla):
 /// the miss is recorded and notified once.
 final class SLATests: XCTestCase {
-    static let server = #"""
-        import http.server, sys
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args): pass
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-                with open(sys.argv[2], "a") as log: log.write(body + "\n")
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        with open(sys.argv[1], "w") as f: f.write(str(server.server_address[1]))
-        server.serve_forever()
-        """#
-
     func testMissedSlasAreRecordedAndNotifiedOnce() throws {
         let h = try Harness()
-        let (server, port) = try h.startPythonServer(Self.server, name: "hooks", log: "posts.log")
+        let (server, port) = try h.startPythonServer(Harness.webhookRecorder, name: "hooks", log: "posts.log")
         defer { server.terminate(); server.waitUntilExit() }
 
         // An every-minute schedule: the daemon creates the run of the minute that just ended. Its SLA is set to
@@ -44,7 +29,7 @@ final class SLATests: XCTestCase {
         try h.waitFor("the run to finish", timeout: 30) { try h.runStates(dag: "timely").first == "success" }
         usleep(500_000)
         XCTAssertEqual(h.stopDaemon(), 0)
-        let events = h.lines("posts.log").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        let events = h.webhookEvents("posts.log")
         let misses = events.filter { $0["event"] as? String == "sla_missed" }
         XCTAssertEqual(misses.count, 2, "one for the run, one for the task: \(events)")
         XCTAssertEqual(Set(misses.map { $0["task_id"] as? String ?? "-" }), ["-", "slow"])
@@ -63,7 +48,7 @@ final class SLATests: XCTestCase {
     /// passes, and the DAG page lists it.
     func testARunThatFailedBeforeItsDeadlineMissesItsSla() throws {
         let h = try Harness()
-        let (server, port) = try h.startPythonServer(Self.server, name: "hooks", log: "posts.log")
+        let (server, port) = try h.startPythonServer(Harness.webhookRecorder, name: "hooks", log: "posts.log")
         defer { server.terminate(); server.waitUntilExit() }
         let second = Self.secondOfMinuteWithRoom()
         try h.writeDag("doomed", """
