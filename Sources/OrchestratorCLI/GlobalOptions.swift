@@ -21,17 +21,29 @@ struct GlobalOptions: ParsableArguments {
         try Configuration.load(path: config.map(Self.absolute), environment: environment)
     }
 
+    /// The configuration as first read by this process, for the home and DAG folder paths (which commands look
+    /// at several times, and which a reload does not change); nil when the file is broken.
+    private static let pathsConfiguration = LockedValue<[String: Configuration?]>([:])
+
+    private var configurationForPaths: Configuration? {
+        let key = config ?? ""
+        if let known = Self.pathsConfiguration.get()[key] { return known }
+        let loaded = try? configuration()
+        Self.pathsConfiguration.update { $0[key] = loaded }
+        return loaded
+    }
+
     /// Flag, then environment, then configuration file, then `~/.orchestrator`. (A broken configuration file is
     /// reported by `daemon` and `config check`; other commands fall back to the environment and defaults.)
     var homePath: String {
         if let home, !home.isEmpty { return Self.absolute(home) }
-        let configured = (try? configuration())?.value("home") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_HOME"] ?? ""
+        let configured = configurationForPaths?.value("home") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_HOME"] ?? ""
         return Self.absolute(configured.isEmpty ? "~/.orchestrator" : configured)
     }
 
     var dagsPath: String {
         if let dags, !dags.isEmpty { return Self.absolute(dags) }
-        let configured = (try? configuration())?.value("dags") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_DAGS"] ?? ""
+        let configured = configurationForPaths?.value("dags") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_DAGS"] ?? ""
         return Self.absolute(configured.isEmpty ? "dags" : configured)
     }
 
