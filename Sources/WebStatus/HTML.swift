@@ -90,6 +90,7 @@ enum HTML {
         svg path { fill: none; stroke: #999; stroke-width: 1.2; }
         .banner { background: #fdecea; border: 1px solid #d62d20; padding: 6px 10px; margin: 6px 0; white-space: pre-wrap; }
         td.cell { padding: 1px; } td.cell a { display: block; width: 16px; height: 16px; }
+        th.run { padding: 1px; text-align: center; font-weight: normal; } th.run small { display: block; writing-mode: vertical-rl; font-size: 10px; color: #666; }
         .actions form, form.inline { display: inline-block; margin-right: 10px; } .actions { margin: 8px 0; }
         .backfill { margin: 4px 0; } .bar { display: inline-block; width: 120px; height: 8px; background: #eee; vertical-align: middle; }
         .bar span { display: block; height: 8px; background: #2e9e44; }

@@ -133,7 +133,9 @@ extension StatusServer {
         body += "<h2>Graph</h2>" + GraphSVG.render(dag, states: latest?.mapValues { $0.state.rawValue } ?? [:])
         body += "<h2>Runs</h2><table class=\"grid\"><tr><th>task</th>"
         for run in runs {
-            body += "<th><a href=\"\(dagPath)/runs/\(HTML.pathComponent(run.runId))\" class=\"sq \(run.state.rawValue)\" data-state=\"\(run.state.rawValue)\" title=\"\(HTML.escape(run.runId)): \(run.state.rawValue)\"></a></th>"
+            // The logical day under each column (month-day), the full run id on hover.
+            body += "<th class=\"run\"><a href=\"\(dagPath)/runs/\(HTML.pathComponent(run.runId))\" class=\"sq \(run.state.rawValue)\" data-state=\"\(run.state.rawValue)\" title=\"\(HTML.escape(run.runId)): \(run.state.rawValue)\"></a>"
+                + "<small>\(HTML.day(run.logicalDate).dropFirst(5))</small></th>"
         }
         body += "</tr>"
         for task in dag.tasks {
