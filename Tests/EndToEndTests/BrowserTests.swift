@@ -71,6 +71,8 @@ final class BrowserTests: XCTestCase {
         }
         XCTAssertTrue(dom.contains("data-task=\"long_running\" data-state=\"running\""), "the graph colours the running task")
         XCTAssertTrue(dom.contains("data-task=\"broken\" data-state=\"failed\""), "the graph colours the failed task")
+        XCTAssertTrue(dom.contains("http-equiv=\"refresh\""), "a page with a run going refreshes itself")
+        XCTAssertFalse(dom.contains("src=\"http") || dom.contains("href=\"http"), "nothing is loaded from elsewhere")
 
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         for (name, url) in [("home.png", base), ("dag-page.png", base + "dags/mixed")] {

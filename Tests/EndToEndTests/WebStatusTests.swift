@@ -45,6 +45,7 @@ final class WebStatusTests: XCTestCase {
         XCTAssertTrue(grid.body.contains("<svg class=\"graph\"") && grid.body.contains("data-task=\"fail_here\" data-state=\"failed\""), grid.body)
         XCTAssertTrue(grid.body.contains("<path d=\"M"), "an edge from extract to fail_here: \(grid.body)")
         XCTAssertFalse(grid.body.contains("<form"), "no action forms without a token")
+        XCTAssertFalse(grid.body.contains("http-equiv=\"refresh\""), "no refresh once every run has finished")
 
         let dags = try XCTUnwrap(try json(try http.get(base + "api/v1/dags")) as? [String: Any])
         XCTAssertEqual((dags["dags"] as? [[String: Any]])?.compactMap { $0["dag_id"] as? String }, ["daily", "web"])
