@@ -30,9 +30,9 @@ extension Scheduler {
         // deadline passes. Only each DAG's latest failed runs can still have a deadline ahead.
         let since = lastSlaCheck
         for dag in withSla {
+            guard let latest = ((dag.sla.map { [$0] } ?? []) + dag.tasks.compactMap(\.sla)).max() else { continue }
             for run in try store.runs(RunFilter(dagId: dag.dagId, states: [.failed], newestFirst: true, limit: 50)) where run.runType == .scheduled {
-                let slas = (dag.sla.map { [$0] } ?? []) + dag.tasks.compactMap(\.sla)
-                guard let latest = slas.max(), run.dataIntervalEnd.addingTimeInterval(latest) > since else { continue }
+                guard run.dataIntervalEnd.addingTimeInterval(latest) > since else { continue }
                 let taskStates = Dictionary(try store.taskInstances(dagId: dag.dagId, runId: run.runId).map { ($0.key.taskId, $0.state) },
                                             uniquingKeysWith: { a, _ in a })
                 for (taskId, sla) in Self.slaChecks(dag, state: { taskStates[$0] ?? TaskState.none }) {

@@ -75,7 +75,7 @@ extension StatusServer {
             let dag = try dagParameter(context)
             let date = form["logical_date"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
             let run = try requireActions().trigger(dagId: dag.dagId, logicalDate: date, params: [:])
-            return Self.redirect("/dags/\(HTML.pathComponent(dag.dagId))/runs/\(HTML.pathComponent(run.runId))")
+            return Self.redirect(HTML.runPath(dag.dagId, run.runId))
         }
         router.post("/dags/:dag/runs/:run/clear") { [self] request, context in
             let form = try await FormBody.read(request)
@@ -85,11 +85,11 @@ extension StatusServer {
             if form["only_failed"] == "1" {
                 tasks = try store.taskInstances(dagId: dag.dagId, runId: run.runId)
                     .filter { $0.state == .failed || $0.state == .upstreamFailed }.map(\.key.taskId)
-                if tasks.isEmpty { return Self.redirect("/dags/\(HTML.pathComponent(dag.dagId))/runs/\(HTML.pathComponent(run.runId))") }
+                if tasks.isEmpty { return Self.redirect(HTML.runPath(dag.dagId, run.runId)) }
             }
             _ = try requireActions().clear(dagId: dag.dagId, runId: run.runId, taskIds: tasks, downstream: form["downstream"] == "1")
-            let back = "/dags/\(HTML.pathComponent(dag.dagId))/runs/\(HTML.pathComponent(run.runId))"
-            return Self.redirect(tasks.count == 1 && form["task"] != nil ? "\(back)/tasks/\(HTML.pathComponent(tasks[0]))" : back)
+            return Self.redirect(tasks.count == 1 && form["task"] != nil
+                                 ? HTML.taskPath(dag.dagId, run.runId, tasks[0]) : HTML.runPath(dag.dagId, run.runId))
         }
         for (verb, paused) in [("pause", true), ("unpause", false)] {
             router.post("/dags/:dag/\(verb)") { [self] request, context in
@@ -97,7 +97,7 @@ extension StatusServer {
                 try auth.requireForm(request, form)
                 let dag = try dagParameter(context)
                 try requireActions().setPaused(dagId: dag.dagId, paused: paused)
-                return Self.redirect("/dags/\(HTML.pathComponent(dag.dagId))")
+                return Self.redirect(HTML.dagPath(dag.dagId))
             }
         }
     }

@@ -30,9 +30,19 @@ enum HTML {
         escape(text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_.~"))) ?? "")
     }
 
-    /// Passwords in URLs (`scheme://user:secret@host`) shown as ***, for command lines copied from DAG files.
+    /// Passwords in URLs (`scheme://user:secret@host`) masked, for command lines copied from DAG files: the same
+    /// masking as the served logs.
     static func maskURLPasswords(_ text: String) -> String {
-        text.replacingOccurrences(of: #"(://[^/\s:@]*:)[^@\s/]+@"#, with: "$1***@", options: .regularExpression)
+        var bytes = Array(text.utf8)
+        LogMasking.mask(&bytes, secrets: [])
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The pages' own paths, each id percent-encoded as one segment.
+    static func dagPath(_ dagId: String) -> String { "/dags/\(pathComponent(dagId))" }
+    static func runPath(_ dagId: String, _ runId: String) -> String { "\(dagPath(dagId))/runs/\(pathComponent(runId))" }
+    static func taskPath(_ dagId: String, _ runId: String, _ taskId: String) -> String {
+        "\(runPath(dagId, runId))/tasks/\(pathComponent(taskId))"
     }
 
     /// Foundation on Linux names UTC "GMT"; DAG files say UTC.

@@ -60,9 +60,9 @@ extension StatusServer {
         for dag in dags().sorted(by: { $0.dagId < $1.dagId }) {
             let recent = try store.runs(RunFilter(dagId: dag.dagId, newestFirst: true, limit: 20))
             if recent.contains(where: { !$0.state.isFinished }) { active = true }
-            let dagPath = "/dags/\(HTML.pathComponent(dag.dagId))"
+            let dagPath = HTML.dagPath(dag.dagId)
             let squares = recent.reversed().map {
-                "<a href=\"\(dagPath)/runs/\(HTML.pathComponent($0.runId))\" class=\"sq \($0.state.rawValue)\" data-state=\"\($0.state.rawValue)\" title=\"\(HTML.escape($0.runId)): \($0.state.rawValue)\"></a>"
+                "<a href=\"\(HTML.runPath(dag.dagId, $0.runId))\" class=\"sq \($0.state.rawValue)\" data-state=\"\($0.state.rawValue)\" title=\"\(HTML.escape($0.runId)): \($0.state.rawValue)\"></a>"
             }.joined()
             let counts = RunState.allCases.compactMap { state -> String? in
                 let count = recent.filter { $0.state == state }.count
@@ -100,7 +100,7 @@ extension StatusServer {
         for instance in try store.taskInstances(dagId: dag.dagId, runIds: runs.map(\.runId)) {
             states[instance.key.runId, default: [:]][instance.key.taskId] = instance
         }
-        let dagPath = "/dags/\(HTML.pathComponent(dag.dagId))"
+        let dagPath = HTML.dagPath(dag.dagId)
         let paused = try store.dags().first { $0.dagId == dag.dagId }?.isPaused ?? false
         var body = "<h1>\(HTML.escape(dag.dagId))\(paused ? " <small class=\"tag\">paused</small>" : "")</h1>"
         if let description = dag.description { body += "<p>\(HTML.escape(description))</p>" }
@@ -124,7 +124,7 @@ extension StatusServer {
         if !misses.isEmpty {
             body += "<h2>SLA misses</h2><table><tr><th>run</th><th>task</th><th>deadline</th><th>detected</th></tr>"
             for miss in misses {
-                body += "<tr class=\"sla-miss\"><td><a href=\"\(dagPath)/runs/\(HTML.pathComponent(miss.runId))\">\(HTML.escape(miss.runId))</a></td>"
+                body += "<tr class=\"sla-miss\"><td><a href=\"\(HTML.runPath(dag.dagId, miss.runId))\">\(HTML.escape(miss.runId))</a></td>"
                     + "<td>\(HTML.escape(miss.taskId ?? "(whole run)"))</td><td>\(HTML.time(miss.deadline))</td><td>\(HTML.time(miss.detectedAt))</td></tr>"
             }
             body += "</table>"
@@ -134,7 +134,7 @@ extension StatusServer {
         body += "<h2>Runs</h2><table class=\"grid\"><tr><th>task</th>"
         for run in runs {
             // The logical day under each column (month-day), the full run id on hover.
-            body += "<th class=\"run\"><a href=\"\(dagPath)/runs/\(HTML.pathComponent(run.runId))\" class=\"sq \(run.state.rawValue)\" data-state=\"\(run.state.rawValue)\" title=\"\(HTML.escape(run.runId)): \(run.state.rawValue)\"></a>"
+            body += "<th class=\"run\"><a href=\"\(HTML.runPath(dag.dagId, run.runId))\" class=\"sq \(run.state.rawValue)\" data-state=\"\(run.state.rawValue)\" title=\"\(HTML.escape(run.runId)): \(run.state.rawValue)\"></a>"
                 + "<small>\(HTML.day(run.logicalDate).dropFirst(5))</small></th>"
         }
         body += "</tr>"
@@ -144,7 +144,7 @@ extension StatusServer {
                 let instance = states[run.runId]?[task.id]
                 let state = instance?.state.rawValue ?? "none"
                 let title = "\(run.runId) · \(task.id): \(state)" + (instance?.note.map { " — \($0)" } ?? "")
-                let link = "\(dagPath)/runs/\(HTML.pathComponent(run.runId))/tasks/\(HTML.pathComponent(task.id))"
+                let link = HTML.taskPath(dag.dagId, run.runId, task.id)
                 body += "<td class=\"cell\"><a href=\"\(link)\" class=\"\(state)\" data-state=\"\(state)\" title=\"\(HTML.escape(title))\"></a></td>"
             }
             body += "</tr>"
@@ -158,8 +158,8 @@ extension StatusServer {
     // MARK: Run
 
     func runPage(_ dag: DAG, _ run: DagRun, viewer: Viewer) throws -> String {
-        let dagPath = "/dags/\(HTML.pathComponent(dag.dagId))"
-        let runPath = "\(dagPath)/runs/\(HTML.pathComponent(run.runId))"
+        let dagPath = HTML.dagPath(dag.dagId)
+        let runPath = HTML.runPath(dag.dagId, run.runId)
         let order = Dictionary(dag.tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let instances = try store.taskInstances(dagId: dag.dagId, runId: run.runId)
             .sorted { (order[$0.key.taskId] ?? .max, $0.key.taskId) < (order[$1.key.taskId] ?? .max, $1.key.taskId) }
@@ -177,7 +177,7 @@ extension StatusServer {
         }
         body += "<table><tr><th>task</th><th>state</th><th>try</th><th>started</th><th>ended</th><th>duration</th><th>exit</th><th>note</th></tr>"
         for instance in instances {
-            body += "<tr><td><a href=\"\(runPath)/tasks/\(HTML.pathComponent(instance.key.taskId))\">\(HTML.escape(instance.key.taskId))</a></td>"
+            body += "<tr><td><a href=\"\(HTML.taskPath(dag.dagId, run.runId, instance.key.taskId))\">\(HTML.escape(instance.key.taskId))</a></td>"
                 + "<td><span class=\"state \(instance.state.rawValue)\" data-state=\"\(instance.state.rawValue)\">\(instance.state.rawValue)</span></td>"
                 + "<td>\(instance.tryNumber)/\(instance.maxTries)</td><td>\(HTML.time(instance.startedAt))</td><td>\(HTML.time(instance.endedAt))</td>"
                 + "<td>\(HTML.duration(instance.duration))</td><td>\(HTML.exit(instance.exitCode, instance.signal))</td>"
@@ -192,9 +192,9 @@ extension StatusServer {
     static let logChunk = 65_536
 
     func taskPage(_ dag: DAG, _ run: DagRun, _ instance: TaskInstance, attempt: Int, before: Int?, viewer: Viewer) throws -> String {
-        let dagPath = "/dags/\(HTML.pathComponent(dag.dagId))"
-        let runPath = "\(dagPath)/runs/\(HTML.pathComponent(run.runId))"
-        let taskPath = "\(runPath)/tasks/\(HTML.pathComponent(instance.key.taskId))"
+        let dagPath = HTML.dagPath(dag.dagId)
+        let runPath = HTML.runPath(dag.dagId, run.runId)
+        let taskPath = HTML.taskPath(dag.dagId, run.runId, instance.key.taskId)
         var body = "<p><a href=\"\(dagPath)\">\(HTML.escape(dag.dagId))</a> / <a href=\"\(runPath)\">\(HTML.escape(run.runId))</a></p>"
         body += "<h1>\(HTML.escape(instance.key.taskId)) <span class=\"state \(instance.state.rawValue)\" data-state=\"\(instance.state.rawValue)\">\(instance.state.rawValue)</span></h1>"
         if let task = dag.task(instance.key.taskId) { body += "<p><code>\(HTML.escape(task.action.summary))</code></p>" }

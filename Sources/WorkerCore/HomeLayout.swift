@@ -18,12 +18,16 @@ public struct HomeLayout: Sendable, Equatable {
 
     /// `logs/<dag>/<run>/<task>/attempt-<n>.log`
     public func logPath(dagId: String, runId: String, taskId: String, tryNumber: Int) -> String {
-        "\(logsFolder)/\(dagId)/\(Self.safeComponent(runId))/\(taskId)/attempt-\(tryNumber).log"
+        attemptPath(dagId: dagId, runId: runId, taskId: taskId, tryNumber: tryNumber) + ".log"
     }
 
     /// `logs/<dag>/<run>/<task>/attempt-<n>.result.json`: what a transform attempt wrote (rows, quality reports).
     public func resultPath(dagId: String, runId: String, taskId: String, tryNumber: Int) -> String {
-        "\(logsFolder)/\(dagId)/\(Self.safeComponent(runId))/\(taskId)/attempt-\(tryNumber).result.json"
+        attemptPath(dagId: dagId, runId: runId, taskId: taskId, tryNumber: tryNumber) + ".result.json"
+    }
+
+    func attemptPath(dagId: String, runId: String, taskId: String, tryNumber: Int) -> String {
+        "\(logsFolder)/\(dagId)/\(Self.safeComponent(runId))/\(taskId)/attempt-\(tryNumber)"
     }
 
     /// Keeps a run id usable as one folder name.
