@@ -112,6 +112,21 @@ final class WebStatusTests: XCTestCase {
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 
+    func testDagPageShowsBackfillProgress() throws {
+        let h = try Harness()
+        try h.writeDag("filled", "dag_id: filled\nschedule: \"@daily\"\nstart_date: 2024-01-01\ncatchup: false\ntasks:\n  - { id: a, command: \"true\" }\n")
+        try h.startDaemon()
+        let backfill = try h.run(["backfill", "filled", "--start", "2024-01-01", "--end", "2024-01-03"])
+        XCTAssertEqual(backfill.status, 0, backfill.stderr)
+        let base = try XCTUnwrap(h.webURL)
+        let page = try http.get(base + "dags/filled").body
+        XCTAssertTrue(page.contains("backfill #1 2024-01-01 → 2024-01-03: 3 of 3 runs done (success 3)"), page)
+        let detail = try XCTUnwrap(try json(try http.get(base + "api/v1/dags/filled")) as? [String: Any])
+        let progress = try XCTUnwrap((detail["backfills"] as? [[String: Any]])?.first)
+        XCTAssertEqual((progress["runs"] as? [String: Any])?["success"] as? Int, 3, "\(progress)")
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
+
     func testLogRequestsCannotLeaveTheLogsFolder() throws {
         let h = try Harness()
         try h.writeDag("logs", "dag_id: logs\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"echo inside\" }\n")
