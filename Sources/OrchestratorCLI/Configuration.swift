@@ -70,9 +70,16 @@ struct Configuration {
     }
 
     mutating func read(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read the configuration \(path)") }
+        let text: String
+        do { text = try YAMLBudget.readText(path: path) } catch {
+            throw CLIError(error == .tooLarge ? "\(path): \(error.message)" : "cannot read the configuration \(path)")
+        }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
+        do {
+            root = try YAMLBudget.compose(text)
+        } catch let error as YAMLBudget.Exceeded {
+            throw CLIError("\(path)\(error.line.map { ":\($0)" } ?? ""): \(error.message)")
+        } catch {
             throw CLIError("\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
         guard let root else { return }
@@ -115,7 +122,9 @@ struct Configuration {
                         throw CLIError("\(path):\(entryLine): \(key): entries must be NAME: VALUE")
                     }
                     if key == "pools" {
-                        guard let slots = Int(value), slots >= 0 else { throw CLIError("\(path):\(entryLine): pools.\(name): '\(value)' is not a number of slots") }
+                        guard let slots = Int(value), DagLimits.poolSlots.contains(slots) else {
+                            throw CLIError("\(path):\(entryLine): pools.\(name): '\(value)' is not a number of slots \(DagLimits.describe(DagLimits.poolSlots))")
+                        }
                         pools[name] = slots
                     } else {
                         connections[name.lowercased()] = value
@@ -134,8 +143,10 @@ struct Configuration {
             let shown = key == "web_token" ? "***" : setting.value
             guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(shown)' is not \(expected)") }
         }
-        try check("parallelism", { Int($0).map { $0 >= 1 } ?? false }, "a whole number of at least 1")
-        try check("grace_period", { DurationParser.seconds($0) != nil }, "a duration (60s, 5m)")
+        try check("parallelism", { Int($0).map(DagLimits.parallelism.contains) ?? false },
+                  "a whole number \(DagLimits.describe(DagLimits.parallelism))")
+        try check("grace_period", { DurationParser.seconds($0).map { $0 <= DagLimits.longestGracePeriod } ?? false },
+                  "a duration of at most 24 hours (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")
         try check("log_format", { ["logfmt", "json"].contains($0) }, "logfmt or json")
         try check("web_address", { Self.hostAndPort($0) != nil || $0 == "off" }, "HOST:PORT (or off)")

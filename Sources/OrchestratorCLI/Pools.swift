@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetadataStore
+import Workflow
 
 extension OrchestratorCommand {
     struct Pools: ParsableCommand {
@@ -36,10 +37,10 @@ extension OrchestratorCommand.Pools {
         static let configuration = CommandConfiguration(abstract: "Create a pool or change its slots.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Pool name.") var name: String
-        @Argument(help: "Slots (at least 0).") var slots: Int
+        @Argument(help: "Slots (0 to 100,000).") var slots: Int
 
         func validate() throws {
-            guard slots >= 0 else { throw ValidationError("slots must be 0 or more") }
+            guard DagLimits.poolSlots.contains(slots) else { throw ValidationError("slots must be \(DagLimits.describe(DagLimits.poolSlots))") }
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
                 throw ValidationError("pool name '\(name)' may contain letters, digits, _ and - only")
             }

@@ -11,10 +11,10 @@ import Glibc
 enum RunLookup {
     /// Parses a `--date` in the DAG's time zone.
     static func parseDate(_ text: String, dag: DAG, option: String = "--date") throws -> Date {
-        guard let date = DateParsing.parse(text, in: dag.timetable.timeZone) else {
+        do { return try DateParsing.parseChecked(text, in: dag.timetable.timeZone) } catch {
+            if error == .outOfRange { throw CLIError("\(option) '\(text)' \(error.message)") }
             throw CLIError("\(option) '\(text)' is not a date (use 2024-01-31 or 2024-01-31T06:00, optionally with Z or +01:00)")
         }
-        return date
     }
 
     /// The run at exactly that logical date or, for a plain day, the only run whose logical date falls on that day.

@@ -21,13 +21,16 @@ struct ExecutionOptions: ParsableArguments {
     func resolvedParallelism(_ configuration: Configuration? = nil) throws -> Int {
         let text = parallelism.map(String.init) ?? configuration?.value("parallelism") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_PARALLELISM"]
         guard let text else { return 32 }
-        guard let value = Int(text), value >= 1 else { throw CLIError("parallelism '\(text)' must be a whole number of at least 1") }
+        guard let value = Int(text), DagLimits.parallelism.contains(value) else {
+            throw CLIError("parallelism '\(text)' must be a whole number \(DagLimits.describe(DagLimits.parallelism))")
+        }
         return value
     }
 
     func resolvedGracePeriod(default fallback: Double, _ configuration: Configuration? = nil) throws -> Double {
         guard let text = gracePeriod ?? configuration?.value("grace_period") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_GRACE_PERIOD"] else { return fallback }
         guard let seconds = DurationParser.seconds(text) else { throw CLIError("grace period '\(text)' is not a duration (try 60s or 5m)") }
+        guard seconds <= DagLimits.longestGracePeriod else { throw CLIError("grace period '\(text)' is more than 24 hours") }
         return seconds
     }
 

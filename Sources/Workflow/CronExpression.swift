@@ -285,7 +285,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return high
     }
 
-    // MARK: - Calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms)
+    // MARK: - Calendar arithmetic (proleptic Gregorian: CivilDate)
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
@@ -297,39 +297,15 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return r < 0 ? r + b : r
     }
 
-    private static func isLeapYear(_ y: Int) -> Bool {
-        (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-    }
+    private static func daysInMonth(year: Int, month: Int) -> Int { CivilDate.daysInMonth(year: year, month: month) }
 
-    private static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: return isLeapYear(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a (valid) civil date.
     private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate(year: year, month: month, day: day).daysSince1970
     }
 
     private static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let date = CivilDate(daysSince1970: days)
+        return (date.year, date.month, date.day)
     }
 
     // MARK: - Parsing

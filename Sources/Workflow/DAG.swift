@@ -20,6 +20,8 @@ public struct DAG: Sendable, Equatable {
     public var onSuccess: [String] = []
     /// A run should have succeeded this long after its data interval ends (seconds); a miss is recorded and notified.
     public var sla: Double?
+    /// Index of each task in `tasks`: lookups by id stay constant-time in DAGs of thousands of tasks.
+    private let taskPositions: [String: Int]
 
     public init(
         dagId: String, description: String?, filePath: String, timetable: Timetable, startDate: Date, endDate: Date?,
@@ -36,17 +38,18 @@ public struct DAG: Sendable, Equatable {
         self.maxActiveTasks = maxActiveTasks
         self.params = params
         self.tasks = tasks
+        taskPositions = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var folder: String { (filePath as NSString).deletingLastPathComponent }
 
-    public func task(_ id: String) -> TaskDefinition? { tasks.first { $0.id == id } }
+    public func task(_ id: String) -> TaskDefinition? { taskPositions[id].map { tasks[$0] } }
 
     /// The next scheduled run after the latest existing one: its logical date, and when it falls due (the end
     /// of its data interval). nil for manual-only DAGs and past the end date.
     public func nextScheduledRun(latestExisting: Date?) -> (logicalDate: Date, due: Date)? {
         let nextLogical = latestExisting.flatMap { timetable.next(after: $0) } ?? timetable.firstFire(atOrAfter: startDate)
-        guard let nextLogical else { return nil }
+        guard let nextLogical, CivilDate.isSupported(nextLogical) else { return nil }  // no run dated past year 9999
         if let endDate, nextLogical > endDate { return nil }
         return timetable.next(after: nextLogical).map { (nextLogical, $0) }
     }
@@ -156,18 +159,23 @@ public struct RetryPolicy: Sendable, Equatable, Codable {
         self.maxRetryDelay = maxRetryDelay
     }
 
-    /// Attempts in all: the first one plus the retries.
-    public var maxTries: Int { retries + 1 }
+    /// Attempts in all: the first one plus the retries (saturating: validation keeps retries within 0…100).
+    public var maxTries: Int {
+        let (tries, overflow) = max(retries, 0).addingReportingOverflow(1)
+        return overflow ? Int.max : tries
+    }
 
     /// Seconds to wait after attempt `tryNumber` (1-based) failed, before attempt `tryNumber + 1`.
-    /// Exponential backoff doubles the delay for each attempt: delay, 2·delay, 4·delay…, capped.
+    /// Exponential backoff doubles the delay for each attempt: delay, 2·delay, 4·delay…, capped by max_retry_delay.
+    /// Whatever the try number, the result saturates at `DagLimits.longestDuration`: a retry time is always a date.
     public func delay(afterTry tryNumber: Int) -> Double {
         var delay = retryDelay
         if exponentialBackoff {
-            let exponent = Double(max(0, min(tryNumber - 1, 60)))
-            delay = retryDelay * pow(2, exponent)
+            let exponent = tryNumber <= 1 ? 0 : min(tryNumber - 1, 60)
+            delay = retryDelay * Double(UInt64(1) << UInt64(exponent))
         }
         if let cap = maxRetryDelay { delay = min(delay, cap) }
-        return delay
+        guard delay.isFinite, delay > 0 else { return delay.isNaN || delay <= 0 ? 0 : DagLimits.longestDuration }
+        return min(delay, DagLimits.longestDuration)
     }
 }

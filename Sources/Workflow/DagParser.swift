@@ -18,10 +18,8 @@ public enum DagParser {
 
     public static func parse(file: String) throws(DagLoadError) -> DAG {
         let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw DagLoadError(file: file, issues: [DagIssue(line: nil, field: "", message: "cannot read the file as UTF-8 text")])
+        do { text = try YAMLBudget.readText(path: file) } catch {
+            throw DagLoadError(file: file, issues: [DagIssue(line: nil, field: "", message: error.message)])
         }
         return try parse(text: text, file: file)
     }
@@ -47,8 +45,15 @@ struct ParseContext {
 
     mutating func parseDocument(text: String, file: String) -> DAG? {
         let root: Node?
+        guard text.utf8.count <= YAMLBudget.maxFileBytes else {
+            issues.append(DagIssue(line: nil, field: "", message: YAMLBudget.ReadFailure.tooLarge.message))
+            return nil
+        }
         do {
-            root = try Yams.compose(yaml: text)
+            root = try YAMLBudget.compose(text)
+        } catch let error as YAMLBudget.Exceeded {
+            issues.append(DagIssue(line: error.line, field: "", message: error.message))
+            return nil
         } catch let error as YamlError {
             issues.append(Self.issue(from: error))
             return nil
@@ -93,8 +98,8 @@ struct ParseContext {
         let endDate = fields["end_date"].flatMap { Self.isNull($0) ? nil : date($0, "end_date", timeZone) }
         if let endDate, endDate < startDate { fail(fields["end_date"], "end_date", "is before start_date") }
         let catchup = fields["catchup"].flatMap { bool($0, "catchup") } ?? true
-        let maxActiveRuns = fields["max_active_runs"].flatMap { positiveInt($0, "max_active_runs") } ?? 16
-        let maxActiveTasks = fields["max_active_tasks"].flatMap { positiveInt($0, "max_active_tasks") } ?? 16
+        let maxActiveRuns = fields["max_active_runs"].flatMap { int($0, "max_active_runs", in: DagLimits.activeLimit) } ?? 16
+        let maxActiveTasks = fields["max_active_tasks"].flatMap { int($0, "max_active_tasks", in: DagLimits.activeLimit) } ?? 16
 
         var params: [String: ConfigValue] = [:]
         if let node = fields["params"], !Self.isNull(node) {
@@ -288,7 +293,7 @@ struct ParseContext {
             }
         }
         var retry = RetryPolicy()
-        if let node = fields["retries"], let value = nonNegativeInt(node, at("retries")) { retry.retries = value }
+        if let node = fields["retries"], let value = int(node, at("retries"), in: DagLimits.retries) { retry.retries = value }
         if let node = fields["retry_delay"], let value = duration(node, at("retry_delay")) { retry.retryDelay = value }
         if let node = fields["retry_exponential_backoff"], let value = bool(node, at("retry_exponential_backoff")) {
             retry.exponentialBackoff = value
@@ -301,7 +306,7 @@ struct ParseContext {
         if let node = fields["pool"], let name = string(node, at("pool")) {
             if Self.isParamName(name) { pool = name } else { fail(node, at("pool"), "'\(name)' must match [A-Za-z_][A-Za-z0-9_]*") }
         }
-        let priority = fields["priority_weight"].flatMap { int($0, at("priority_weight")) } ?? 1
+        let priority = fields["priority_weight"].flatMap { int($0, at("priority_weight"), in: DagLimits.priorityWeight) } ?? 1
         var env: [String: String] = [:]
         if let node = fields["env"], !Self.isNull(node) {
             if let map = node.mapping {
@@ -328,23 +333,42 @@ struct ParseContext {
         return task
     }
 
-    /// Kahn's algorithm, keeping file order among ready tasks; a leftover means a cycle, which is named.
+    /// Kahn's algorithm with in-degree counts, linear in tasks and edges; among ready tasks, file order is kept
+    /// wave by wave (every task whose upstreams are all done, then the tasks they release). A leftover means a cycle,
+    /// which is named.
     mutating func topologicalOrder(_ tasks: [TaskDefinition], nodes: [String: (index: Int, node: Node)]) -> [TaskDefinition] {
-        let known = Set(tasks.map(\.id))
-        var remaining = tasks
-        var done: Set<String> = []
-        var ordered: [TaskDefinition] = []
-        while true {
-            let ready = remaining.filter { $0.dependsOn.allSatisfy { done.contains($0) || !known.contains($0) } }
-            if ready.isEmpty { break }
-            for task in ready { done.insert(task.id) }
-            ordered += ready
-            remaining.removeAll { done.contains($0.id) }
+        let position = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var waiting = [Int](repeating: 0, count: tasks.count)
+        var downstream = [[Int]](repeating: [], count: tasks.count)
+        for (index, task) in tasks.enumerated() {
+            // Unknown upstreams are reported elsewhere; a repeated one counts once.
+            for upstream in Set(task.dependsOn) {
+                guard let up = position[upstream] else { continue }
+                waiting[index] += 1
+                downstream[up].append(index)
+            }
         }
-        if let cycle = Self.findCycle(in: remaining) {
-            let first = cycle.first ?? ""
-            let entry = nodes[first]
-            fail(entry?.node, "tasks[\(entry?.index ?? 0)].depends_on", "dependency cycle: \((cycle + [first]).joined(separator: " -> "))")
+        var wave = tasks.indices.filter { waiting[$0] == 0 }
+        var ordered: [TaskDefinition] = []
+        ordered.reserveCapacity(tasks.count)
+        while !wave.isEmpty {
+            var next: [Int] = []
+            for index in wave {
+                ordered.append(tasks[index])
+                for down in downstream[index] {
+                    waiting[down] -= 1
+                    if waiting[down] == 0 { next.append(down) }
+                }
+            }
+            wave = next.sorted()
+        }
+        if ordered.count < tasks.count {
+            let remaining = tasks.indices.filter { waiting[$0] > 0 }.map { tasks[$0] }
+            if let cycle = Self.findCycle(in: remaining) {
+                let first = cycle.first ?? ""
+                let entry = nodes[first]
+                fail(entry?.node, "tasks[\(entry?.index ?? 0)].depends_on", "dependency cycle: \((cycle + [first]).joined(separator: " -> "))")
+            }
         }
         return ordered
     }
@@ -406,15 +430,12 @@ struct ParseContext {
         return value
     }
 
-    mutating func nonNegativeInt(_ node: Node, _ field: String) -> Int? {
+    /// A whole number within its documented bounds (`DagLimits`).
+    mutating func int(_ node: Node, _ field: String, in bounds: ClosedRange<Int>) -> Int? {
         guard let value = int(node, field) else { return nil }
-        if value < 0 { fail(node, field, "must be 0 or more"); return nil }
-        return value
-    }
-
-    mutating func positiveInt(_ node: Node, _ field: String) -> Int? {
-        guard let value = int(node, field) else { return nil }
-        if value < 1 { fail(node, field, "must be 1 or more"); return nil }
+        guard bounds.contains(value) else {
+            fail(node, field, "\(value) is out of range: must be \(DagLimits.describe(bounds))"); return nil
+        }
         return value
     }
 
@@ -428,20 +449,27 @@ struct ParseContext {
         }
     }
 
+    /// A duration of at most `DagLimits.longestDuration` (a year), so that no delay or deadline overflows a date.
     mutating func duration(_ node: Node, _ field: String) -> Double? {
         guard let text = node.scalar?.string, let seconds = DurationParser.seconds(text) else {
             fail(node, field, "'\(node.scalar?.string ?? "…")' is not a duration (try 45s, 10m, 2h, 1h30m or a number of seconds)")
             return nil
         }
+        guard seconds <= DagLimits.longestDuration else {
+            fail(node, field, "'\(text)' is out of range: durations are at most 365 days"); return nil
+        }
         return seconds
     }
 
     mutating func date(_ node: Node, _ field: String, _ zone: TimeZone) -> Date? {
-        guard let text = node.scalar?.string, let date = DateParsing.parse(text, in: zone) else {
-            fail(node, field, "'\(node.scalar?.string ?? "…")' is not a date (try 2024-01-31 or 2024-01-31T06:00)")
+        let text = node.scalar?.string ?? "…"
+        do { return try DateParsing.parseChecked(text, in: zone) } catch {
+            switch error {
+            case .malformed: fail(node, field, "'\(text)' is not a date (try 2024-01-31 or 2024-01-31T06:00)")
+            case .outOfRange: fail(node, field, "'\(text)' \(error.message)")
+            }
             return nil
         }
-        return date
     }
 
     mutating func checkTemplate(_ text: String, node: Node?, field: String, params: Set<String>) {

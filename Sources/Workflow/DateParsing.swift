@@ -1,25 +1,44 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Dates and timestamps as written in DAG files and on the command line.
+/// Dates and timestamps as written in DAG files and on the command line, in the proleptic Gregorian calendar
+/// (`CivilDate`), for years 1–9999.
 public enum DateParsing {
+    /// Why a text is not a usable date.
+    public enum Problem: Error, Sendable, Equatable {
+        case malformed
+        /// A real date, but before year 1 or after year 9999 (in UTC): run ids print four-digit years.
+        case outOfRange
+
+        /// The end of a message about the text, e.g. `'0000-01-01' is outside years 1–9999`.
+        public var message: String {
+            switch self {
+            case .malformed: return "is not a date"
+            case .outOfRange: return "is outside years 1–9999"
+            }
+        }
+    }
+
     /// Parses `2024-01-01` (midnight in `timeZone`), `2024-01-01T06:00[:SS]` or `2024-01-01 06:00[:SS]`
     /// (wall time in `timeZone`), and either of those with `Z` or `±HH:MM` (that offset wins).
     public static func parse(_ text: String, in timeZone: TimeZone) -> Date? {
+        try? parseChecked(text, in: timeZone)
+    }
+
+    /// `parse`, telling a malformed text from a date outside years 1–9999.
+    public static func parseChecked(_ text: String, in timeZone: TimeZone) throws(Problem) -> Date {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
-        guard let year = takeInt(&rest, digits: 4), take(&rest, "-"),
+        // More than four year digits are read (and refused as out of range) rather than called malformed.
+        guard let year = takeInt(&rest, digits: 4, upTo: 8), take(&rest, "-"),
               let month = takeInt(&rest, digits: 2), take(&rest, "-"),
-              let day = takeInt(&rest, digits: 2) else { return nil }
+              let day = takeInt(&rest, digits: 2) else { throw .malformed }
         var hour = 0, minute = 0, second = 0
         var fraction = 0.0
-        var zone = timeZone
+        var fixedOffset: Int?
         if take(&rest, "T") || take(&rest, " ") {
-            guard let h = takeInt(&rest, digits: 2), take(&rest, ":"), let m = takeInt(&rest, digits: 2) else { return nil }
+            guard let h = takeInt(&rest, digits: 2), take(&rest, ":"), let m = takeInt(&rest, digits: 2) else { throw .malformed }
             hour = h; minute = m
             if take(&rest, ":") {
-                guard let s = takeInt(&rest, digits: 2) else { return nil }
+                guard let s = takeInt(&rest, digits: 2) else { throw .malformed }
                 second = s
                 if take(&rest, ".") {
                     var digits = ""
@@ -28,26 +47,38 @@ public enum DateParsing {
                 }
             }
             if take(&rest, "Z") || take(&rest, "z") {
-                zone = TimeZone(secondsFromGMT: 0) ?? timeZone
+                fixedOffset = 0
             } else if let sign = rest.first, sign == "+" || sign == "-" {
                 rest.removeFirst()
-                guard let oh = takeInt(&rest, digits: 2) else { return nil }
+                guard let oh = takeInt(&rest, digits: 2), oh <= 18 else { throw .malformed }
                 _ = take(&rest, ":")
                 let om = takeInt(&rest, digits: 2) ?? 0
-                let offset = (oh * 3600 + om * 60) * (sign == "-" ? -1 : 1)
-                guard let fixed = TimeZone(secondsFromGMT: offset) else { return nil }
-                zone = fixed
+                guard om < 60 else { throw .malformed }
+                fixedOffset = (oh * 3600 + om * 60) * (sign == "-" ? -1 : 1)
             }
         }
-        guard rest.isEmpty, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        // Calendar rolls 2024-02-30 over into March: reject instead of guessing.
-        guard let date = calendar.date(from: components),
-              calendar.component(.month, from: date) == month,
-              calendar.component(.day, from: date) == day else { return nil }
-        return date.addingTimeInterval(fraction)
+        // Leap second 60 is read as the next minute's 00, as Foundation did.
+        let civil = CivilDate(year: year, month: month, day: day)
+        guard rest.isEmpty, civil.isValid, hour < 24, minute < 60, second < 61 else { throw .malformed }
+        guard CivilDate.supportedYears.contains(year) else { throw .outOfRange }
+        let naive = Int64(civil.daysSince1970) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let instant = fixedOffset.map { naive - Int64($0) } ?? instant(ofWall: naive, in: timeZone)
+        guard (CivilDate.earliestSecond...CivilDate.latestSecond).contains(instant) else { throw .outOfRange }
+        return Date(timeIntervalSince1970: Double(instant) + fraction)
+    }
+
+    /// The instant of a wall time in `zone`: an ambiguous time (the hour repeated when clocks go back) is its first
+    /// occurrence; a time in a spring-forward gap is read with the offset in effect before the gap (02:30 becomes
+    /// 03:30), as Foundation's Calendar does.
+    static func instant(ofWall naive: Int64, in zone: TimeZone) -> Int64 {
+        func offset(_ second: Int64) -> Int64 { Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(second)))) }
+        // Every offset is within ±18 h, so the instant lies in naive ± 18 h.
+        let span: Int64 = 18 * 3600
+        let before = offset(naive - span), after = offset(naive + span)
+        var candidates = [before, after]
+        for o in [before, after] where !candidates.contains(offset(naive - o)) { candidates.append(offset(naive - o)) }
+        let valid = candidates.filter { offset(naive - $0) == $0 }.map { naive - $0 }
+        return valid.min() ?? naive - before
     }
 
     /// `2024-01-01T00:00:00Z`, the form used in run ids and JSON.
@@ -71,14 +102,12 @@ public enum DateParsing {
         fields(date, offset: timeZone.secondsFromGMT(for: date)).date
     }
 
-    /// Calendar fields with gmtime_r: formatting run ids and templates with ICU formatters was a
-    /// measurable share of each task's dispatch.
+    /// Calendar fields by civil arithmetic: formatting run ids and templates with ICU formatters was a measurable
+    /// share of each task's dispatch. Instants no file can produce are clamped, never trapped.
     private static func fields(_ date: Date, offset: Int) -> (date: String, time: String) {
-        var seconds = time_t((date.timeIntervalSince1970 + Double(offset)).rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return ("\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))",
-                "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))")
+        let parts = CivilDate.fields(ofSecond: CivilDate.wholeSecond(date.timeIntervalSince1970 + Double(offset)))
+        return ("\(pad(parts.date.year, 4))-\(pad(parts.date.month, 2))-\(pad(parts.date.day, 2))",
+                "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))")
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
@@ -92,10 +121,10 @@ public enum DateParsing {
         return true
     }
 
-    private static func takeInt(_ rest: inout Substring, digits: Int) -> Int? {
-        let prefix = rest.prefix(digits)
-        guard prefix.count == digits, prefix.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(prefix) else { return nil }
-        rest.removeFirst(digits)
+    private static func takeInt(_ rest: inout Substring, digits: Int, upTo maxDigits: Int? = nil) -> Int? {
+        let prefix = rest.prefix { $0.isASCII && $0.isNumber }.prefix(maxDigits ?? digits)
+        guard prefix.count >= digits, let value = Int(prefix) else { return nil }
+        rest.removeFirst(prefix.count)
         return value
     }
 }

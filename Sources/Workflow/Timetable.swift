@@ -37,7 +37,7 @@ public struct Timetable: Sendable, Equatable {
     public func logicalDates(from start: Date, through end: Date, limit: Int = 100_000) -> [Date] {
         var dates: [Date] = []
         var cursor = firstFire(atOrAfter: start)
-        while let date = cursor, date <= end, dates.count < limit {
+        while let date = cursor, date <= end, CivilDate.isSupported(date), dates.count < limit {
             dates.append(date)
             cursor = next(after: date)
         }

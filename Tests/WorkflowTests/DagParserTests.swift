@@ -282,8 +282,8 @@ final class DagParserTests: XCTestCase {
         let missing = folder.appendingPathComponent("missing.yaml").path
         XCTAssertThrowsError(try DagParser.parse(file: missing)) { error in
             let error = error as? DagLoadError
-            XCTAssertEqual(error?.issues, [DagIssue(line: nil, field: "", message: "cannot read the file as UTF-8 text")])
-            XCTAssertEqual(error?.description, "\(missing): cannot read the file as UTF-8 text")
+            XCTAssertEqual(error?.issues, [DagIssue(line: nil, field: "", message: "cannot read the file")])
+            XCTAssertEqual(error?.description, "\(missing): cannot read the file")
         }
     }
 
@@ -721,7 +721,7 @@ final class DagParserTests: XCTestCase {
             start_date: 2024-01-01
             max_active_runs: 0
             tasks: [{ id: a, command: ls }]
-            """, line: 4, field: "max_active_runs", message: "must be 1 or more")
+            """, line: 4, field: "max_active_runs", message: "0 is out of range: must be between 1 and 10,000")
         assertSingleIssue("""
             dag_id: numbers
             schedule: "@daily"
@@ -765,7 +765,7 @@ final class DagParserTests: XCTestCase {
               - id: a
                 command: ls
                 retries: -1
-            """, line: 7, field: "tasks[0].retries", message: "must be 0 or more")
+            """, line: 7, field: "tasks[0].retries", message: "-1 is out of range: must be between 0 and 100")
         assertSingleIssue("""
             dag_id: numbers
             schedule: "@daily"
