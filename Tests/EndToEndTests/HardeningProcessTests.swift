@@ -224,4 +224,50 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertEqual(Set(days), Set((1...6).map { "2024-01-0\($0)" }))
         XCTAssertEqual(days.count, 6, "no day ran twice")
     }
+
+    /// Every password form is masked in `config check` and in a log served by the web API.
+    func testPasswordFormsAreMaskedInConfigCheckAndServedLogs() throws {
+        let h = try Harness()
+        try """
+            connections:
+              slashed: "postgres://app:p/a@ss@127.0.0.1:5432/db"
+              queried: "postgres://127.0.0.1/db?user=app&password=q-secret-1&sslpassword=q-secret-2"
+            """.write(toFile: h.path("good.yaml"), atomically: true, encoding: .utf8)
+        let good = try h.run(["config", "check", "--config", h.path("good.yaml")])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(good.stdout.contains("connection    slashed: postgres://app:***@127.0.0.1:5432/db"), good.stdout)
+        XCTAssertTrue(good.stdout.contains("connection    queried: postgres://127.0.0.1/db?user=app&password=***&sslpassword=***"), good.stdout)
+        for secret in ["p/a@ss", "a@ss", "q-secret-1", "q-secret-2"] { XCTAssertFalse(good.stdout.contains(secret), good.stdout) }
+
+        try "connections: { keyword: \"host=127.0.0.1 password='kv secret' sslpassword=kv-2\" }\n"
+            .write(toFile: h.path("keyword.yaml"), atomically: true, encoding: .utf8)
+        let keyword = try h.run(["config", "check", "--config", h.path("keyword.yaml")])
+        XCTAssertEqual(keyword.status, 1, "a keyword/value string is not a connection URL")
+        XCTAssertTrue(keyword.stderr.contains("connection keyword: 'host=127.0.0.1 password='***' sslpassword=***' is not a URL"), keyword.stderr)
+        XCTAssertFalse(keyword.stderr.contains("kv secret") || keyword.stderr.contains("kv-2"), keyword.stderr)
+
+        try h.writeDag("masked", """
+            dag_id: masked
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: talk
+                command: |
+                  echo 'url postgres://u:p/a@ss@db.internal/x'
+                  echo 'query https://api.example/v1?user=u&password=w-secret-3'
+                  echo 'libpq host=db password=secret-4 sslpassword=secret-5 dbname=x'
+            """)
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "masked", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the task") { try h.runStates(dag: "masked") == ["success"] }
+        let base = try XCTUnwrap(h.webURL)
+        let run = HTTPClient.encoded("manual__2024-01-01T00:00:00Z")
+        let reply = try HTTPClient().get(base + "api/v1/dags/masked/runs/\(run)/tasks/talk/logs/1")
+        XCTAssertEqual(reply.status, 200)
+        let content = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])?["content"] as? String)
+        XCTAssertTrue(content.contains("url postgres://u:******@db.internal/x"), content)
+        XCTAssertTrue(content.contains("query https://api.example/v1?user=u&password=**********"), content)
+        XCTAssertTrue(content.contains("libpq host=db password=******** sslpassword=******** dbname=x"), content)
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
 }
