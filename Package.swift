@@ -29,18 +29,20 @@ let package = Package(
         .target(name: "SQLiteDirect", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "SQLiteAttemptStore", dependencies: ["WorkerCore", "SQLiteDirect"]),
         .target(name: "CSystemCalls"),
+        // The one password masker, shared by the pages, the served logs, the transforms' logs and the CLI.
+        .target(name: "SecretMasking"),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
         .target(name: "CCurlShim",
                 linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "Notifications", dependencies: ["MetadataStore", "CCurlShim"]),
         // The status pages, JSON API and metrics, served by the daemon; reads the store, never writes runs itself.
-        .target(name: "WebStatus", dependencies: ["MetadataStore", "Workflow", .product(name: "Hummingbird", package: "hummingbird"),
+        .target(name: "WebStatus", dependencies: ["MetadataStore", "Workflow", "SecretMasking", .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SQLiteDirect", "CLibPQ", "CCurlShim",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
@@ -49,7 +51,7 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
-                "Notifications", "WebStatus",
+                "Notifications", "WebStatus", "SecretMasking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
+        .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -96,6 +96,12 @@ public enum ProcessLauncher {
             }
             _ = orchestrator_spawn_add_chdir(&actions, directory)
         }
+        // Last, after the dup2s: the child keeps 0, 1 and 2 only. Libraries in the parent (SwiftNIO's listening
+        // socket and epoll, pipes) do not all open close-on-exec, and a task holding the web socket would keep
+        // a restarted daemon from binding its port.
+        guard orchestrator_spawn_add_closefrom(&actions, 3) == 0 else {
+            throw LaunchError(message: "cannot start \(spec.executable): posix_spawn_file_actions_addclosefrom_np failed")
+        }
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if spec.newProcessGroup {
             flags |= Int32(POSIX_SPAWN_SETPGROUP)

@@ -84,29 +84,39 @@ extension OrchestratorCommand {
             }
         }
 
-        /// Hands the runs to the daemon and follows them, or runs a scheduler for them here.
+        /// Hands the runs to the daemon and follows them, or runs a scheduler for them here. A followed daemon that
+        /// dies (its scheduler lock is free again) is noticed within a second, and this command takes over the
+        /// remaining runs: it adopts the tasks still running and retries or fails the abandoned ones, as a daemon would.
         func execute(progress: BackfillProgress, store: any MetadataStore, filter: RunFilter, onSchedule: Set<Date>) throws {
-            if RunLookup.wakeDaemon(global.layout) != nil {
-                try progress.follow()
-                return
-            }
-            let refs = try store.runs(filter).filter { onSchedule.contains($0.logicalDate) && !$0.state.isFinished }
-                .map { RunRef(dagId: $0.dagId, runId: $0.runId) }
-            let configuration = try global.configuration()
-            try SchedulerSetup.applyConfiguration(configuration, store: store)
-            let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .runs(Set(refs)),
-                                                       gracePeriod: try execution.resolvedGracePeriod(default: 0, configuration),
-                                                       configuration: configuration)
-            let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .warning))
-            let scheduler = Scheduler(store: store, settings: settings, log: log, folder: try global.loadFolder())
-            let reporter = progress.startReporting()
-            defer { reporter.stop() }
-            do {
-                try SchedulerLoop(scheduler: scheduler, settings: settings, log: log).run(watchDags: false)
-            } catch is SchedulerLockError {
-                // A daemon started meanwhile: it owns the runs now.
-                RunLookup.wakeDaemon(global.layout)
-                try progress.follow()
+            let layout = global.layout
+            let daemonAlive = { SchedulerLoop.runningScheduler(lockPath: layout.schedulerLockPath, pidPath: layout.schedulerPidPath) != nil }
+            var configuration: Configuration?
+            while true {
+                if let pid = RunLookup.wakeDaemon(layout) {
+                    if try progress.follow(while: daemonAlive) == .finished { return }
+                    FileHandle.standardError.write(Data("\(progress.label): the daemon (pid \(pid)) is gone; running the remaining runs here\n".utf8))
+                }
+                let refs = try store.runs(filter).filter { onSchedule.contains($0.logicalDate) && !$0.state.isFinished }
+                    .map { RunRef(dagId: $0.dagId, runId: $0.runId) }
+                if refs.isEmpty { return }
+                // Read once: the first read also takes the secrets out of this process's environment.
+                let loaded = try configuration ?? global.configuration()
+                if configuration == nil { try SchedulerSetup.applyConfiguration(loaded, store: store) }
+                configuration = loaded
+                let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .runs(Set(refs)),
+                                                           gracePeriod: try execution.resolvedGracePeriod(default: 0, loaded),
+                                                           configuration: loaded)
+                let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .warning))
+                let scheduler = Scheduler(store: store, settings: settings, log: log, folder: try global.loadFolder())
+                let reporter = progress.startReporting()
+                defer { reporter.stop() }
+                do {
+                    try SchedulerLoop(scheduler: scheduler, settings: settings, log: log).run(watchDags: false)
+                    return
+                } catch is SchedulerLockError {
+                    // A daemon started meanwhile: it owns the runs now; follow it (and take over again if it dies).
+                    continue
+                }
             }
         }
 
@@ -150,7 +160,8 @@ final class BackfillProgress: @unchecked Sendable {
     let logicalDates: Set<Date>
     let label: String
     private let lock = NSLock()
-    private var stopped = false
+    /// Bumped by `stop()`: a reporter runs while the generation it started in lasts (a backfill may report twice).
+    private var generation = 0
 
     init(store: any MetadataStore, filter: RunFilter, logicalDates: Set<Date>, label: String) {
         self.store = store
@@ -173,23 +184,28 @@ final class BackfillProgress: @unchecked Sendable {
         return counts
     }
 
-    /// Waits, printing progress, until no run of the range is queued or running (the daemon executes them).
-    func follow() throws {
+    enum FollowOutcome: Equatable { case finished, daemonGone }
+
+    /// Waits, printing progress, until no run of the range is queued or running (the daemon executes them), or
+    /// until `daemonAlive` says the daemon is gone: then nothing would ever finish them, so the caller must.
+    func follow(while daemonAlive: () -> Bool) throws -> FollowOutcome {
         var last: Counts?
         while true {
             let now = try counts()
             if now != last { print(now) }
             last = now
-            if now.running == 0 && now.queued == 0 { return }
+            if now.running == 0 && now.queued == 0 { return .finished }
+            if !daemonAlive() { return .daemonGone }
             Thread.sleep(forTimeInterval: 0.5)  // the follower polls; the scheduler itself is event-driven
         }
     }
 
     /// Prints progress once a second from a background thread while this process runs the scheduler.
     func startReporting() -> BackfillProgress {
+        let started = lock.withLock { generation }
         let thread = Thread { [self] in
             var last: Counts?
-            while !isStopped {
+            while lock.withLock({ generation }) == started {
                 if let now = try? counts(), now != last {
                     print(now)
                     last = now
@@ -201,9 +217,8 @@ final class BackfillProgress: @unchecked Sendable {
         return self
     }
 
-    func stop() { lock.withLock { stopped = true } }
+    func stop() { lock.withLock { generation += 1 } }
 
-    private var isStopped: Bool { lock.withLock { stopped } }
 
     private func print(_ counts: Counts) {
         FileHandle.standardError.write(Data("\(label): \(counts.line)\n".utf8))

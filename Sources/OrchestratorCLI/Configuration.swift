@@ -1,4 +1,5 @@
 import Foundation
+import SecretMasking
 import Transforms
 import Workflow
 import Yams
@@ -173,18 +174,14 @@ struct Configuration {
         Connections.redacted(url)
     }
 
-    /// The environment variables of the environment win over the file, so they are not overwritten. At start only,
-    /// before other threads run (a reload builds the workers' environment instead: `workerEnvironment`).
-    func exportConnections() {
-        for (name, url) in connections { setenv("ORCHESTRATOR_CONN_\(name.uppercased())", url, 0) }
-    }
-
-    /// The environment for workers after a reload: the daemon's launch environment with this configuration's
-    /// connections (which already give the launch environment's own precedence), and no others.
-    func workerEnvironment(launch: [String: String]) -> [String: String] {
-        var environment = launch.filter { !$0.key.hasPrefix("ORCHESTRATOR_CONN_") }
-        for (name, url) in connections { environment["ORCHESTRATOR_CONN_\(name.uppercased())"] = url }
-        return environment
+    /// Whether a variable of the launch environment holds a secret that no task may see: the web token, every
+    /// connection, and any other `ORCHESTRATOR_…` variable that holds a password or a token (a store URL, say).
+    /// Those are read into the configuration at start, then scrubbed from the process (`ProcessSecrets`).
+    static func isSecretVariable(name: String, value: String) -> Bool {
+        guard name.hasPrefix("ORCHESTRATOR_") else { return false }
+        if name == "ORCHESTRATOR_WEB_TOKEN" || name.hasPrefix("ORCHESTRATOR_CONN_") { return true }
+        let upper = name.uppercased()
+        return ["PASSWORD", "TOKEN", "SECRET"].contains { upper.contains($0) } || SecretMasker.containsSecret(value)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Executor
 import Foundation
 import MetadataStore
 import Notifications
@@ -24,12 +25,13 @@ extension OrchestratorCommand {
         }
 
         func run() throws {
-            // What the service manager gave the daemon, before the file's connections are exported into it: on a
-            // reload these still win over the file, as they did at start.
-            let configuration = try global.configuration()
-            // The web token is the daemon's alone: tasks inherit the environment, and their output is on the pages.
-            unsetenv("ORCHESTRATOR_WEB_TOKEN")
+            // What the service manager gave the daemon, secrets included: on a reload its variables still win over
+            // the file, as they did at start. Kept in memory only.
             let launchEnvironment = ProcessInfo.processInfo.environment
+            let configuration = try global.configuration(environment: launchEnvironment)
+            // The web token and the connections are the daemon's alone: out of its environment (and of the block
+            // /proc/PID/environ shows) before any thread or task starts; tasks get only the connections they name.
+            SchedulerSetup.protectSecrets()
             _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
                                                        gracePeriod: try execution.resolvedGracePeriod(default: 60, configuration),
@@ -66,6 +68,9 @@ extension OrchestratorCommand {
                 do { bound = try server.start() } catch { throw CLIError("\(error)") }
                 log(.info, "web status listening", [("url", "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/")])
             }
+            // SwiftNIO's listening socket, epoll and pipes are not all close-on-exec; the spawn closes them in each
+            // worker anyway, and this covers anything that forks on its own.
+            OpenDescriptors.markCloseOnExec()
             let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
             loop.passLatency = passLatency
             let systemd = SystemdNotifier()
@@ -79,8 +84,10 @@ extension OrchestratorCommand {
                     + (failedNotifications > 0 ? ", \(failedNotifications) notifications failed" : "")
             }
             loop.onReady = {
+                OpenDescriptors.markCloseOnExec()  // the scheduler lock, the store, inotify: opened since the first sweep
                 log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
-                                            ("parallelism", String(settings.parallelism))])
+                                            ("parallelism", String(settings.parallelism)),
+                                            ("dumpable", ProcessSecrets.isDumpable ? "yes" : "no")])
                 systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
                 if ProcessInfo.processInfo.environment["ORCHESTRATOR_KEEP_STARTUP_CODE"] == nil { StartupMemory.releaseExecutableCode() }
             }
@@ -92,9 +99,9 @@ extension OrchestratorCommand {
                     let parallelism = try execution.resolvedParallelism(fresh)
                     for (pool, slots) in fresh.pools { try store.setPool(name: pool, slots: slots) }
                     sender.updateTargets(Self.targets(fresh))
-                    // The workers' environment is built, not exported: other threads (libcurl's) read the
-                    // process environment, and setenv under them is not safe. A connection gone from the file is gone.
-                    scheduler.applyReload(environment: fresh.workerEnvironment(launch: launchEnvironment), parallelism: parallelism)
+                    // Connections are granted per task from the configuration, never exported: a connection gone
+                    // from the file is gone for new tasks.
+                    scheduler.applyReload(connections: fresh.connections, parallelism: parallelism)
                     log(.info, "configuration reloaded", [("file", fresh.file ?? "none")])
                 } catch {
                     log(.error, "configuration not reloaded; keeping the previous one", [("error", "\(error)")])

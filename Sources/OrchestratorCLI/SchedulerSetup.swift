@@ -56,18 +56,28 @@ enum SchedulerSetup {
         return (executable, worker)
     }
 
-    /// As under the daemon: the configuration's connections reach the workers through their environment (the
-    /// environment's own win) and its pools go to the store. For every command that runs a scheduler.
+    /// As under the daemon: the configuration's pools go to the store, and the secrets it read from the environment
+    /// leave the process (tasks get only the connections they name, from the scheduler's settings). For every
+    /// command that runs a scheduler; call it once the configuration is loaded, before other threads start.
     static func applyConfiguration(_ configuration: Configuration, store: any MetadataStore) throws {
-        configuration.exportConnections()
+        protectSecrets()
         for (pool, slots) in configuration.pools { try store.setPool(name: pool, slots: slots) }
+    }
+
+    /// Scrubs the secret variables from the environment, including the block /proc/PID/environ shows, and makes
+    /// the process non-dumpable, so that no task (same user) reads them from this process.
+    static func protectSecrets() {
+        ProcessSecrets.scrubEnvironment(where: Configuration.isSecretVariable(name:value:))
+        ProcessSecrets.makeNonDumpable()
     }
 
     static func settings(global: GlobalOptions, execution: ExecutionOptions, home: HomeLayout? = nil, scope: SchedulerScope,
                          gracePeriod: Double, tee: Bool = false, configuration: Configuration? = nil) throws -> SchedulerSettings {
         let (orchestrator, worker) = try binaries()
-        return SchedulerSettings(
+        var settings = SchedulerSettings(
             home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(configuration),
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
+        settings.connections = configuration?.connections ?? [:]
+        return settings
     }
 }

@@ -17,6 +17,12 @@ public struct AttemptSpecBuilder: Sendable {
     }
 
     public func build(dag: DAG, task: TaskDefinition, run: DagRun, tryNumber: Int, maxTries: Int) throws(Template.Failure) -> AttemptSpec {
+        try render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: maxTries).spec
+    }
+
+    /// The spec, and the rendered `with:` options of a transform or sensor (where its connection is named).
+    public func render(dag: DAG, task: TaskDefinition, run: DagRun, tryNumber: Int,
+                       maxTries: Int) throws(Template.Failure) -> (spec: AttemptSpec, options: ConfigValue?) {
         let runParams: [String: ConfigValue]
         if case .object(let object)? = ConfigValue.parseJSON(run.paramsJSON) { runParams = object } else { runParams = [:] }
         let context = TemplateContext(
@@ -24,6 +30,7 @@ public struct AttemptSpecBuilder: Sendable {
             interval: DateInterval(start: run.dataIntervalStart, end: run.dataIntervalEnd), params: runParams, tryNumber: tryNumber)
         let argv: [String]
         var sensor: AttemptSpec.SensorTiming?
+        var options: ConfigValue?
         switch task.action {
         case .command(let command):
             argv = ["/bin/sh", "-c", try Template.render(command, values: context.values)]
@@ -32,11 +39,13 @@ public struct AttemptSpecBuilder: Sendable {
                 try Template.render(text, values: context.values)
             }
             argv = [orchestratorPath, "transform", name, "--with", rendered.jsonText]
+            options = rendered
         case .sensor(let definition):
             let rendered = try definition.options.mapStrings { (text: String) throws(Template.Failure) -> String in
                 try Template.render(text, values: context.values)
             }
             argv = [orchestratorPath, "sense", definition.kind, "--with", rendered.jsonText]
+            options = rendered
             sensor = AttemptSpec.SensorTiming(pokeInterval: definition.pokeInterval, timeout: definition.timeout)
         }
         var environment = context.environment
@@ -49,11 +58,12 @@ public struct AttemptSpecBuilder: Sendable {
         } else {
             workingDirectory = folder
         }
-        return AttemptSpec(
+        let spec = AttemptSpec(
             dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber, maxTries: maxTries, argv: argv,
             environment: environment, workingDirectory: workingDirectory,
             logPath: home.logPath(dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber),
             storePath: home.storePath, schedulerPidPath: home.schedulerPidPath, executionTimeout: task.executionTimeout,
             retryDelay: task.retry.delay(afterTry: tryNumber), tee: tee, sensor: sensor)
+        return (spec, options)
     }
 }

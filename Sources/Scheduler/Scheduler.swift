@@ -34,6 +34,9 @@ public struct SchedulerSettings: Sendable {
     public var scope: SchedulerScope
     /// Copy task output to the terminal (`orchestrator test`).
     public var tee: Bool
+    /// Named connections (lowercased name → URL). A task's worker gets only those the task names, as
+    /// `ORCHESTRATOR_CONN_<NAME>`; the scheduler's own environment holds none.
+    public var connections: [String: String] = [:]
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -65,8 +68,11 @@ public final class Scheduler {
     /// Workers started by an earlier scheduler that are still alive.
     var adopted: [pid_t: (key: TaskKey, tryNumber: Int)] = [:]
     var lastReportedErrors: [String: String] = [:]
-    /// The scheduler's environment, read once: workers inherit it.
-    var workerEnvironment = ProcessInfo.processInfo.environment
+    /// The scheduler's environment, read once: workers inherit it. Never a connection (or the web token), even if
+    /// the caller left one in the process environment: connections are granted per task (`TaskConnections`).
+    var workerEnvironment = TaskConnections.withoutSecrets(ProcessInfo.processInfo.environment)
+    /// Named connections, from the settings; a configuration reload replaces them.
+    var connections: [String: String]
     /// Task instances running at once; starts from the settings, changed by a configuration reload.
     public var parallelism: Int
     /// Set when a pass changed something the next pass must act on at once.
@@ -92,6 +98,7 @@ public final class Scheduler {
         self.folder = folder ?? DagFolder(path: settings.dagsFolder)
         self.specBuilder = AttemptSpecBuilder(home: settings.home, orchestratorPath: settings.orchestratorPath, tee: settings.tee)
         self.parallelism = settings.parallelism
+        self.connections = settings.connections
     }
 
     var runningWorkers: Int { children.count + adopted.count }
@@ -135,11 +142,12 @@ public final class Scheduler {
         wakeAt.append(nextRetry)
         queueTaskFailures(instances, now: now)
         wakeAt.append(try checkSlas(instances: instances, now: now))
+        if !stopping { try dispatchReady(now: now, instances: instances) }
+        // After dispatch too: a task that failed there (unknown pool or connection) moves its run on at once.
         if pendingWake {
             pendingWake = false
             wakeAt.append(now)
         }
-        if !stopping { try dispatchReady(now: now, instances: instances) }
         return wakeAt.compactMap { $0 }.min()
     }
 
@@ -276,6 +284,7 @@ public final class Scheduler {
             _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
                                              set: [.state(.failed), .endedAt(now), .note(note)])
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", note)])
+            pendingWake = true
         }
         for instance in plan.start {
             guard let dag = folder.dags[instance.key.dagId], let task = dag.task(instance.key.taskId),
@@ -288,11 +297,23 @@ public final class Scheduler {
     func start(_ instance: TaskInstance, dag: DAG, task: TaskDefinition, run: DagRun, now: Date) throws {
         let tryNumber = instance.tryNumber + 1
         let spec: AttemptSpec
+        let options: ConfigValue?
         do {
-            spec = try specBuilder.build(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
+            (spec, options) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
         } catch {
             _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
                                              set: [.state(.failed), .endedAt(now), .note("cannot render the task: \(error.message)")])
+            pendingWake = true
+            return
+        }
+        let granted: [String: String]
+        do {
+            granted = try TaskConnections.environment(for: task, options: options, connections: connections)
+        } catch {
+            _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
+                                             set: [.state(.failed), .endedAt(now), .note(error.message)])
+            log(.error, "task cannot run", [("task", instance.key.description), ("reason", error.message)])
+            pendingWake = true
             return
         }
         let claimed = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: instance.tryNumber, set: [
@@ -303,7 +324,8 @@ public final class Scheduler {
         let pid: pid_t
         do {
             pid = try ProcessLauncher.spawn(ProcessSpec(
-                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment,
+                // Connections travel in the worker's environment, never in its argv (the spec), which any user can read.
+                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(granted) { $1 },
                 workingDirectory: nil, outputPath: nil, newProcessGroup: true))
         } catch {
             let note = "cannot start the worker: \(error)"
@@ -318,10 +340,10 @@ public final class Scheduler {
         log(.debug, "worker started", [("task", instance.key.description), ("try", String(tryNumber)), ("pid", String(pid))])
     }
 
-    /// Takes a reloaded configuration: the environment new workers get (connections) and the parallelism.
+    /// Takes a reloaded configuration: the connections new workers may be granted, and the parallelism.
     /// Running tasks are not touched.
-    public func applyReload(environment: [String: String], parallelism: Int) {
-        workerEnvironment = environment
+    public func applyReload(connections: [String: String], parallelism: Int) {
+        self.connections = connections
         self.parallelism = parallelism
     }
 

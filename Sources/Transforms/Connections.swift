@@ -1,4 +1,5 @@
 import Foundation
+import SecretMasking
 
 /// Named connections, from `ORCHESTRATOR_CONN_<NAME>=url` in the environment (the config file adds to these
 /// later): `postgres://user:password@host:port/db`, `sqlite:///path`, `https://token@api.example.com`.
@@ -29,41 +30,15 @@ public struct Connections: Sendable {
         Redactor(secrets: urls.values.flatMap(Self.secrets(in:)))
     }
 
-    /// The user-info secrets of a URL (`user:password@` → password; a lone `token@` on http(s) → token) and
-    /// `password=` / `token=` query values. Parsed by hand, as libpq does, because Foundation's URL parser gives
-    /// up on passwords containing `#`, `/` or `?`, which libpq accepts.
+    /// The secrets of a connection URL (its password or token, `password=` / `token=` / `key=` query values), as
+    /// written and percent-decoded, found by the project's one masker (which reads user info the way libpq does).
     static func secrets(in url: String) -> [String] {
-        var found: [String] = []
-        if let userInfo = userInfo(of: url) {
-            if let colon = userInfo.firstIndex(of: ":") {
-                let password = String(userInfo[userInfo.index(after: colon)...])
-                if !password.isEmpty { found += [password, password.removingPercentEncoding ?? password] }
-            } else if url.hasPrefix("http"), !userInfo.isEmpty {
-                found += [userInfo, userInfo.removingPercentEncoding ?? userInfo]
-            }
-        }
-        if let query = url.split(separator: "?", maxSplits: 1).dropFirst().first {
-            for pair in query.split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                if parts.count == 2, ["password", "token", "key", "secret"].contains(parts[0].lowercased()), !parts[1].isEmpty {
-                    found += [parts[1], parts[1].removingPercentEncoding ?? parts[1]]
-                }
-            }
-        }
-        return found.filter { !$0.isEmpty }
-    }
-
-    /// The text between `scheme://` and the last `@` before the host.
-    static func userInfo(of url: String) -> String? {
-        guard let scheme = url.range(of: "://") else { return nil }
-        let rest = url[scheme.upperBound...]
-        guard let at = rest.lastIndex(of: "@") else { return nil }
-        return String(rest[..<at])
+        SecretMasker.secrets(in: url, extraKeys: ["key"])
     }
 
     /// The URL with its password (or token) replaced by `***`, for messages.
     public static func redacted(_ url: String) -> String {
-        Redactor(secrets: secrets(in: url)).redact(url)
+        SecretMasker.masked(url, secrets: secrets(in: url))
     }
 
     /// Any text with the secrets of `url` masked (for server messages that may echo them).
@@ -73,7 +48,7 @@ public struct Connections: Sendable {
 
 }
 
-/// Replaces known secret values in text with `***`.
+/// Replaces known secret values, and any password form, in text with `***`.
 public struct Redactor: Sendable {
     let secrets: [String]
 
@@ -82,12 +57,8 @@ public struct Redactor: Sendable {
         self.secrets = Array(Set(secrets)).sorted { $0.count > $1.count }
     }
 
+    /// Every password form (SecretMasker) and every known secret.
     public func redact(_ text: String) -> String {
-        guard !secrets.isEmpty else { return text }
-        var result = text
-        for secret in secrets where result.contains(secret) {
-            result = result.replacingOccurrences(of: secret, with: "***")
-        }
-        return result
+        SecretMasker.masked(text, secrets: secrets)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SecretMasking
 import Workflow
 
 /// HTML building with escaping by default: every value shown goes through `escape`, so a task log or a DAG
@@ -34,7 +35,7 @@ enum HTML {
     /// masking as the served logs.
     static func maskURLPasswords(_ text: String) -> String {
         var bytes = Array(text.utf8)
-        LogMasking.mask(&bytes, secrets: [])
+        SecretMasker.mask(&bytes, secrets: [])
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MetadataStore
+import SecretMasking
 
 /// Reads attempt logs and transform results for the pages and the API, and refuses any request that would
 /// reach outside the logs folder: ids must be plain names (no `/`, no `..`, nothing hidden), and the file as
@@ -56,7 +57,7 @@ struct TaskFiles: Sendable {
         let windowStart = max(0, start - margin), windowEnd = min(size, end + margin)
         try? handle.seek(toOffset: UInt64(windowStart))
         var window = [UInt8]((try? handle.read(upToCount: windowEnd - windowStart)) ?? Data())
-        LogMasking.mask(&window, secrets: secrets)
+        SecretMasker.mask(&window, secrets: secrets)
         let from = min(window.count, start - windowStart), to = min(window.count, max(from, end - windowStart))
         return Chunk(bytes: Data(window[from..<to]), offset: start, size: size)
     }
@@ -65,44 +66,6 @@ struct TaskFiles: Sendable {
     func result(_ key: TaskKey, tryNumber: Int) throws(RequestRefusal) -> [String: Any]? {
         guard let handle = try open(resultPath(key, tryNumber)), let data = try? handle.readToEnd() else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    }
-}
-
-/// Masks, in place and byte for byte, the passwords of URLs (`scheme://user:password@host`) and exact secrets.
-enum LogMasking {
-    static func mask(_ bytes: inout [UInt8], secrets: [String]) {
-        let colon = UInt8(ascii: ":"), slash = UInt8(ascii: "/"), at = UInt8(ascii: "@"), star = UInt8(ascii: "*")
-        func isSpace(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }
-        var index = 0
-        while index + 2 < bytes.count {
-            guard bytes[index] == colon, bytes[index + 1] == slash, bytes[index + 2] == slash else { index += 1; continue }
-            // user, then ':' and the password up to '@', none of them crossing a space or '/'.
-            var cursor = index + 3
-            while cursor < bytes.count, bytes[cursor] != colon, bytes[cursor] != at, bytes[cursor] != slash, !isSpace(bytes[cursor]) { cursor += 1 }
-            if cursor < bytes.count, bytes[cursor] == colon {
-                let passwordStart = cursor + 1
-                var end = passwordStart
-                while end < bytes.count, bytes[end] != at, bytes[end] != slash, !isSpace(bytes[end]) { end += 1 }
-                if end < bytes.count, bytes[end] == at, end > passwordStart {
-                    for position in passwordStart..<end { bytes[position] = star }
-                }
-                index = end
-            } else {
-                index = cursor
-            }
-        }
-        for secret in secrets where secret.utf8.count >= 8 {
-            let needle = Array(secret.utf8)
-            var position = 0
-            while position + needle.count <= bytes.count {
-                if bytes[position] == needle[0], Array(bytes[position..<(position + needle.count)]) == needle {
-                    for offset in 0..<needle.count { bytes[position + offset] = star }
-                    position += needle.count
-                } else {
-                    position += 1
-                }
-            }
-        }
     }
 }
 

@@ -32,6 +32,8 @@ public final class AttemptRunner {
         // Blocked from the start so that none is lost; they are taken one at a time by sigtimedwait.
         var awaited = Self.awaitedSignals
         sigprocmask(SIG_BLOCK, &awaited, nil)
+        // Whatever an older scheduler let through stays out of the task (the spawn also closes all but 0-2).
+        OpenDescriptors.markCloseOnExec()
 
         let started = WallClock.now()
         /// When this try first started: earlier than `started` for a sensor's later pokes.
@@ -125,7 +127,11 @@ public final class AttemptRunner {
 
         var pipeDescriptors: [Int32] = [-1, -1]
         var output: Int32? = log >= 0 ? log : nil
-        if spec.tee, pipe(&pipeDescriptors) == 0 { output = pipeDescriptors[1] }
+        if spec.tee, pipe(&pipeDescriptors) == 0 {
+            // The task gets the write end as its stdout (dup2 clears the flag there), never the ends themselves.
+            for descriptor in pipeDescriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+            output = pipeDescriptors[1]
+        }
         let childPid = try ProcessLauncher.spawn(ProcessSpec(
             executable: executable, arguments: Array(spec.argv.dropFirst()), environment: environment,
             workingDirectory: spec.workingDirectory, outputDescriptor: output, newProcessGroup: true))

@@ -110,6 +110,8 @@ public struct TaskDefinition: Sendable, Equatable {
     public let cwd: String?
     /// The task should have succeeded this long after the run's data interval ends (seconds).
     public var sla: Double?
+    /// Named connections the task's process receives as `ORCHESTRATOR_CONN_<NAME>` (it gets no others).
+    public var connections: [String] = []
 
     public init(
         id: String, action: TaskAction, dependsOn: [String] = [], triggerRule: TriggerRule = .allSuccess,

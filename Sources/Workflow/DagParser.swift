@@ -11,7 +11,7 @@ public enum DagParser {
     static let taskFields: Set<String> = [
         "id", "command", "transform", "with", "depends_on", "trigger_rule", "retries", "retry_delay",
         "retry_exponential_backoff", "max_retry_delay", "execution_timeout", "depends_on_past", "pool",
-        "priority_weight", "env", "cwd", "sla", "sensor",
+        "priority_weight", "env", "cwd", "sla", "sensor", "connections",
     ]
     /// Fields a `defaults:` block may set for every task.
     static let defaultableFields: Set<String> = taskFields.subtracting(["id", "command", "transform", "with", "depends_on", "sensor"])
@@ -330,6 +330,8 @@ struct ParseContext {
             executionTimeout: timeout, dependsOnPast: dependsOnPast, pool: pool, priorityWeight: priority, env: env, cwd: cwd
         )
         task.sla = sla
+        task.connections = connectionNames(fields["connections"], at("connections"))
+        guard issues.count == issuesBefore else { return nil }
         return task
     }
 

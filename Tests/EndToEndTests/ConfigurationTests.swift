@@ -34,7 +34,7 @@ final class ConfigurationTests: XCTestCase {
             start_date: 2024-01-01
             catchup: false
             tasks:
-              - { id: show, pool: narrow, command: 'echo "conn=$ORCHESTRATOR_CONN_LAKE_DB"' }
+              - { id: show, pool: narrow, connections: [lake_db], command: 'echo "conn=$ORCHESTRATOR_CONN_LAKE_DB"' }
             """)
         let test = try h.run(["test", "configured", "--date", "2024-01-01"])
         XCTAssertEqual(test.status, 0, test.stderr)
@@ -68,6 +68,7 @@ final class ConfigurationTests: XCTestCase {
             tasks:
               - id: needs_connection
                 pool: warehouse
+                connections: [social_db]
                 command: test "$ORCHESTRATOR_CONN_SOCIAL_DB" = "postgres://app:pw@127.0.0.1/social"
             """)
         try """

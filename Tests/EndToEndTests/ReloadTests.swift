@@ -42,7 +42,7 @@ final class ReloadTests: XCTestCase {
     }
 
     /// On SIGHUP the file's connections change for new tasks, the environment the daemon started with still wins
-    /// over the file (as at start), and a connection removed from the file is gone.
+    /// over the file (as at start), and a connection removed from the file is gone: a task naming it fails, saying so.
     func testSighupReloadsConnectionsWithTheEnvironmentStillWinning() throws {
         let h = try Harness()
         func config(_ version: String, withGone: Bool) -> String {
@@ -56,7 +56,8 @@ final class ReloadTests: XCTestCase {
             schedule: null
             start_date: 2024-01-01
             tasks:
-              - { id: show, command: 'echo "$ORCHESTRATOR_CONN_FROMFILE $ORCHESTRATOR_CONN_BOTH ${ORCHESTRATOR_CONN_GONE:-none}" >> "$WORK/ledger"' }
+              - { id: show, connections: [fromfile, both], command: 'echo "$ORCHESTRATOR_CONN_FROMFILE $ORCHESTRATOR_CONN_BOTH ${ORCHESTRATOR_CONN_GONE:-none}" >> "$WORK/ledger"' }
+              - { id: gone, connections: [gone], command: 'echo "$ORCHESTRATOR_CONN_GONE" >> "$WORK/gone"' }
             """)
         try h.startDaemon(["--no-watch"])
         XCTAssertEqual(try h.run(["trigger", "conns", "--date", "2024-01-01"]).status, 0)
@@ -65,9 +66,15 @@ final class ReloadTests: XCTestCase {
         kill(try XCTUnwrap(h.daemon).processIdentifier, SIGHUP)
         try h.waitFor("the reload") { h.daemonLogText.contains("configuration reloaded") }
         XCTAssertEqual(try h.run(["trigger", "conns", "--date", "2024-01-02"]).status, 0)
-        try h.waitFor("the second run") { h.lines("ledger").count == 2 }
+        try h.waitFor("the second run") { try h.lines("ledger").count == 2 && h.runStates(dag: "conns").contains("failed") }
         XCTAssertEqual(h.stopDaemon(), 0)
-        XCTAssertEqual(h.lines("ledger"), ["sqlite:///file-v1 sqlite:///from-environment sqlite:///gone",
+        // `show` did not name `gone`, so it never saw it; `gone` saw it before the reload only.
+        XCTAssertEqual(h.lines("ledger"), ["sqlite:///file-v1 sqlite:///from-environment none",
                                            "sqlite:///file-v2 sqlite:///from-environment none"])
+        XCTAssertEqual(h.lines("gone"), ["sqlite:///gone"])
+        let second = try h.tasks(dag: "conns", date: "2024-01-02")["gone"]
+        XCTAssertEqual(second?["state"] as? String, "failed")
+        XCTAssertTrue((second?["note"] as? String)?.contains("names connection 'gone' in connections:, which is not configured") ?? false,
+                      "\(second ?? [:])")
     }
 }

@@ -1,0 +1,45 @@
+import Workflow
+
+/// Which connections a task's worker receives: the names in its `connections:` field, and for a transform or a
+/// sensor the one its rendered `with:` names (`connection`, and `target` for load.warehouse). Each reaches the
+/// task as `ORCHESTRATOR_CONN_<NAME>`; every other connection stays in the scheduler.
+public enum TaskConnections {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Options of `with:` that name a connection.
+    static let optionKeys = ["connection", "target"]
+
+    /// The variables to add to the worker's environment. A name in `connections:` that is not configured fails the
+    /// task with a message naming it (DAG files are validated without the daemon's configuration); a transform's
+    /// unknown connection is left to the transform, which says so itself (or skips an `optional` load).
+    public static func environment(for task: TaskDefinition, options: ConfigValue?,
+                                   connections: [String: String]) throws(Failure) -> [String: String] {
+        var granted: [String: String] = [:]
+        for name in task.connections {
+            guard let url = connections[name.lowercased()] else {
+                let known = connections.keys.sorted()
+                throw Failure(message: "task '\(task.id)' names connection '\(name)' in connections:, which is not configured"
+                              + " (set ORCHESTRATOR_CONN_\(name.uppercased()) or connections: in the configuration"
+                              + (known.isEmpty ? ")" : "; configured: \(known.joined(separator: ", ")))"))
+            }
+            granted[variable(name)] = url
+        }
+        if case .object(let values)? = options {
+            for key in optionKeys {
+                guard case .string(let name)? = values[key], let url = connections[name.lowercased()] else { continue }
+                granted[variable(name)] = url
+            }
+        }
+        return granted
+    }
+
+    static func variable(_ name: String) -> String { "ORCHESTRATOR_CONN_\(name.uppercased())" }
+
+    /// The environment without any connection or the web token.
+    public static func withoutSecrets(_ environment: [String: String]) -> [String: String] {
+        environment.filter { !$0.key.hasPrefix("ORCHESTRATOR_CONN_") && $0.key != "ORCHESTRATOR_WEB_TOKEN" }
+    }
+}
