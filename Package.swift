@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
+        .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
     ],
     swiftLanguageModes: [.v6]
 )
