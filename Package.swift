@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
+        .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import SecretMasking
 import Transforms
+import WebStatus
 import Workflow
 import Yams
 
@@ -43,6 +44,10 @@ struct Configuration {
         ("web_address", "ORCHESTRATOR_WEB_ADDRESS", "127.0.0.1:8080"),
         // The bearer token that turns on the web actions (trigger, clear, pause); empty: actions are off.
         ("web_token", "ORCHESTRATOR_WEB_TOKEN", ""),
+        // Slow or idle clients are disconnected, and open connections are capped (WebLimits).
+        ("web_header_timeout", "ORCHESTRATOR_WEB_HEADER_TIMEOUT", "10s"),
+        ("web_idle_timeout", "ORCHESTRATOR_WEB_IDLE_TIMEOUT", "30s"),
+        ("web_max_connections", "ORCHESTRATOR_WEB_MAX_CONNECTIONS", "128"),
     ]
 
     /// Loads the file (when there is one) and applies the environment over it.
@@ -151,6 +156,13 @@ struct Configuration {
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")
         try check("log_format", { ["logfmt", "json"].contains($0) }, "logfmt or json")
         try check("web_address", { Self.hostAndPort($0) != nil || $0 == "off" }, "HOST:PORT (or off)")
+        let timeouts = WebLimits.timeoutBounds, openConnections = WebLimits.connectionBounds
+        for key in ["web_header_timeout", "web_idle_timeout"] {
+            try check(key, { DurationParser.seconds($0).map(timeouts.contains) ?? false },
+                      "a duration from \(timeouts.lowerBound)s to \(Int(timeouts.upperBound))s (10s, 1m)")
+        }
+        try check("web_max_connections", { Int($0).map(openConnections.contains) ?? false },
+                  "a whole number from \(openConnections.lowerBound) to \(openConnections.upperBound)")
         // A short token is guessable; the check names the rule, never the value.
         try check("web_token", { $0.isEmpty || ($0.count >= 16 && !$0.contains(where: \.isWhitespace)) },
                   "empty (actions off) or at least 16 characters without spaces")
@@ -160,6 +172,15 @@ struct Configuration {
     }
 
     func value(_ key: String) -> String { values[key]?.value ?? "" }
+
+    /// The web server's timeouts and connection cap (checked by `validate`).
+    func webLimits() throws -> WebLimits {
+        guard let header = DurationParser.seconds(value("web_header_timeout")), let idle = DurationParser.seconds(value("web_idle_timeout")),
+              let connections = Int(value("web_max_connections")) else {
+            throw CLIError("web_header_timeout, web_idle_timeout and web_max_connections must be checked before use")
+        }
+        return WebLimits(headerTimeout: header, idleTimeout: idle, maxConnections: connections)
+    }
 
     /// `127.0.0.1:8080` → ("127.0.0.1", 8080); `[::1]:8080` too.
     static func hostAndPort(_ text: String) -> (host: String, port: Int)? {

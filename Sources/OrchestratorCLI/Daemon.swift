@@ -52,21 +52,25 @@ extension OrchestratorCommand {
             let loadedDags = LockedValue<[DAG]>([])
             scheduler.onDagsLoaded = { loadedDags.set($0) }
             let passLatency = LatencyRecorder(buckets: StatusServer.loopBuckets)
+            var webServer: StatusServer?
             if configuration.value("web_address") != "off", let (host, port) = Configuration.hostAndPort(configuration.value("web_address")) {
                 let layout = settings.home
                 let token = configuration.value("web_token") ?? ""
-                let setup = StatusServerSetup(
+                var setup = StatusServerSetup(
                     host: host, port: port, logsFolder: layout.logsFolder,
                     logPath: { layout.logPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
                     resultPath: { layout.resultPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
                     token: token, actions: token.isEmpty ? nil : WebActions(store: store, dags: { loadedDags.get() }),
                     loopLatency: { passLatency.snapshot() })
+                setup.limits = try configuration.webLimits()
+                setup.log = { warning, message, fields in log(warning ? .warning : .info, message, fields) }
                 // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
                 let pagesStore = try SQLiteMetadataStore(path: layout.storePath, readOnly: true)
                 let server = StatusServer(store: pagesStore, setup: setup, dags: { loadedDags.get() })
-                let bound: Int
-                do { bound = try server.start() } catch { throw CLIError("\(error)") }
-                log(.info, "web status listening", [("url", "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/")])
+                // A busy port does not stop the daemon: the server retries with backoff and says so in the log,
+                // the systemd status line and, once bound, /healthz and /metrics.
+                _ = server.start()
+                webServer = server
             }
             // SwiftNIO's listening socket, epoll and pipes are not all close-on-exec; the spawn closes them in each
             // worker anyway, and this covers anything that forks on its own.
@@ -82,6 +86,7 @@ extension OrchestratorCommand {
                 let failedNotifications = (try? store.notificationCounts().failed) ?? 0
                 return "\(dags) DAGs, \(running) runs running, \(tasks) tasks running" + (errors > 0 ? ", \(errors) DAG files failing" : "")
                     + (failedNotifications > 0 ? ", \(failedNotifications) notifications failed" : "")
+                    + (webServer.map(\.bindStatus).flatMap { $0.port == nil ? ", web not listening (\($0.lastError ?? "starting"); retrying)" : nil } ?? "")
             }
             loop.onReady = {
                 OpenDescriptors.markCloseOnExec()  // the scheduler lock, the store, inotify: opened since the first sweep

@@ -12,6 +12,9 @@ public final class SQLiteAttemptStore: AttemptStore {
             try connection.execute("PRAGMA synchronous = NORMAL")
             // The scheduler checkpoints in the background; a worker never pays for it inside its commit.
             try connection.execute("PRAGMA wal_autocheckpoint = 0")
+            // The same WAL size limit as the scheduler's connections (SQLiteMetadataStore.walSizeLimit): a worker may be
+            // the writer that restarts the WAL after a checkpoint.
+            try connection.execute("PRAGMA journal_size_limit = 67108864")
         } catch {
             throw AttemptStoreError("store \(path): \(error.description)")
         }

@@ -2,22 +2,26 @@ import Foundation
 import GRDB
 
 extension SQLiteMetadataStore {
+    /// The WAL size above which the background thread truncates it (after its PASSIVE pass has copied nearly all of it).
+    public static let walTruncateThreshold = 8 << 20
+    /// No connection leaves a WAL bigger than this behind when it restarts it (`PRAGMA journal_size_limit`).
+    public static let walSizeLimit = 64 << 20
+
     /// Copies the WAL back into the database file every `interval` seconds on a thread of its own, with a
     /// connection of its own. Connections do not checkpoint by themselves (`wal_autocheckpoint = 0`): a
     /// checkpoint's fsyncs took 20-30 ms inside whichever commit crossed the threshold, often a worker's.
-    /// Started by whoever runs a scheduler; a PASSIVE checkpoint never blocks readers or writers.
-    public func startBackgroundCheckpoints(interval: TimeInterval = 1) {
-        let path = self.path
-        let thread = Thread {
-            var config = Configuration()
-            config.busyMode = .timeout(1)
-            guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return }
-            while true {
-                Thread.sleep(forTimeInterval: interval)
-                _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-            }
-        }
-        thread.name = "store-checkpoints"
-        thread.start()
+    /// Started by whoever runs a scheduler.
+    ///
+    /// A PASSIVE checkpoint never blocks readers or writers, but under a continuous backfill it never finishes
+    /// either: every second brings new frames, so no writer ever finds the WAL fully copied and restarts it, and the
+    /// file grew without bound (2.1 GB after 43,800 task instances). So once the WAL passes `truncateAbove` bytes, a
+    /// TRUNCATE checkpoint follows the PASSIVE one: it holds writers off only while it copies the few frames written
+    /// since, waits (1 s at most) for readers to leave the WAL, and cuts the file to zero. If readers stay, it tries
+    /// again on the next pass.
+    @discardableResult
+    public func startBackgroundCheckpoints(interval: TimeInterval = 1, truncateAbove: Int = walTruncateThreshold) -> BackgroundCheckpoints {
+        let checkpoints = BackgroundCheckpoints(path: path, interval: interval, truncateAbove: truncateAbove)
+        checkpoints.start()
+        return checkpoints
     }
 }

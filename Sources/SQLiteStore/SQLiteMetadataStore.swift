@@ -29,6 +29,8 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
             // Checkpoints (and their fsyncs) run on the scheduler's background thread, never inside a commit
             // on the path between one task ending and the next starting (see startBackgroundCheckpoints).
             try Cached.execute(db, sql: "PRAGMA wal_autocheckpoint = 0")
+            // Whichever connection restarts the WAL cuts a file grown past the limit back to it.
+            try Cached.execute(db, sql: "PRAGMA journal_size_limit = \(SQLiteMetadataStore.walSizeLimit)")
         }
         do {
             if readOnly {

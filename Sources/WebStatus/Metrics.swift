@@ -37,6 +37,9 @@ extension StatusServer {
                   "orchestrator_notifications{state=\"failed\"} \(notifications.failed)",
                   "# HELP orchestrator_import_errors DAG files that fail to load.", "# TYPE orchestrator_import_errors gauge",
                   "orchestrator_import_errors \(try store.importErrors().count)"]
+        let binding = bindStatus
+        lines += ["# HELP orchestrator_web_bind_failures_total Times the status server could not bind its address (retried with backoff).",
+                  "# TYPE orchestrator_web_bind_failures_total counter", "orchestrator_web_bind_failures_total \(binding.failures)"]
         return lines.joined(separator: "\n") + "\n"
     }
 

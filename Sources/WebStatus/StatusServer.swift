@@ -18,6 +18,10 @@ public struct StatusServerSetup: Sendable {
     public var actions: (any StatusActions)?
     /// Durations of the scheduler's passes, for /metrics.
     public var loopLatency: (@Sendable () -> DurationHistogram)?
+    /// Timeouts and the connection cap.
+    public var limits = WebLimits.defaults
+    /// Where the server says it is listening, or why it cannot bind yet (warning: true).
+    public var log: (@Sendable (_ warning: Bool, _ message: String, _ fields: [(String, String)]) -> Void)?
 
     public init(host: String, port: Int, logsFolder: String, logPath: @escaping @Sendable (TaskKey, Int) -> String,
                 resultPath: @escaping @Sendable (TaskKey, Int) -> String, token: String? = nil, actions: (any StatusActions)? = nil,
@@ -43,10 +47,10 @@ public final class StatusServer: @unchecked Sendable {
     let setup: StatusServerSetup
     let files: TaskFiles
     let auth: WebAuth
-    private let started = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var boundPort: Int?
-    private var failure: String?
+    let started = DispatchSemaphore(value: 0)
+    let lock = NSLock()
+    var binding = BindStatus()
+    var hasFirstOutcome = false
 
     public init(store: any MetadataStore, setup: StatusServerSetup, dags: @escaping @Sendable () -> [DAG]) {
         self.store = store
@@ -57,43 +61,11 @@ public final class StatusServer: @unchecked Sendable {
         auth = WebAuth(token: setup.actions == nil ? nil : setup.token)
     }
 
-    /// Starts serving on a task of its own and waits until the port is bound; returns the bound port.
-    public func start(timeout: Double = 10) throws -> Int {
-        var logger = Logger(label: "orchestrator.web")
-        logger.logLevel = .warning
-        let router = Router()
-        router.middlewares.add(RefusalMiddleware())
-        if HostCheckMiddleware.isLoopback(setup.host) { router.middlewares.add(HostCheckMiddleware()) }
-        pageRoutes(router)
-        apiRoutes(router)
-        actionRoutes(router)
-        let host = setup.host, port = setup.port
-        let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "orchestrator"),
-            onServerRunning: { [self] channel in
-                lock.withLock { boundPort = channel.localAddress?.port }
-                started.signal()
-            }, logger: logger)
-        Task.detached { [self] in
-            do {
-                // The daemon handles SIGTERM itself (grace period for tasks); the server must not take the signal.
-                try await app.runService(gracefulShutdownSignals: [])
-            } catch {
-                lock.withLock { failure = "\(error)" }
-                started.signal()
-            }
-        }
-        guard started.wait(timeout: .now() + timeout) == .success else {
-            throw StatusServerError(message: "the web server did not start within \(Int(timeout))s on \(host):\(port)")
-        }
-        return try lock.withLock { () throws -> Int in
-            if let failure { throw StatusServerError(message: "cannot serve on \(host):\(port): \(failure)") }
-            return boundPort ?? port
-        }
-    }
-
     func apiRoutes(_ router: Router<BasicRequestContext>) {
-        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/healthz") { [self] _, _ in
+            let binding = bindStatus
+            return "ok\n" + (binding.failures > 0 ? "web: bound after \(binding.failures) failed binds (last: \(binding.lastError ?? ""))\n" : "")
+        }
         router.get("/metrics") { [self] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: try metrics())))
         }
@@ -280,29 +252,6 @@ public final class StatusServer: @unchecked Sendable {
     }
 }
 
-/// On a loopback address, only requests naming a loopback host are answered: a page of another site whose
-/// name was rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host and gets a 421.
-struct HostCheckMiddleware: RouterMiddleware {
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
-
-    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
-        if let authority = request.head.authority {
-            var name = authority
-            if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
-                name = String(name[name.index(after: name.startIndex)..<close])
-            } else if let colon = name.lastIndex(of: ":") {
-                name = String(name[..<colon])
-            }
-            guard Self.isLoopback(name.lowercased()) else {
-                throw HTTPError(.misdirectedRequest, message: "this server answers to 127.0.0.1 and localhost only")
-            }
-        }
-        return try await next(request, context)
-    }
-}
-
 /// Turns refusals of unsafe ids into 400 answers and refused actions into theirs, whichever route raised them;
 /// outside /api/ (pages and their forms) the error is a page a person can read rather than JSON.
 struct RefusalMiddleware: RouterMiddleware {
@@ -323,9 +272,4 @@ struct RefusalMiddleware: RouterMiddleware {
             return response
         }
     }
-}
-
-public struct StatusServerError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
 }

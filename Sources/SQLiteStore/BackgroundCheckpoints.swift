@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+
+/// The store's checkpoint thread (see `SQLiteMetadataStore.startBackgroundCheckpoints`), with what it has done so far.
+public final class BackgroundCheckpoints: @unchecked Sendable {
+    public struct Counts: Sendable, Equatable {
+        /// TRUNCATE checkpoints that emptied the WAL.
+        public var truncations = 0
+        /// TRUNCATE checkpoints that gave up on readers still in the WAL (retried on the next pass).
+        public var busy = 0
+        public init() {}
+    }
+
+    let path: String
+    let interval: TimeInterval
+    let truncateAbove: Int
+    private let lock = NSLock()
+    private var counts = Counts()
+    private var stopped = false
+
+    init(path: String, interval: TimeInterval, truncateAbove: Int) {
+        self.path = path
+        self.interval = interval
+        self.truncateAbove = truncateAbove
+    }
+
+    public var snapshot: Counts { lock.withLock { counts } }
+
+    /// Ends the thread after its current pass (tests; a daemon's thread lives as long as the process).
+    public func stop() { lock.withLock { stopped = true } }
+
+    func start() {
+        let thread = Thread { [self] in
+            var config = Configuration()
+            // Poll for the write lock as often as the writers do (SQLiteMetadataStore.init): with SQLite's own 1-100 ms
+            // sleeps, busy writers always got the lock first and a TRUNCATE waited out its whole second.
+            config.busyMode = .callback { tries in
+                guard tries < 10_000 else { return false }
+                usleep(100)
+                return true
+            }
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteMetadataStore.walSizeLimit)")
+            }
+            guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return }
+            while !lock.withLock({ stopped }) {
+                Thread.sleep(forTimeInterval: interval)
+                pass(queue)
+            }
+        }
+        thread.name = "store-checkpoints"
+        thread.start()
+    }
+
+    func pass(_ queue: DatabaseQueue) {
+        _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        guard walSize() > truncateAbove else { return }
+        do {
+            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            lock.withLock { counts.truncations += 1 }
+        } catch {
+            lock.withLock { counts.busy += 1 }
+        }
+    }
+
+    func walSize() -> Int {
+        var info = stat()
+        return stat(path + "-wal", &info) == 0 ? Int(info.st_size) : 0
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+
+/// The status server against hostile clients and a hostile host: other sites' Host names, connections that send
+/// half a request or nothing, more connections than the cap, and a web port someone else holds.
+final class WebHardeningTests: XCTestCase {
+    let http = HTTPClient()
+
+    func port(_ h: Harness) throws -> Int {
+        let base = try XCTUnwrap(h.webURL, h.daemonLogText)
+        return try XCTUnwrap(Int(base.split(separator: ":").last?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""), base)
+    }
+
+    func testHostIsMatchedExactly() throws {
+        let h = try Harness()
+        try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
+        try h.startDaemon()
+        let port = try port(h)
+        for host in ["127.0.0.1:\(port)", "127.0.0.1", "localhost", "localhost:\(port)", "LOCALHOST", "[::1]:\(port)"] {
+            XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: \(host)"]), 200, "Host: \(host)")
+        }
+        for host in ["127.0.0.1.evil.com", "127.evil.com", "127.0.0.1.nip.io", "localhost.evil", "127.0.0.1.evil.com:\(port)",
+                     "localhost:80x", "127.0.0.1:", "evil.com:\(port)", ""] {
+            XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: \(host)"]), 421, "Host: '\(host)'")
+        }
+        XCTAssertEqual(RawConnection.status(port: port, headerLines: []), 421, "a request without Host")
+        XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: 127.0.0.1.nip.io"], path: "/api/v1/dags"), 421)
+    }
+
+    func testSlowAndIdleConnectionsAreClosedAndTheCapHolds() throws {
+        let h = try Harness()
+        try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
+        h.extraEnvironment = ["ORCHESTRATOR_WEB_HEADER_TIMEOUT": "1s", "ORCHESTRATOR_WEB_IDLE_TIMEOUT": "3s",
+                              "ORCHESTRATOR_WEB_MAX_CONNECTIONS": "8"]
+        try h.startDaemon()
+        let port = try port(h)
+
+        // Twenty clients send half a request line: eight hold the server's connections, twelve wait in the backlog.
+        let opened = Date()
+        let slow = try (1...20).map { _ in try XCTUnwrap(RawConnection(port: port), "connect") }
+        for connection in slow { connection.send("GET /healthz HT") }
+        // A whole request behind them waits for a free connection...
+        let waiting = try XCTUnwrap(RawConnection(port: port))
+        waiting.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        XCTAssertNil(waiting.readStatus(within: 0.5), "over the cap of 8, a ninth connection is not served yet")
+        // ...which the header timeout frees: every half request is dropped after a second (not at once), batch by batch.
+        for (index, connection) in slow.enumerated() {
+            guard case .closed(let received) = connection.readUntilClosed(within: 15) else {
+                return XCTFail("half request \(index + 1) still open after 15 s")
+            }
+            XCTAssertEqual(received, "", "nothing is answered to half a request")
+        }
+        XCTAssertGreaterThan(Date().timeIntervalSince(opened), 1.9, "20 half requests over 8 connections take at least 2 header timeouts")
+        XCTAssertEqual(waiting.readStatus(within: 10), 200, "the waiting request is served once the slow ones are gone")
+
+        // A connection that sends nothing stays until the idle timeout (3 s), longer than the header timeout.
+        let silentSince = Date()
+        let silent = try XCTUnwrap(RawConnection(port: port))
+        guard case .closed = silent.readUntilClosed(within: 15) else { return XCTFail("a silent connection was never closed") }
+        XCTAssertGreaterThan(Date().timeIntervalSince(silentSince), 2.5, "closed by the idle timeout, not the header one")
+        // A keep-alive connection is idle after its answer, and closed the same way.
+        let keepAlive = try XCTUnwrap(RawConnection(port: port))
+        keepAlive.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        XCTAssertEqual(keepAlive.readStatus(within: 10), 200)
+        guard case .closed = keepAlive.readUntilClosed(within: 15) else { return XCTFail("an idle keep-alive connection was never closed") }
+
+        XCTAssertEqual(try http.get("http://127.0.0.1:\(port)/healthz").status, 200, "the page still answers afterwards")
+        XCTAssertEqual(try h.run(["trigger", "a", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the run to succeed") { try h.runStates(dag: "a") == ["success"] }
+    }
+
+    func testLimitsOutOfBoundsAreRefusedAtStart() throws {
+        let h = try Harness()
+        for (variable, value) in [("ORCHESTRATOR_WEB_HEADER_TIMEOUT", "0s"), ("ORCHESTRATOR_WEB_IDLE_TIMEOUT", "2h"),
+                                  ("ORCHESTRATOR_WEB_MAX_CONNECTIONS", "0"), ("ORCHESTRATOR_WEB_MAX_CONNECTIONS", "many")] {
+            h.extraEnvironment = [variable: value]
+            let result = try h.run(["config", "check"])
+            XCTAssertNotEqual(result.status, 0, "\(variable)=\(value)")
+            let key = variable.dropFirst("ORCHESTRATOR_".count).lowercased()
+            XCTAssertTrue(result.stderr.contains("environment \(variable): \(key): '\(value)' is not"), result.stderr)
+        }
+    }
+
+    static let squatter = """
+        import socket, sys, time
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        with open(sys.argv[1], "w") as f: f.write(str(s.getsockname()[1]))
+        time.sleep(600)
+        """
+
+    func testADaemonWhoseWebPortIsBusyKeepsSchedulingAndServesOnceItIsFree() throws {
+        let h = try Harness()
+        try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
+        let (squatter, port) = try h.startPythonServer(Self.squatter, name: "squatter", log: "squatter.log")
+        defer { if squatter.isRunning { squatter.terminate() } }
+        h.extraEnvironment = ["ORCHESTRATOR_WEB_ADDRESS_FOR_TESTS": "127.0.0.1:\(port)"]
+        try h.startDaemon()
+        XCTAssertTrue(h.daemonLogText.contains("web status cannot listen; retrying"), h.daemonLogText)
+        XCTAssertTrue(h.daemonLogText.contains("Address already in use"), h.daemonLogText)
+        XCTAssertNil(h.webURL, "not listening while the port is held")
+
+        XCTAssertEqual(try h.run(["trigger", "a", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the run to succeed without the web side") { try h.runStates(dag: "a") == ["success"] }
+        try h.waitFor("a second failed bind") { h.daemonLogText.components(separatedBy: "web status cannot listen").count > 2 }
+
+        squatter.terminate()
+        squatter.waitUntilExit()
+        let freed = Date()
+        try h.waitFor("the page to answer", timeout: 40) { h.webURL != nil }
+        XCTAssertLessThan(Date().timeIntervalSince(freed), 31, "within the 30 s backoff cap")
+        XCTAssertEqual(try h.webURL, "http://127.0.0.1:\(port)/")
+        let failures = h.daemonLogText.components(separatedBy: "web status cannot listen").count - 1
+        let health = try http.get("http://127.0.0.1:\(port)/healthz")
+        XCTAssertEqual(health.status, 200)
+        XCTAssertTrue(health.body.contains("web: bound after \(failures) failed binds (last: "), health.body)
+        let metrics = try http.get("http://127.0.0.1:\(port)/metrics")
+        XCTAssertTrue(metrics.body.contains("\norchestrator_web_bind_failures_total \(failures)\n"), metrics.body)
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import MetadataStore
+import SQLiteStore
+import XCTest
+
+/// The WAL stays bounded under a writer that never pauses and a reader that never stops: the background checkpoints
+/// truncate it, where PASSIVE checkpoints alone let it grow for as long as the writes went on.
+final class WALTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func testCheckpointsKeepTheWALSmallUnderContinuousWritesAndReads() throws {
+        // The same load twice: checkpoints that never truncate (what the store did before), then the store's own.
+        let unchecked = try workload("unchecked", truncateAbove: .max / 2)
+        let threshold = 256 << 10
+        let checked = try workload("checked", truncateAbove: threshold)
+        XCTAssertEqual(unchecked.counts.truncations, 0)
+        XCTAssertGreaterThan(checked.counts.truncations, 3, "\(checked.counts)")
+        XCTAssertGreaterThan(unchecked.peak, 8 << 20, "the load is enough to grow an unchecked WAL well past the threshold")
+        // Per run written, the truncated WAL peaks far below one that is never cut back.
+        let uncheckedPerRun = Double(unchecked.peak) / Double(unchecked.runs)
+        let checkedPerRun = Double(checked.peak) / Double(checked.runs)
+        XCTAssertLessThan(checkedPerRun, uncheckedPerRun / 4,
+                          "unchecked: \(unchecked.peak) bytes after \(unchecked.runs) runs; checked: \(checked.peak) bytes after \(checked.runs) runs, \(checked.counts)")
+        XCTAssertLessThan(checked.peak, 32 << 20)
+        XCTAssertLessThanOrEqual(checked.final, threshold * 8, "once the writer stops the WAL is soon cut back")
+    }
+
+    struct Outcome {
+        var runs = 0, peak = 0, final = 0
+        var counts = BackgroundCheckpoints.Counts()
+    }
+
+    /// Writes runs of 5 task instances as fast as one connection can for 1.5 s while another connection reads.
+    func workload(_ name: String, truncateAbove: Int) throws -> Outcome {
+        let path = directory.appendingPathComponent("\(name).sqlite").path
+        let store = try SQLiteMetadataStore(path: path)
+        let pages = try SQLiteMetadataStore(path: path, readOnly: true)
+        let checkpoints = store.startBackgroundCheckpoints(interval: 0.05, truncateAbove: truncateAbove)
+        defer { checkpoints.stop() }
+        let stop = Flag()
+        let reader = Thread {
+            while !stop.isSet { _ = try? pages.runs(RunFilter(dagId: "etl", newestFirst: true, limit: 25)) }
+        }
+        reader.start()
+        defer { stop.set() }
+        var outcome = Outcome()
+        let start = Date(timeIntervalSince1970: 1_704_067_200)
+        let deadline = Date().addingTimeInterval(1.5)
+        while Date() < deadline {
+            let logical = start.addingTimeInterval(Double(outcome.runs) * 3600)
+            let runId = DagRun.makeRunId(type: .scheduled, logicalDate: logical)
+            let run = DagRun(dagId: "etl", runId: runId, logicalDate: logical, dataIntervalStart: logical,
+                             dataIntervalEnd: logical.addingTimeInterval(3600), runType: .scheduled, state: .queued, createdAt: logical)
+            let instances = (1...5).map {
+                TaskInstance(key: TaskKey(dagId: "etl", runId: runId, taskId: "t\($0)"), maxTries: 1, pool: "default_pool", priorityWeight: 1)
+            }
+            XCTAssertTrue(try store.createRun(run, taskInstances: instances))
+            outcome.runs += 1
+            outcome.peak = max(outcome.peak, Self.size(path + "-wal"))
+        }
+        stop.set()
+        Thread.sleep(forTimeInterval: 0.5)
+        outcome.final = Self.size(path + "-wal")
+        outcome.counts = checkpoints.snapshot
+        XCTAssertEqual(try store.runs(RunFilter(dagId: "etl")).count, outcome.runs, "every run survived the checkpoints")
+        return outcome
+    }
+
+    static func size(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.intValue ?? 0
+    }
+}
+
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
