@@ -11,7 +11,7 @@ import Yams
 ///       - { name: client_id, type: int, required: true }
 ///       - { name: email, type: string, required: true, lowercase: true, pattern: "^[^@ ]+@[^@ ]+$" }
 ///       - { name: country, type: string, uppercase: true, accepted_values: [FR, DE, ES] }
-///       - { name: signup_date, type: date, formats: ["%Y-%m-%d", "%d/%m/%Y"] }
+///       - { name: signup_date, type: date, formats: ["%d/%m/%Y"] }  # ISO 8601 is always read
 ///   purchases:
 ///     key: [purchase_id]
 ///     columns:
@@ -45,7 +45,7 @@ public struct CleaningRules: Sendable {
     }
 
     public enum ColumnType: String, Sendable, CaseIterable {
-        case string, int, decimal, bool, date, timestamp
+        case string, int, decimal, bool, date, timestamp, uuid
     }
 
     public struct ColumnRule: Sendable {
@@ -57,8 +57,9 @@ public struct CleaningRules: Sendable {
         public var trim = true
         public var lowercase = false
         public var uppercase = false
+        /// Forms read besides the ISO 8601 ones (`ISODateParser`), tried after them.
         public var formats: [DatePattern] = []
-        /// Zone of timestamps written without an offset (default UTC).
+        /// Zone of timestamps written without an offset, and of the dates taken from timestamps (default UTC).
         public var timeZone: TimeZone = TimeZone(secondsFromGMT: 0) ?? .current
         public var minimum: Double?
         public var maximum: Double?
@@ -183,9 +184,6 @@ public struct CleaningRules: Sendable {
             case "scale": rule.scale = try file.int(value, path)
             default: break
             }
-        }
-        if rule.formats.isEmpty && (rule.type == .date || rule.type == .timestamp) {
-            rule.formats = rule.type == .date ? [DatePattern.isoDate] : [DatePattern.isoTimestamp, DatePattern.isoTimestampWithZone]
         }
         return rule
     }

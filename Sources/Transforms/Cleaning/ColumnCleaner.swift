@@ -56,12 +56,23 @@ struct ColumnCleaner {
             case "false", "f", "no", "n", "0": text = "false"
             default: return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not true or false")
             }
-        case .date, .timestamp:
-            guard let fields = rule.formats.lazy.compactMap({ $0.match(text) }).first else {
-                let formats = rule.formats.map(\.text).joined(separator: ", ")
-                return .rejected(rule: "type", reason: "\(rule.name) '\(text)' matches none of the formats \(formats)")
+        case .uuid:
+            guard let canonical = UUIDParser.canonical(text) else {
+                return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not a UUID")
             }
-            text = rule.type == .date ? fields.isoDate : DateFields.isoUTC(epochSeconds: fields.epochSeconds(zone: rule.timeZone))
+            text = canonical
+        case .date, .timestamp:
+            // The ISO 8601 forms first, then the column's own `formats:`.
+            guard let fields = ISODateParser.parse(text) ?? rule.formats.lazy.compactMap({ $0.match(text) }).first else {
+                let formats = rule.formats.isEmpty ? "" : " and matches none of the formats " + rule.formats.map(\.text).joined(separator: ", ")
+                return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not an ISO 8601 \(rule.type.rawValue)\(formats)")
+            }
+            if rule.type == .date {
+                let date = fields.calendarDate(in: rule.timeZone)
+                text = DateFields.isoDate(year: date.year, month: date.month, day: date.day)
+            } else {
+                text = DateFields.isoUTC(epochSeconds: fields.epochSeconds(zone: rule.timeZone))
+            }
         }
         if let minimum = rule.minimum {
             if let number, number < minimum { return .rejected(rule: "range", reason: "\(rule.name) \(text) is below \(Self.format(minimum, scale: nil))") }
