@@ -11,7 +11,7 @@ final class ColumnCleanerTests: XCTestCase {
 
     private func clean(_ raw: String, _ rule: CleaningRules.ColumnRule, references: Set<String>? = nil) -> ColumnCleaner.Outcome {
         var cleaner = ColumnCleaner(rule: rule)
-        cleaner.knownReferences = references
+        cleaner.knownReferences = references.map { KnownKeys($0, integer: rule.type == .int) }
         return cleaner.clean(raw)
     }
 
@@ -292,7 +292,7 @@ final class ColumnCleanerTests: XCTestCase {
     func testLargeIntegerForeignKeysAreComparedExactly() {
         var cleaner = ColumnCleaner(rule: CleaningRules.ColumnRule(name: "client_id", source: "client_id", type: .int,
                                                                   references: ("clients", "client_id")))
-        cleaner.knownReferences = ["1234567890123456789", String(Int.max)]
+        cleaner.knownReferences = KnownKeys(["1234567890123456789", String(Int.max)], integer: true)
         if case .rejected(let rule, _) = cleaner.clean("1234567890123456789") { XCTFail("a valid 64-bit id was rejected by \(rule)") }
         if case .rejected(let rule, _) = cleaner.clean(String(Int.max)) { XCTFail("Int.max was rejected by \(rule)") }
         if case .value = cleaner.clean("1234567890123456788") { XCTFail("an unknown id was accepted") }

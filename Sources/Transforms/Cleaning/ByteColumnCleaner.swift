@@ -20,9 +20,9 @@ final class ByteColumnCleaner {
     private let minimum: Double?
     private let maximum: Double?
     private let scale: Int?
-    private let acceptedValues: Set<String>?
+    private let acceptedValues: ByteKeyMap?
     private let knownIntegerReferences: IntegerSet?
-    private let knownReferences: Set<String>?
+    private let knownReferences: KnownKeys?
     private let formats: [DatePattern]
     /// Naive timestamps in a zone without offset changes need no time zone lookup.
     private let zoneIsUTC: Bool
@@ -54,8 +54,12 @@ final class ByteColumnCleaner {
         minimum = rule.minimum
         maximum = rule.maximum
         scale = rule.scale
-        acceptedValues = rule.acceptedValues
-        knownIntegerReferences = cleaner.knownIntegerReferences.map(IntegerSet.init)
+        acceptedValues = rule.acceptedValues.map { values in
+            var map = ByteKeyMap()
+            for value in values { map.insert(value) }
+            return map
+        }
+        knownIntegerReferences = cleaner.knownReferences?.integers
         knownReferences = cleaner.knownReferences
         formats = rule.formats
         timeZone = rule.timeZone
@@ -82,16 +86,16 @@ final class ByteColumnCleaner {
         case .string:
             switch caseMapping {
             case .none:
-                for byte in raw where byte >= 0x80 { return false }
+                for byte in raw where byte >= 0x80 || byte == 0 { return false }
                 output.append(raw)
             case .lower:
                 for byte in raw {
-                    guard byte < 0x80 else { return false }
+                    guard byte < 0x80, byte != 0 else { return false }
                     output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
                 }
             case .upper:
                 for byte in raw {
-                    guard byte < 0x80 else { return false }
+                    guard byte < 0x80, byte != 0 else { return false }
                     output.append(byte >= 0x61 && byte <= 0x7A ? byte & ~0x20 : byte)
                 }
             }
@@ -159,15 +163,11 @@ final class ByteColumnCleaner {
         }
         if let minimum, let number, number < minimum { return false }
         if let maximum, let number, number > maximum { return false }
-        if let acceptedValues {
-            let text = String(decoding: output.bytes(valueStart..<output.count), as: UTF8.self)
-            if !acceptedValues.contains(text) { return false }
-        }
+        if let acceptedValues, !acceptedValues.contains(output.bytes(valueStart..<output.count)) { return false }
         if let knownIntegerReferences {
             guard let integer, knownIntegerReferences.contains(integer) else { return false }
         } else if let knownReferences {
-            let text = String(decoding: output.bytes(valueStart..<output.count), as: UTF8.self)
-            if !knownReferences.contains(text) { return false }
+            if knownReferences.isInteger || !knownReferences.contains(output.bytes(valueStart..<output.count)) { return false }
         }
         return true
     }

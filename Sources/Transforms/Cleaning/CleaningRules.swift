@@ -7,6 +7,7 @@ import Yams
 /// tables:
 ///   clients:
 ///     key: [client_id]                      # dedupe: the last row with a key wins
+///     max_reject_ratio: 0.3                 # more rejects (duplicates aside) fail the task; default 0.5
 ///     columns:
 ///       - { name: client_id, type: int, required: true }
 ///       - { name: email, type: string, required: true, lowercase: true, pattern: "^[^@ ]+@[^@ ]+$" }
@@ -26,6 +27,8 @@ public struct CleaningRules: Sendable {
         public var key: [String]
         public var columns: [ColumnRule]
         public var currency: CurrencyConversion?
+        /// Above this share of rejected rows (duplicates aside) the task fails and nothing is published.
+        public var maxRejectRatio = 0.5
 
         /// The output columns: the declared ones, then the converted amount if any.
         public var outputColumns: [(name: String, type: ColumnType)] {
@@ -70,7 +73,7 @@ public struct CleaningRules: Sendable {
         public var scale: Int?
     }
 
-    static let tableFields = ["key", "columns", "currency"]
+    static let tableFields = ["key", "columns", "currency", "max_reject_ratio"]
     static let columnFields = ["name", "source", "type", "required", "trim", "lowercase", "uppercase", "formats", "timezone",
                                "min", "max", "accepted_values", "pattern", "references", "scale"]
 
@@ -91,6 +94,10 @@ public struct CleaningRules: Sendable {
                 switch key {
                 case "key": table.key = try file.strings(node, "\(field).key"); keyNode = node
                 case "currency": currencyNode = node
+                case "max_reject_ratio":
+                    let ratio = try file.number(node, "\(field).max_reject_ratio")
+                    guard ratio >= 0 && ratio <= 1 else { throw file.fail(node, "\(field).max_reject_ratio", "must be between 0 and 1 (got \(ratio))") }
+                    table.maxRejectRatio = ratio
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
                         table.columns.append(try column(columnNode, field: "\(field).columns[\(index)]", file: file))
