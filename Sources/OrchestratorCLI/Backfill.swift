@@ -23,6 +23,8 @@ extension OrchestratorCommand {
         @Flag(help: "Re-run every finished run in the range from scratch.") var reset = false
         @Flag(help: "Show what would be done and change nothing.") var dryRun = false
         @Option(help: "Runs of this backfill active at once (default: the DAG's max_active_runs).") var maxActiveRuns: Int?
+        @Option(name: .customLong("param"), help: "Override a declared param in the runs it creates: NAME=VALUE (repeatable).")
+        var params: [String] = []
         @OptionGroup var execution: ExecutionOptions
 
         func validate() throws {
@@ -39,6 +41,7 @@ extension OrchestratorCommand {
             guard startDate <= endDate else { throw CLIError("--start \(start) is after --end \(end)") }
             let dates = dag.timetable.logicalDates(from: startDate, through: endDate)
             guard !dates.isEmpty else { throw CLIError("the schedule of '\(dag.dagId)' has no logical date between \(start) and \(end)") }
+            let overrides = try RunLookup.parseParams(params, dag: dag)
 
             let store = try global.openStore()
             let existing = try store.runs(RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate))
@@ -53,7 +56,7 @@ extension OrchestratorCommand {
             for date in plan.create {
                 guard let interval = dag.timetable.dataInterval(forScheduled: date) else { continue }
                 let (run, instances) = RunCreation.makeRun(dag: dag, logicalDate: date, interval: interval, type: .backfill,
-                                                           params: [:], backfillId: backfillId, now: now)
+                                                           params: overrides, backfillId: backfillId, now: now)
                 _ = try store.createRun(run, taskInstances: instances)
             }
             let extraTries = Dictionary(uniqueKeysWithValues: dag.tasks.map { ($0.id, $0.retry.maxTries) })

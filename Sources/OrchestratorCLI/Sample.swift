@@ -14,7 +14,7 @@ extension OrchestratorCommand.Sample {
     struct Shop: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Daily clients.csv and purchases.csv drops for shop_lake, dirty on purpose, under OUT/<ds>/.",
-            discussion: "Also writes OUT/_truth/<ds>/: the rows a correct pipeline keeps, for tests.")
+            discussion: "Ids are text codes (C0021, P00047); dates and timestamps come in every usual ISO 8601 form and day-first.")
         @Option(help: "Output folder.") var out: String
         @Option(help: "First day (YYYY-MM-DD).") var start: String
         @Option(help: "Number of days.") var days: Int = 3
@@ -32,6 +32,8 @@ extension OrchestratorCommand.Sample {
             guard let first = DateParsing.parse(start, in: TimeZone(secondsFromGMT: 0) ?? .current) else {
                 throw CLIError("--start '\(start)' is not a date (YYYY-MM-DD)")
             }
+            // Ids are numbered by day from 2020-01-01; earlier days would share them.
+            guard first.timeIntervalSince1970 >= 1_577_836_800 else { throw CLIError("--start '\(start)' is before 2020-01-01") }
             let generator = ShopGenerator(output: GlobalOptions.absolute(out), start: first, days: days, clientsPerDay: clients,
                                           purchasesPerDay: purchases, dirtiness: dirtiness, seed: seed)
             let rows = try generator.generate()
@@ -44,7 +46,7 @@ extension OrchestratorCommand.Sample {
     struct Social: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The social app's tables for social_elt, as OUT/schema.sql and OUT/<table>.csv (load them with scripts/seed-social).",
-            discussion: "Also writes OUT/truth/: what a correct pipeline keeps, for tests.")
+            discussion: "Ids are UUIDs, as in the social app it models.")
         @Option(help: "Output folder.") var out: String
         @Option(help: "First day (YYYY-MM-DD).") var start: String
         @Option(help: "Number of days.") var days: Int = 3

@@ -11,13 +11,17 @@ extension OrchestratorCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run one DAG run in the foreground, without a daemon, printing task output live.",
             discussion: """
-                The run is kept in a scratch home (printed at the end) so it never collides with the runs of the real
-                home; retries and timeouts apply as in production. Exits 1 if the run fails.
+                As Airflow's `dags test`: the tasks run for real against the home's lake, warehouse and work databases
+                (or ORCHESTRATOR_LAKE / ORCHESTRATOR_WAREHOUSE), so testing day D and then D+1 behaves like production.
+                Only the run's record and logs are kept apart, in a folder of their own under HOME/test-runs/ (the daemon
+                and the web pages never see them). --scratch runs everything in a fresh scratch home instead, touching nothing of the real one.
+                Retries and timeouts apply as in production. Exits 1 if the run fails.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "DAG id.") var dagId: String
         @Option(help: "Logical date, in the DAG's time zone (default: now).") var date: String?
         @Option(name: .customLong("param"), help: "Override a declared param: NAME=VALUE (repeatable).") var params: [String] = []
+        @Flag(help: "Run in a scratch home (store, logs, lake, warehouse), leaving the real home untouched.") var scratch = false
         @OptionGroup var execution: ExecutionOptions
 
         func run() throws {
@@ -25,8 +29,8 @@ extension OrchestratorCommand {
             // Whole seconds: run ids and every listing show seconds, so that is what users can type back.
             let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
             let overrides = try RunLookup.parseParams(params, dag: dag)
-            let scratch = NSTemporaryDirectory() + "orchestrator-test-\(dag.dagId)-\(getpid())"
-            let layout = HomeLayout(home: scratch)
+            let outputs = try TestOutputs.prepare(realHome: global.layout, scratch: scratch, dagId: dag.dagId)
+            let layout = outputs.runHome
             let store: SQLiteMetadataStore
             do { store = try SQLiteMetadataStore(path: layout.storePath) } catch { throw CLIError("\(error)") }
             try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
@@ -58,6 +62,7 @@ extension OrchestratorCommand {
             }))
             let state = final?.state.rawValue ?? "unknown"
             print("run \(run.runId): \(state) (logs in \(layout.logsFolder))")
+            print("outputs: lake \(outputs.lake), warehouse \(outputs.warehouse), work databases \(outputs.work)")
             if final?.state != .success { throw ExitCode.failure }
         }
     }

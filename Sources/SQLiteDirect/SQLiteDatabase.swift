@@ -59,6 +59,41 @@ public final class SQLiteDatabase {
         return SQLiteStatement(statement, database: self, sql: sql)
     }
 
+    /// Prepares exactly one statement: anything but spaces, `;` and comments after it is an error (instead of
+    /// being ignored, or run, as `execute` would).
+    public func prepareSingle(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        var trailing = ""
+        let result = sql.withCString { text -> Int32 in
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
+            if let tail { trailing = String(cString: tail) }
+            return code
+        }
+        guard result == SQLITE_OK, let statement else {
+            sqlite3_finalize(statement)
+            throw SQLiteError("\(Self.summary(sql)) failed: \(errorMessage)")
+        }
+        let prepared = SQLiteStatement(statement, database: self, sql: sql)
+        if !trailing.isEmpty {
+            var rest: OpaquePointer?
+            let code = sqlite3_prepare_v2(handle, trailing, -1, &rest, nil)
+            let isEmpty = code == SQLITE_OK && rest == nil  // only comments, spaces and semicolons
+            sqlite3_finalize(rest)
+            guard isEmpty else { throw SQLiteError("\(Self.summary(sql)): only one statement is allowed") }
+        }
+        return prepared
+    }
+
+    /// Runs one statement (`prepareSingle`) with named arguments (`:name`); returns the rows it changed.
+    @discardableResult
+    public func run(_ sql: String, named arguments: [String: SQLiteValue]) throws(SQLiteError) -> Int {
+        let statement = try prepareSingle(sql)
+        try statement.bind(named: arguments)
+        while try statement.step() {}
+        return changes
+    }
+
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Runs `body` in an IMMEDIATE transaction (the write lock is taken up front); rolls back if it throws.
@@ -111,6 +146,32 @@ public final class SQLiteStatement {
             case .text(let value): result = sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient)
             }
             guard result == SQLITE_OK else { throw SQLiteError("binding argument \(position) of \(SQLiteDatabase.summary(sql)): \(database.errorMessage)") }
+        }
+    }
+
+    /// Resets the statement and binds each of its `:name` parameters from `arguments`; a parameter without a
+    /// value, or of another form (`?`, `?1`, `@x`, `$x`), is an error.
+    public func bind(named arguments: [String: SQLiteValue]) throws(SQLiteError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        let count = sqlite3_bind_parameter_count(handle)
+        guard count > 0 else { return }
+        for position in 1...count {
+            guard let cName = sqlite3_bind_parameter_name(handle, position) else {
+                throw SQLiteError("\(SQLiteDatabase.summary(sql)): parameter \(position) has no name")
+            }
+            let name = String(cString: cName)
+            guard name.hasPrefix(":"), let argument = arguments[String(name.dropFirst())] else {
+                throw SQLiteError("\(SQLiteDatabase.summary(sql)): unknown parameter \(name) (known: \(arguments.keys.sorted().map { ":" + $0 }.joined(separator: ", ")))")
+            }
+            let result: Int32
+            switch argument {
+            case .null: result = sqlite3_bind_null(handle, position)
+            case .integer(let value): result = sqlite3_bind_int64(handle, position, sqlite3_int64(value))
+            case .real(let value): result = sqlite3_bind_double(handle, position, value)
+            case .text(let value): result = sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient)
+            }
+            guard result == SQLITE_OK else { throw SQLiteError("binding \(name) of \(SQLiteDatabase.summary(sql)): \(database.errorMessage)") }
         }
     }
 

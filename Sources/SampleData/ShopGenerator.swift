@@ -1,13 +1,16 @@
 import Foundation
 
 /// Writes the daily drops of the `shop_lake` example: `<out>/<ds>/clients.csv` (clients who signed up that
-/// day) and `<out>/<ds>/purchases.csv` (that day's purchases), dirtied on purpose: exact duplicates, empty
-/// required fields, negative prices, non-numeric quantities, orphan client ids, mixed date formats, stray
-/// whitespace and case, and invalid UTF-8.
+/// day) and `<out>/<ds>/purchases.csv` (that day's purchases), shaped like another shop's exports: text ids
+/// (`C0021`, `P00047`), clients from every ISO 3166-1 country, dates and timestamps in every usual ISO 8601
+/// form (`Z`, `±hh:mm`, `±hhmm`, no offset, a space instead of `T`, fractional seconds, a date alone) and
+/// day-first (`06/05/2024`). A share of the rows (`dirtiness`) carries a defect on purpose: exact duplicates,
+/// empty required fields, negative prices, non-numeric quantities, orphan client ids, unknown countries,
+/// impossible dates, stray whitespace and case, and invalid UTF-8.
 ///
-/// Beside the drops it writes `<out>/_truth/<ds>/{clients,purchases}.csv`: the clean rows a correct
-/// pipeline must keep, as the generator made them before dirtying. Tests compute the expected gold tables
-/// from these, independently of the pipeline. Deterministic for a given seed.
+/// It writes no answer key: tests compute what a correct pipeline keeps from these raw files, independently.
+/// Deterministic: a day's clients and the ids of its rows depend only on the seed and the date (days are
+/// numbered from 2020-01-01), so drops generated again for a later week agree with the ones already ingested.
 public struct ShopGenerator {
     public var output: String
     public var start: Date
@@ -28,7 +31,6 @@ public struct ShopGenerator {
         self.seed = seed
     }
 
-    public static let countries = ["FR", "DE", "ES", "IT", "BE", "NL"]
     public static let products: [(name: String, price: Double)] = [
         ("laptop", 899.0), ("phone", 499.5), ("headphones", 79.99), ("keyboard", 45.25), ("monitor", 219.0), ("mouse", 19.9),
     ]
@@ -49,80 +51,76 @@ public struct ShopGenerator {
         mutating func pick<T>(_ items: [T]) -> T { items[int(0..<items.count)] }
     }
 
+    /// 2020-01-01 as days since 1970: the generator's day 0.
+    static let firstDayNumber = 18_262
+
+    public static func clientId(_ number: Int) -> String { String(format: "C%04d", number) }
+    public static func purchaseId(_ number: Int) -> String { String(format: "P%05d", number) }
+
     /// Writes every day; returns the number of purchase rows written (dirty ones included).
     @discardableResult
     public func generate() throws -> Int {
-        var random = Random(state: seed)
-        var nextClient = 1
-        var nextPurchase = 1
-        var clients: [Int] = []
+        var clients: [String] = []
         var written = 0
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? .current
+        let firstDay = Int(start.timeIntervalSince1970.rounded(.down)) / 86_400 * 86_400
         for dayIndex in 0..<days {
-            guard let date = calendar.date(byAdding: .day, value: dayIndex, to: start) else { continue }
-            let parts = calendar.dateComponents([.year, .month, .day], from: date)
-            let (year, month, day) = (parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
-            let ds = String(format: "%04d-%02d-%02d", year, month, day)
+            let dayStart = firstDay + dayIndex * 86_400
+            let dayNumber = max(0, dayStart / 86_400 - Self.firstDayNumber)
+            var random = Random(state: seed ^ (UInt64(dayNumber) &* 0xD1B5_4A32_D192_ED03))
+            var nextClient = dayNumber * clientsPerDay + 1
+            var nextPurchase = dayNumber * purchasesPerDay + 1
+            let ds = String(IsoTimestamp.civil(dayStart).prefix(10))
             let folder = "\(output)/\(ds)"
-            let truthFolder = "\(output)/_truth/\(ds)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: truthFolder, withIntermediateDirectories: true)
 
             var clientLines = ["client_id,first_name,last_name,email,country,signup_date"]
-            var clientTruth = ["client_id,first_name,last_name,email,country,signup_date"]
             for _ in 0..<clientsPerDay {
-                let id = nextClient
+                let id = Self.clientId(nextClient)
                 nextClient += 1
                 let first = random.pick(Self.firstNames), last = random.pick(Self.lastNames)
-                let email = "\(first.lowercased().folding(options: .diacriticInsensitive, locale: nil)).\(id)@example.com"
-                let country = random.pick(Self.countries)
-                var fields = [String(id), first, last, email, country, ds]
+                let email = "\(first.lowercased().folding(options: .diacriticInsensitive, locale: nil)).\(id.lowercased())@example.com"
+                let country = random.chance(0.7) ? random.pick(Self.mainMarkets) : random.pick(Self.isoCountries)
+                let signup = IsoTimestamp.render(dayStart + random.int(0..<86_400), style: random.pick(IsoTimestamp.Style.dateStyles))
+                var fields = [id, first, last, email, country, signup]
                 var keep = true
                 if random.chance(dirtiness) {
                     switch random.int(0..<6) {
                     case 0: fields[3] = ""; keep = false                                       // no email: rejected
                     case 1: fields[3] = "  \(email.uppercased()) "                              // case and spaces: cleaned
                     case 2: fields[4] = " \(country.lowercased())"                               // country case: cleaned
-                    case 3: fields[5] = String(format: "%02d/%02d/%04d", day, month, year)        // other date format
+                    case 3: fields[0] = ""; keep = false                                       // no id: rejected
                     case 4: fields[1] = "Jos\u{FFFF}"; keep = false                              // invalid UTF-8, see below
-                    default: fields[4] = "Atlantis"; keep = false                                // unknown country: rejected
+                    default: fields[4] = random.pick(["Atlantis", "XK", "EU"]); keep = false     // not ISO 3166-1: rejected
                     }
                 }
-                if keep {
-                    clients.append(id)
-                    clientTruth.append([String(id), first, last, email, country, ds].map(Self.csvField).joined(separator: ","))
-                }
+                if keep { clients.append(id) }
                 clientLines.append(fields.map(Self.csvField).joined(separator: ","))
                 if random.chance(dirtiness / 2) { clientLines.append(clientLines[clientLines.count - 1]) }  // exact duplicate
             }
 
             var purchaseLines = ["purchase_id,client_id,product,quantity,unit_price,purchase_date"]
-            var purchaseTruth = ["purchase_id,client_id,product,quantity,unit_price,purchase_date"]
             for _ in 0..<purchasesPerDay where !clients.isEmpty {
-                let id = nextPurchase
+                let id = Self.purchaseId(nextPurchase)
                 nextPurchase += 1
                 let client = random.pick(clients)
                 let product = random.pick(Self.products)
                 let quantity = random.int(1..<5)
-                let (hour, minute, second) = (random.int(0..<24), random.int(0..<60), random.int(0..<60))
-                let timestamp = String(format: "%@T%02d:%02d:%02dZ", ds, hour, minute, second)
-                var fields = [String(id), String(client), product.name, String(quantity), Self.price(product.price), timestamp]
-                var keep = true
+                // The shop's day runs midnight to midnight at UTC+01:00, so its first hour is the UTC day before.
+                let instant = dayStart - 3_600 + random.int(0..<86_400)
+                var fields = [id, client, product.name, String(quantity), Self.price(product.price),
+                              IsoTimestamp.render(instant, style: random.pick(IsoTimestamp.Style.timestampStyles))]
                 if random.chance(dirtiness) {
-                    switch random.int(0..<8) {
-                    case 0: fields[4] = "-" + fields[4]; keep = false                              // negative price
-                    case 1: fields[3] = "two"; keep = false                                        // not a number
-                    case 2: fields[1] = String(900_000_000 + id); keep = false                      // orphan client
-                    case 3: fields[1] = ""; keep = false                                           // missing client
-                    case 4: fields[2] = "  \(product.name.uppercased()) "                          // case and spaces
-                    case 5: fields[5] = String(format: "%@ %02d:%02d:%02d", ds, hour, minute, second)  // space separator
-                    case 6: fields[5] = String(format: "%02d/%02d/%04d %02d:%02d:%02d", day, month, year, hour, minute, second)
-                    default: fields[3] = "0"; keep = false                                         // zero quantity
+                    switch random.int(0..<9) {
+                    case 0: fields[4] = "-" + fields[4]                                          // negative price
+                    case 1: fields[3] = "two"                                                    // not a number
+                    case 2: fields[1] = Self.clientId(900_000_000 + nextPurchase)                    // orphan client
+                    case 3: fields[1] = ""                                                       // missing client
+                    case 4: fields[2] = "  \(product.name.uppercased()) "                        // case and spaces: cleaned
+                    case 5: fields[5] = "\(ds.prefix(4))-13-45T10:00:00Z"                        // impossible date
+                    case 6: fields[5] = ""                                                       // missing date
+                    case 7: fields[0] = ""                                                       // missing id
+                    default: fields[3] = "0"                                                     // zero quantity
                     }
-                }
-                if keep {
-                    purchaseTruth.append([String(id), String(client), product.name, String(quantity), Self.price(product.price), timestamp].joined(separator: ","))
                 }
                 purchaseLines.append(fields.map(Self.csvField).joined(separator: ","))
                 if random.chance(dirtiness / 2) { purchaseLines.append(purchaseLines[purchaseLines.count - 1]) }
@@ -130,8 +128,6 @@ public struct ShopGenerator {
             }
             try Self.write(clientLines, to: "\(folder)/clients.csv")
             try Self.write(purchaseLines, to: "\(folder)/purchases.csv")
-            try Self.write(clientTruth, to: "\(truthFolder)/clients.csv")
-            try Self.write(purchaseTruth, to: "\(truthFolder)/purchases.csv")
         }
         return written
     }
@@ -145,9 +141,14 @@ public struct ShopGenerator {
     /// CRLF line ends like a spreadsheet export; U+FFFF marks where a byte of invalid UTF-8 goes.
     static func write(_ lines: [String], to path: String) throws {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.count * 64)
         for line in lines {
-            for scalar in line.unicodeScalars {
-                if scalar == "\u{FFFF}" { bytes.append(0xFF) } else { bytes.append(contentsOf: String(scalar).utf8) }
+            if line.utf8.contains(0xEF) {  // U+FFFF is EF BF BF in UTF-8: only then look at scalars
+                for scalar in line.unicodeScalars {
+                    if scalar == "\u{FFFF}" { bytes.append(0xFF) } else { bytes.append(contentsOf: String(scalar).utf8) }
+                }
+            } else {
+                bytes.append(contentsOf: line.utf8)
             }
             bytes += [0x0D, 0x0A]
         }

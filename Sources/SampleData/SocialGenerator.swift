@@ -6,8 +6,9 @@ import Foundation
 /// unknown event types, timestamps written with other offsets than UTC, sessions without an end or ending
 /// after midnight.
 ///
-/// `truth/` holds what a correct pipeline keeps (sessions, messages, purchases and notifications of users
-/// with an email), from which tests compute the gold tables independently. Deterministic for a seed.
+/// Ids are UUIDs, as in the app it models (users.id, user_id, notification_id, message_id, purchase_id,
+/// session_id); groups, activities and notification states keep integer ids. It writes no answer key: tests
+/// compute the gold tables from these raw tables, independently. Deterministic for a seed.
 public struct SocialGenerator {
     public var output: String
     public var start: Date
@@ -29,18 +30,18 @@ public struct SocialGenerator {
     public static let schema = """
         DROP TABLE IF EXISTS users, groups, groups_users, activities, notification_states, group_messages,
             user_notifications, user_purchases, user_session_events CASCADE;
-        CREATE TABLE users (id int, first_name text, last_name text, email text, password text,
+        CREATE TABLE users (id uuid, first_name text, last_name text, email text, password text,
             created_at timestamptz, updated_at timestamptz);
         CREATE TABLE groups (id int, name text, created_at timestamptz);
-        CREATE TABLE groups_users (group_id int, user_id int);
-        CREATE TABLE activities (id int, user_id int, activity_type text, created_at timestamptz);
-        CREATE TABLE notification_states (id int, user_id int, notification_id int, status text, updated_at timestamptz);
-        CREATE TABLE group_messages (group_id int, created_at timestamptz, message_id int, user_id int, content text);
-        CREATE TABLE user_notifications (user_id int, notification_time timestamptz, notification_id int, content text,
+        CREATE TABLE groups_users (group_id int, user_id uuid);
+        CREATE TABLE activities (id int, user_id uuid, activity_type text, created_at timestamptz);
+        CREATE TABLE notification_states (id int, user_id uuid, notification_id uuid, status text, updated_at timestamptz);
+        CREATE TABLE group_messages (group_id int, created_at timestamptz, message_id uuid, user_id uuid, content text);
+        CREATE TABLE user_notifications (user_id uuid, notification_time timestamptz, notification_id uuid, content text,
             state text, modified_at timestamptz);
-        CREATE TABLE user_purchases (user_id int, purchase_time timestamptz, purchase_id int, product_type text,
+        CREATE TABLE user_purchases (user_id uuid, purchase_time timestamptz, purchase_id uuid, product_type text,
             amount text, currency text);
-        CREATE TABLE user_session_events (user_id int, event_time timestamptz, session_id int, event_type text);
+        CREATE TABLE user_session_events (user_id uuid, event_time timestamptz, session_id uuid, event_type text);
         """
 
     struct Table {
@@ -49,7 +50,17 @@ public struct SocialGenerator {
         mutating func add(_ row: [String]) { rows.append(row) }
     }
 
-    /// Writes `schema.sql`, the tables' CSV files and `truth/`.
+    /// The version 4 UUID of the `number`th user, session, message… (`kind` tells them apart): a function of
+    /// the seed, the kind and the number, so the same seed gives the same ids.
+    func uuid(_ kind: UInt64, _ number: Int) -> String {
+        var random = ShopGenerator.Random(state: seed &* 0x1000_0001 ^ (kind << 48) ^ UInt64(number))
+        let high = random.next(), low = random.next()
+        let hex = String(format: "%016llx%016llx", (high & ~0xF000) | 0x4000, (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
+    /// Writes `schema.sql` and the tables' CSV files.
     public func generate() throws {
         var random = ShopGenerator.Random(state: seed)
         var tables: [String: Table] = [
@@ -63,108 +74,93 @@ public struct SocialGenerator {
             "user_purchases": Table(header: ["user_id", "purchase_time", "purchase_id", "product_type", "amount", "currency"]),
             "user_session_events": Table(header: ["user_id", "event_time", "session_id", "event_type"]),
         ]
-        var truth: [String: Table] = [
-            "sessions": Table(header: ["user_id", "session_id", "start", "end"]),
-            "messages": Table(header: ["user_id", "message_id", "time"]),
-            "purchases": Table(header: ["user_id", "purchase_id", "time", "amount", "currency"]),
-            "notifications": Table(header: ["user_id", "notification_id", "content", "time", "opened"]),
-        ]
         let base = Int(start.timeIntervalSince1970)
+        func user(_ number: Int) -> String { uuid(1, number) }
         func stamp(_ seconds: Int, offsetHours: Int = 0) -> String {
             // The same instant written with another offset, as some source systems do.
             let local = DateFieldsFormatter.iso(seconds + offsetHours * 3600)
             let sign = offsetHours < 0 ? "-" : "+"
             return "\(local)\(sign)\(String(format: "%02d", abs(offsetHours))):00"
         }
-        var withEmail: [Int] = []
         for id in 1...users {
             let hasEmail = random.int(0..<100) >= 8
             let created = stamp(base - 86_400 * random.int(1..<300))
             let email = hasEmail ? (random.chance(0.1) ? "  User\(id)@Example.COM " : "user\(id)@example.com") : ""
-            tables["users"]?.add([String(id), "First\(id)", "Last, \(id)", email, "hash$\(random.next() % 100_000)", created, created])
-            if hasEmail { withEmail.append(id) }
+            tables["users"]?.add([user(id), "First\(id)", "Last, \(id)", email, "hash$\(random.next() % 100_000)", created, created])
             if random.chance(0.05), let last = tables["users"]?.rows.last { tables["users"]?.add(last) }  // exact duplicate
         }
         for group in 1...5 {
             tables["groups"]?.add([String(group), "Group \(group)", stamp(base - 86_400 * 400)])
-            for user in 1...users where random.chance(0.3) { tables["groups_users"]?.add([String(group), String(user)]) }
+            for userNumber in 1...users where random.chance(0.3) { tables["groups_users"]?.add([String(group), user(userNumber)]) }
         }
         var session = 0, message = 0, purchase = 0, notification = 0, state = 0, activity = 0
         for day in 0..<days {
             let dayStart = base + day * 86_400
-            for user in 1...users where random.chance(0.6) {
-                let clean = withEmail.contains(user)
+            for userNumber in 1...users where random.chance(0.6) {
                 // Sessions: start, page views, end (sometimes none, sometimes after midnight).
                 for _ in 0..<random.int(0..<3) {
                     session += 1
                     let begin = dayStart + random.int(0..<80_000)
                     let length = random.int(60..<3_600)
                     let offset = random.chance(0.2) ? 2 : 0
-                    tables["user_session_events"]?.add([String(user), stamp(begin, offsetHours: offset), String(session), "session_start"])
-                    tables["user_session_events"]?.add([String(user), stamp(begin + length / 2), String(session), "page_view"])
+                    tables["user_session_events"]?.add([user(userNumber), stamp(begin, offsetHours: offset), uuid(2, session), "session_start"])
+                    tables["user_session_events"]?.add([user(userNumber), stamp(begin + length / 2), uuid(2, session), "page_view"])
                     if random.chance(0.05) {
-                        tables["user_session_events"]?.add([String(user), stamp(begin + length / 3), String(session), "login_v2"])  // unknown type
+                        tables["user_session_events"]?.add([user(userNumber), stamp(begin + length / 3), uuid(2, session), "login_v2"])  // unknown type
                     }
                     var end: Int? = begin + length
                     if random.chance(0.08) { end = nil }                                       // never ended
                     else if random.chance(0.05) { end = dayStart + 86_400 + random.int(10..<600) }  // ends after midnight
-                    if let end { tables["user_session_events"]?.add([String(user), stamp(end), String(session), "session_end"]) }
-                    if clean { truth["sessions"]?.add([String(user), String(session), String(begin), end.map(String.init) ?? ""]) }
+                    if let end { tables["user_session_events"]?.add([user(userNumber), stamp(end), uuid(2, session), "session_end"]) }
                 }
                 for _ in 0..<random.int(0..<3) {
                     message += 1
                     let time = dayStart + random.int(0..<86_000)
-                    tables["group_messages"]?.add([String(random.int(1..<6)), stamp(time), String(message), String(user),
+                    tables["group_messages"]?.add([String(random.int(1..<6)), stamp(time), uuid(3, message), user(userNumber),
                                                    "hello, \"world\"\nline \(message)"])
-                    if clean { truth["messages"]?.add([String(user), String(message), String(time)]) }
                 }
                 for _ in 0..<random.int(0..<2) {
                     purchase += 1
                     let time = dayStart + random.int(0..<86_000)
                     let currency = random.pick(["EUR", "USD", "GBP"])
                     var amount = String(format: "%.2f", Double(random.int(100..<20_000)) / 100)
-                    var keep = clean
                     switch random.int(0..<20) {
-                    case 0: amount = "-" + amount; keep = false
-                    case 1: amount = "n/a"; keep = false
+                    case 0: amount = "-" + amount
+                    case 1: amount = "n/a"
                     case 2:
-                        tables["user_purchases"]?.add([String(user), stamp(time), String(purchase), "gems", amount, "XYZ"])
+                        tables["user_purchases"]?.add([user(userNumber), stamp(time), uuid(4, purchase), "gems", amount, "XYZ"])
                         continue  // unknown currency: rejected
                     default: break
                     }
-                    tables["user_purchases"]?.add([String(user), stamp(time, offsetHours: random.chance(0.2) ? -5 : 0), String(purchase), "gems", amount, currency])
-                    if keep { truth["purchases"]?.add([String(user), String(purchase), String(time), amount, currency]) }
+                    tables["user_purchases"]?.add([user(userNumber), stamp(time, offsetHours: random.chance(0.2) ? -5 : 0), uuid(4, purchase), "gems", amount, currency])
                 }
                 for _ in 0..<random.int(0..<2) {
                     notification += 1
                     // Before 22:00, so the hour after it stays within the day.
                     let time = dayStart + random.int(0..<79_000)
                     let opened = random.chance(0.5)
-                    tables["user_notifications"]?.add([String(user), stamp(time), String(notification), "Promo \(notification)", "sent", stamp(time)])
+                    tables["user_notifications"]?.add([user(userNumber), stamp(time), uuid(5, notification), "Promo \(notification)", "sent", stamp(time)])
                     state += 1
-                    tables["notification_states"]?.add([String(state), String(user), String(notification), "delivered", stamp(time + 5)])
+                    tables["notification_states"]?.add([String(state), user(userNumber), uuid(5, notification), "delivered", stamp(time + 5)])
                     if opened {
                         state += 1
-                        tables["notification_states"]?.add([String(state), String(user), String(notification), "opened", stamp(time + random.int(10..<3_000))])
+                        tables["notification_states"]?.add([String(state), user(userNumber), uuid(5, notification), "opened", stamp(time + random.int(10..<3_000))])
                         if random.chance(0.5) {  // a session soon after, counted as time spent after the notification
                             session += 1
                             let begin = time + random.int(60..<3_000)
                             let length = random.int(60..<1_200)
-                            tables["user_session_events"]?.add([String(user), stamp(begin), String(session), "session_start"])
-                            tables["user_session_events"]?.add([String(user), stamp(begin + length), String(session), "session_end"])
-                            if clean { truth["sessions"]?.add([String(user), String(session), String(begin), String(begin + length)]) }
+                            tables["user_session_events"]?.add([user(userNumber), stamp(begin), uuid(2, session), "session_start"])
+                            tables["user_session_events"]?.add([user(userNumber), stamp(begin + length), uuid(2, session), "session_end"])
                         }
                     }
-                    if clean { truth["notifications"]?.add([String(user), String(notification), "Promo \(notification)", String(time), opened ? "1" : "0"]) }
                 }
                 activity += 1
-                tables["activities"]?.add([String(activity), String(user), random.pick(["like", "share", "comment"]), stamp(dayStart + random.int(0..<86_000))])
+                tables["activities"]?.add([String(activity), user(userNumber), random.pick(["like", "share", "comment"]), stamp(dayStart + random.int(0..<86_000))])
             }
         }
-        try FileManager.default.createDirectory(atPath: "\(output)/truth", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try Self.schema.write(toFile: "\(output)/schema.sql", atomically: true, encoding: .utf8)
         for (name, table) in tables { try Self.write(table, to: "\(output)/\(name).csv") }
-        for (name, table) in truth { try Self.write(table, to: "\(output)/truth/\(name).csv") }
     }
 
     static func write(_ table: Table, to path: String) throws {

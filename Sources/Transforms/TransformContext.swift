@@ -53,6 +53,7 @@ public struct TransformContext: Sendable {
         }
         let home = try required("ORCHESTRATOR_HOME")
         let ds = try required("ORCHESTRATOR_DS")
+        try checkDS(ds)
         guard let start = Self.parseTimestamp(try required("ORCHESTRATOR_DATA_INTERVAL_START")),
               let end = Self.parseTimestamp(try required("ORCHESTRATOR_DATA_INTERVAL_END")) else {
             throw TransformError("ORCHESTRATOR_DATA_INTERVAL_START/END are not ISO-8601 timestamps")
@@ -66,6 +67,14 @@ public struct TransformContext: Sendable {
             ds: ds, dataIntervalStart: start, dataIntervalEnd: end, folder: folder, home: home,
             lake: LocalLake(root: Self.absolute(lakeRoot, in: folder)), warehouse: warehouse,
             workDatabase: "\(home)/work/\(dagId).db", connections: connections, log: TransformLog(redactor: connections.redactor))
+    }
+
+    /// `ds` names lake partitions and reaches SQL (bound, or in DDL defaults): only a real calendar date
+    /// `YYYY-MM-DD` is accepted, so no value can carry a path or SQL.
+    public static func checkDS(_ ds: String) throws(TransformError) {
+        guard ds.utf8.count == 10, ds.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }), ISODateParser.parse(ds) != nil else {
+            throw TransformError("ORCHESTRATOR_DS '\(ds.prefix(40))' is not a date (YYYY-MM-DD)")
+        }
     }
 
     /// `path` relative to the DAG's folder unless absolute.

@@ -7,6 +7,7 @@ public final class TransformResults: @unchecked Sendable {
     private let lock = NSLock()
     private var outputs: [[String: Any]] = []
     private var checks: [[String: Any]] = []
+    private var problems: [[String: Any]] = []
 
     public init() {}
 
@@ -22,12 +23,20 @@ public final class TransformResults: @unchecked Sendable {
         lock.withLock { checks.append(["name": name, "outcome": outcome, "failing_rows": failingRows]) }
     }
 
-    public var isEmpty: Bool { lock.withLock { outputs.isEmpty && checks.isEmpty } }
+    /// What the task page shows first: why the task failed (`severity` error) or what looks wrong (warning),
+    /// e.g. `reject_limit`, `schema_drift`, `empty_gold`; `details` holds JSON values only.
+    public func problem(_ kind: String, severity: String, message: String, details: [String: Any] = [:]) {
+        lock.withLock { problems.append(["kind": kind, "severity": severity, "message": message, "details": details]) }
+    }
+
+    public var problemList: [[String: Any]] { lock.withLock { problems } }
+
+    public var isEmpty: Bool { lock.withLock { outputs.isEmpty && checks.isEmpty && problems.isEmpty } }
 
     /// Writes the results atomically as JSON (temp file and rename).
     public func write(operation: String, succeeded: Bool, to path: String) throws {
         let object: [String: Any] = lock.withLock {
-            ["operation": operation, "succeeded": succeeded, "outputs": outputs, "checks": checks]
+            ["operation": operation, "succeeded": succeeded, "outputs": outputs, "checks": checks, "problems": problems]
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -244,6 +244,9 @@ extension StatusServer {
     /// Rows written and quality reports of a transform attempt.
     static func resultSection(_ result: [String: Any]) -> String {
         var body = "<h2>Results</h2>"
+        for problem in result["problems"] as? [[String: Any]] ?? [] {
+            body += problemSection(problem)
+        }
         let outputs = result["outputs"] as? [[String: Any]] ?? []
         if !outputs.isEmpty {
             body += "<table><tr><th>written</th><th>rows</th><th>quality</th></tr>"
@@ -266,6 +269,30 @@ extension StatusServer {
                 let outcome = "\(check["outcome"] ?? "")"
                 body += "<tr><td>\(HTML.escape("\(check["name"] ?? "")"))</td><td class=\"outcome-\(HTML.escape(outcome))\">\(HTML.escape(outcome))</td>"
                     + "<td>\(HTML.escape("\(check["failing_rows"] ?? "")"))</td></tr>"
+            }
+            body += "</table>"
+        }
+        return body
+    }
+
+    /// Why a transform failed, or what it warns about: the message, the rules that rejected most rows and a few
+    /// example rows (file:line, rule, reason).
+    static func problemSection(_ problem: [String: Any]) -> String {
+        let severity = "\(problem["severity"] ?? "error")"
+        var body = "<div class=\"banner problem-\(HTML.escape(severity))\">\(HTML.escape(severity)): \(HTML.escape("\(problem["message"] ?? "")"))</div>"
+        let details = problem["details"] as? [String: Any] ?? [:]
+        if let reasons = details["top_reasons"] as? [[String: Any]], !reasons.isEmpty {
+            body += "<table><tr><th>rule</th><th>rejected rows</th></tr>"
+            for reason in reasons {
+                body += "<tr><td>\(HTML.escape("\(reason["rule"] ?? "")"))</td><td>\(HTML.escape("\(reason["count"] ?? "")"))</td></tr>"
+            }
+            body += "</table>"
+        }
+        if let examples = details["examples"] as? [[String: Any]], !examples.isEmpty {
+            body += "<table><tr><th>where</th><th>rule</th><th>reason</th></tr>"
+            for example in examples {
+                body += "<tr><td>\(HTML.escape("\(example["file"] ?? ""):\(example["line"] ?? "")"))</td><td>\(HTML.escape("\(example["rule"] ?? "")"))</td>"
+                    + "<td>\(HTML.escape("\(example["reason"] ?? "")"))</td></tr>"
             }
             body += "</table>"
         }

@@ -74,7 +74,7 @@ final class HTTPExtractTests: XCTestCase {
                 transform: extract.http
                 with: { connection: api, path: /cursor, source: api, table: cursor_items, pagination: { type: cursor, param: cursor, field: next_cursor } }
             """)
-        let result = try h.run(["test", "api", "--date", "2024-01-01"])
+        let result = try h.run(["test", "api", "--date", "2024-01-01", "--scratch"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         let scratch = try XCTUnwrap(result.stdout.components(separatedBy: "logs in ").last?.components(separatedBy: "/logs").first)
         let events = try String(contentsOfFile: "\(scratch)/lake/bronze/api/events/ds=2024-01-01/records.jsonl", encoding: .utf8)

@@ -2,12 +2,13 @@ import Foundation
 import GRDB
 import XCTest
 
-/// The shop_lake example end to end: generated dirty drops → bronze → silver → gold → warehouse, checked
-/// against gold values computed here from the generator's truth files (the clean rows it dirtied).
+/// The shop_lake example end to end: generated dirty drops (text ids, every ISO 8601 form, day-first dates,
+/// clients from every country) → bronze → silver → gold → warehouse, checked against gold values that a small
+/// Python script computes from the raw drops (ShopExpectation).
 final class ShopLakeTests: XCTestCase {
     static var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
 
-    func makeHarness(days: Int) throws -> Harness {
+    static func makeHarness(days: Int, start: String = "2024-03-01") throws -> Harness {
         let h = try Harness()
         let source = Self.repository.appendingPathComponent("dags")
         try FileManager.default.copyItem(at: source.appendingPathComponent("shop_lake.yaml"), to: h.dags.appendingPathComponent("shop_lake.yaml"))
@@ -16,106 +17,115 @@ final class ShopLakeTests: XCTestCase {
         let dagFile = h.dags.appendingPathComponent("shop_lake.yaml")
         try String(contentsOf: dagFile, encoding: .utf8).replacingOccurrences(of: "retries: 1", with: "retries: 0")
             .write(to: dagFile, atomically: true, encoding: .utf8)
-        let generated = try h.run(["sample", "shop", "--out", h.path("data/shop"), "--start", "2024-03-01", "--days", String(days),
+        let generated = try h.run(["sample", "shop", "--out", h.path("data/shop"), "--start", start, "--days", String(days),
                                    "--clients", "25", "--purchases", "150", "--dirtiness", "0.1", "--seed", "7"])
         XCTAssertEqual(generated.status, 0, generated.stderr)
         return h
     }
 
-    struct Purchase {
-        let id: Int, client: Int, product: String, quantity: Int, price: Double, day: String
-        var amount: Double { (Double(quantity) * price * 100).rounded() / 100 }
+    func expectation(_ h: Harness, _ first: String, _ last: String) throws -> ShopExpectation {
+        try ShopExpectation.compute(data: h.path("data/shop"), rules: h.dags.appendingPathComponent("shop_lake/rules.yaml").path,
+                                    first: first, last: last, scratch: h.root)
     }
 
-    func truth(_ h: Harness, days: [String]) throws -> (purchases: [Purchase], countries: [Int: String]) {
-        var purchases: [Purchase] = []
-        var countries: [Int: String] = [:]
-        for day in days {
-            for line in try lines(h, "data/shop/_truth/\(day)/clients.csv").dropFirst() {
-                let fields = line.trimmingCharacters(in: .newlines).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                countries[Int(fields[0]) ?? 0] = fields[4]
-            }
-            for line in try lines(h, "data/shop/_truth/\(day)/purchases.csv").dropFirst() {
-                let f = line.trimmingCharacters(in: .newlines).split(separator: ",").map(String.init)
-                purchases.append(Purchase(id: Int(f[0]) ?? 0, client: Int(f[1]) ?? 0, product: f[2], quantity: Int(f[3]) ?? 0,
-                                          price: Double(f[4]) ?? 0, day: String(f[5].prefix(10))))
-            }
-        }
-        return (purchases, countries)
+    func testTheRulesAcceptEveryIsoCountry() throws {
+        let rules = try String(contentsOf: Self.repository.appendingPathComponent("dags/shop_lake/rules.yaml"), encoding: .utf8)
+        let block = try XCTUnwrap(rules.range(of: "accepted_values: [")).upperBound
+        let list = rules[block...].prefix { $0 != "]" }
+        let codes = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        XCTAssertEqual(codes.count, 249)
+        XCTAssertEqual(Set(codes).count, 249)
+        for code in ["FR", "NO", "AX", "SS", "GB", "US", "ZW"] { XCTAssertTrue(codes.contains(code), code) }
+        for code in ["UK", "EU", "XK"] { XCTAssertFalse(codes.contains(code), code) }
     }
 
-    /// The generator writes CRLF, which Swift treats as one Character: split on any line break.
-    func lines(_ h: Harness, _ name: String) throws -> [String] {
-        try String(contentsOfFile: h.path(name), encoding: .utf8).components(separatedBy: .newlines).filter { !$0.isEmpty }
-    }
-
-    func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
-
-    func testShopLakeGoldMatchesValuesComputedFromTheTruth() throws {
-        let h = try makeHarness(days: 4)
+    func testShopLakeGoldMatchesValuesComputedFromTheRawDrops() throws {
+        let h = try Self.makeHarness(days: 4)
         let days = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
         let backfill = try h.run(["backfill", "shop_lake", "--start", days[0], "--end", days[3]])
-        XCTAssertEqual(backfill.status, 0, backfill.stderr)
-        let (purchases, countries) = try truth(h, days: days)
-        XCTAssertGreaterThan(purchases.count, 400)
+        let silverLog = try h.run(["logs", "shop_lake", "silver", "--date", days[0]]).stdout
+        XCTAssertEqual(backfill.status, 0, backfill.stderr + silverLog)
+        let expected = try expectation(h, days[0], days[3])
+        XCTAssertEqual(expected.days, days)
+        let all = days.flatMap { expected.fact_sales[$0] ?? [] }
+        XCTAssertGreaterThan(all.count, 450)
+        // The drops hold the shapes this test is about (else it would prove nothing).
+        let raw = try days.map { try String(contentsOfFile: h.path("data/shop/\($0)/purchases.csv"), encoding: .utf8) }.joined()
+        for shape in [#"P\d{5,},C\d{4,}"#, #"T\d\d:\d\d:\d\dZ"#, #"[+-]\d\d:\d\d\r"#, #"[+-]\d{4}\r"#, #"\.\d{3}Z"#,
+                      #",\d{4}-\d\d-\d\d\r"#, #",\d\d/\d\d/\d{4}\r"#, #" \d\d:\d\d:\d\d\+00:00"#] {
+            XCTAssertNotNil(raw.range(of: shape, options: .regularExpression), "no \(shape) in the drops")
+        }
+        XCTAssertGreaterThan(Set(all.map(\.country)).count, 15, "clients from many countries")
+        XCTAssertTrue(all.contains { $0.purchase_date == "2024-02-29" }, "the shop's first hour is the UTC day before")
 
         let warehouse = try DatabaseQueue(path: h.home.appendingPathComponent("warehouse.db").path)
         try warehouse.read { db in
-            // daily_sales: one row per day
             for day in days {
-                let ofDay = purchases.filter { $0.day == day }
+                let want = try XCTUnwrap(expected.daily_sales[day])
                 let row = try XCTUnwrap(try Row.fetchOne(db, sql: "SELECT orders, revenue, customers FROM daily_sales WHERE date = ?", arguments: [day]))
-                XCTAssertEqual(row["orders"] as Int, ofDay.count, day)
-                XCTAssertEqual(row["revenue"] as Double, round2(ofDay.map(\.amount).reduce(0, +)), accuracy: 0.005, day)
-                XCTAssertEqual(row["customers"] as Int, Set(ofDay.map(\.client)).count, day)
+                XCTAssertEqual(row["orders"] as Int, want.orders, day)
+                XCTAssertEqual(row["revenue"] as Double, want.revenue, accuracy: 0.005, day)
+                XCTAssertEqual(row["customers"] as Int, want.customers, day)
+                // fact_sales: every kept purchase of the day once, with its UTC date and its client's country.
+                let facts = try Row.fetchAll(db, sql: "SELECT * FROM fact_sales WHERE ds = ?", arguments: [day])
+                let wanted = Dictionary(uniqueKeysWithValues: (expected.fact_sales[day] ?? []).map { ($0.purchase_id, $0) })
+                XCTAssertEqual(Set(facts.map { $0["purchase_id"] as String }), Set(wanted.keys), day)
+                for fact in facts {
+                    guard let want = wanted[fact["purchase_id"] as String] else { continue }
+                    XCTAssertEqual(fact["client_id"] as String, want.client_id)
+                    XCTAssertEqual(fact["product"] as String, want.product)
+                    XCTAssertEqual(fact["quantity"] as Int, want.quantity)
+                    XCTAssertEqual(fact["amount"] as Double, want.amount, accuracy: 0.005)
+                    XCTAssertEqual(fact["purchase_date"] as String, want.purchase_date, want.purchase_id)
+                    XCTAssertEqual(fact["country"] as String, want.country, want.purchase_id)
+                }
             }
-            // fact_sales holds exactly the clean purchases, once each
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fact_sales"), purchases.count)
-            XCTAssertEqual(Set(try Int.fetchAll(db, sql: "SELECT purchase_id FROM fact_sales")), Set(purchases.map(\.id)))
-
-            // client_kpis as of the last day
-            let byClient = Dictionary(grouping: purchases, by: \.client)
             let kpis = try Row.fetchAll(db, sql: "SELECT * FROM client_kpis")
-            XCTAssertEqual(kpis.count, byClient.count)
-            let formatter = DateFormatter()
-            formatter.dateFormat = "yyyy-MM-dd"
-            formatter.timeZone = TimeZone(secondsFromGMT: 0)
+            XCTAssertEqual(Set(kpis.map { $0["client_id"] as String }), Set(expected.client_kpis.keys))
             for row in kpis {
-                let client: Int = row["client_id"]
-                let mine = try XCTUnwrap(byClient[client])
-                let last = mine.map(\.day).max() ?? ""
-                let recency = Int(((formatter.date(from: days[3])?.timeIntervalSince1970 ?? 0) - (formatter.date(from: last)?.timeIntervalSince1970 ?? 0)) / 86_400)
-                XCTAssertEqual(row["orders"] as Int, mine.count)
-                XCTAssertEqual(row["total_spent"] as Double, round2(mine.map(\.amount).reduce(0, +)), accuracy: 0.005)
-                XCTAssertEqual(row["first_purchase"] as String, mine.map(\.day).min())
-                XCTAssertEqual(row["last_purchase"] as String, last)
-                XCTAssertEqual(row["recency_days"] as Int, recency)
-                let segment = recency <= 7 && mine.count >= 3 ? "champion" : mine.count >= 3 ? "loyal" : recency <= 7 ? "recent" : recency > 30 ? "at_risk" : "regular"
-                XCTAssertEqual(row["rfm_segment"] as String, segment, "client \(client)")
+                let client: String = row["client_id"]
+                guard let want = expected.client_kpis[client] else { continue }
+                XCTAssertEqual(row["orders"] as Int, want.orders, client)
+                XCTAssertEqual(row["total_spent"] as Double, want.total_spent, accuracy: 0.005, client)
+                XCTAssertEqual(row["first_purchase"] as String, want.first_purchase, client)
+                XCTAssertEqual(row["last_purchase"] as String, want.last_purchase, client)
+                XCTAssertEqual(row["recency_days"] as Int, want.recency_days, client)
+                XCTAssertEqual(row["rfm_segment"] as String, want.rfm_segment, client)
             }
-            // country_analytics with revenue shares
-            let total = purchases.map(\.amount).reduce(0, +)
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM country_analytics") {
+            let countries = try Row.fetchAll(db, sql: "SELECT * FROM country_analytics")
+            XCTAssertEqual(Set(countries.map { $0["country"] as String }), Set(expected.country_analytics.keys))
+            for row in countries {
                 let country: String = row["country"]
-                let mine = purchases.filter { countries[$0.client] == country }
-                XCTAssertEqual(row["orders"] as Int, mine.count, country)
-                XCTAssertEqual(row["revenue"] as Double, round2(mine.map(\.amount).reduce(0, +)), accuracy: 0.005, country)
-                XCTAssertEqual(row["revenue_share"] as Double, round2(100 * mine.map(\.amount).reduce(0, +) / total), accuracy: 0.005, country)
+                guard let want = expected.country_analytics[country] else { continue }
+                XCTAssertEqual(row["orders"] as Int, want.orders, country)
+                XCTAssertEqual(row["revenue"] as Double, want.revenue, accuracy: 0.005, country)
+                XCTAssertEqual(row["revenue_share"] as Double, want.revenue_share, accuracy: 0.0101, country)
             }
-            // product_analytics
             for row in try Row.fetchAll(db, sql: "SELECT * FROM product_analytics") {
                 let product: String = row["product"]
-                let mine = purchases.filter { $0.product == product }
-                XCTAssertEqual(row["units"] as Int, mine.map(\.quantity).reduce(0, +), product)
+                XCTAssertEqual(row["units"] as Int, expected.product_units[product], product)
             }
+        }
+
+        // Silver dates: a signup written as a timestamp keeps its UTC date; day-first dates are read day first.
+        for day in days {
+            let silver = try String(contentsOfFile: h.path("home/lake/silver/clients/ds=\(day)/data.csv"), encoding: .utf8)
+            let lines = silver.split(whereSeparator: \.isNewline).map(String.init)
+            let header = try XCTUnwrap(lines.first).split(separator: ",").map(String.init)
+            let idColumn = try XCTUnwrap(header.firstIndex(of: "client_id")), dateColumn = try XCTUnwrap(header.firstIndex(of: "signup_date"))
+            let got = Dictionary(lines.dropFirst().map { line -> (String, String) in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                return (fields[idColumn], fields[dateColumn])
+            }, uniquingKeysWith: { $1 })
+            let want = try XCTUnwrap(expected.signup_dates[day])
+            XCTAssertEqual(Set(got.keys), Set(want.keys), day)
+            for (client, date) in want { XCTAssertEqual(got[client], date ?? "", "\(day) \(client)") }
         }
 
         // Rejects are explained: every rejected purchase row names its rule and reason.
         let rejects = h.lines("home/lake/silver/purchases/ds=2024-03-02/rejects.csv")
         XCTAssertEqual(rejects.first, "_file,_line,_rule,_reason,purchase_id,client_id,product,quantity,unit_price,purchase_date")
         XCTAssertGreaterThan(rejects.count, 1)
-        let quality = try JSONSerialization.jsonObject(with: Data(contentsOf: h.home.appendingPathComponent("lake/silver/purchases/ds=2024-03-02/quality.json"))) as? [String: Any]
-        XCTAssertEqual((quality?["rows_in"] as? Int).map { $0 - ((quality?["rejected_total"] as? Int) ?? 0) }, quality?["rows_out"] as? Int)
 
         // Re-running every day replaces the partitions: same results, no second copy.
         let before = try warehouse.read { try Row.fetchAll($0, sql: "SELECT * FROM daily_sales ORDER BY date") }
@@ -123,12 +133,12 @@ final class ShopLakeTests: XCTestCase {
         XCTAssertEqual(reset.status, 0, reset.stderr)
         try warehouse.read { db in
             XCTAssertEqual(try Row.fetchAll(db, sql: "SELECT * FROM daily_sales ORDER BY date"), before)
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fact_sales"), purchases.count)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fact_sales"), all.count)
         }
     }
 
     func testAFailingQualityTestFailsTheTaskWithAReadableReason() throws {
-        let h = try makeHarness(days: 1)
+        let h = try Self.makeHarness(days: 1)
         let tests = h.dags.appendingPathComponent("shop_lake/quality.yaml")
         try """
             tests:

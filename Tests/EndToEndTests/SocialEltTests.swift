@@ -3,8 +3,9 @@ import GRDB
 import XCTest
 
 /// social_elt end to end: scripts/seed-social fills a real PostgreSQL database, the DAG extracts it by
-/// snapshot and by data interval, cleans it (EUR conversion, unknown currencies and event types rejected) and
-/// builds the two gold tables, which are checked against values computed here from the generator's truth.
+/// snapshot and by data interval, cleans it (UUID ids, EUR conversion, unknown currencies and event types
+/// rejected) and builds the two gold tables, checked against values a small Python script computes from the
+/// raw tables alone.
 final class SocialEltTests: PostgresTestCase {
     func testSocialEltGoldMatchesValuesComputedFromTheTruth() throws {
         let h = try Harness()
@@ -34,54 +35,49 @@ final class SocialEltTests: PostgresTestCase {
         }
         XCTAssertEqual(backfill.status, 0, backfill.stderr)
 
-        func rows(_ name: String) throws -> [[String]] {
-            let reader = try String(contentsOfFile: h.path("social/truth/\(name).csv"), encoding: .utf8)
-            return reader.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        }
-        let rates = ["EUR": 1.0, "USD": 0.92, "GBP": 1.17]
-        let sessions = try rows("sessions").map { (user: Int($0[0])!, start: Int($0[2])!, end: Int($0[3])) }
-        let messages = try rows("messages").map { (user: Int($0[0])!, time: Int($0[2])!) }
-        let purchases = try rows("purchases").map { (user: Int($0[0])!, time: Int($0[2])!, eur: (Double($0[3]) ?? 0) * (rates[$0[4]] ?? 0)) }
-        let notifications = try rows("notifications").map { (user: Int($0[0])!, id: Int($0[1])!, content: $0[2], time: Int($0[3])!, opened: $0[4] == "1") }
-        XCTAssertGreaterThan(sessions.count, 20)
+        // The expected gold tables, from the raw tables that were loaded into PostgreSQL.
+        try Self.expectation.write(toFile: h.path("social_expected.py"), atomically: true, encoding: .utf8)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", h.path("social_expected.py"), h.path("social")] + days
+        let pipe = Pipe()
+        python.standardOutput = pipe
+        try python.run()
+        let json = pipe.fileHandleForReading.readDataToEndOfFile()
+        python.waitUntilExit()
+        XCTAssertEqual(python.terminationStatus, 0)
+        let expected = try XCTUnwrap(try JSONSerialization.jsonObject(with: json) as? [String: [String: [String: [String: Any]]]])
+        // The source holds UUID ids (else this test would prove nothing about them).
+        let users = try String(contentsOfFile: h.path("social/users.csv"), encoding: .utf8)
+        XCTAssertNotNil(users.range(of: #"\n[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12},"#, options: .regularExpression))
 
         let warehouse = try DatabaseQueue(path: h.home.appendingPathComponent("warehouse.db").path)
-        let firstDay = 1_717_200_000  // 2024-06-01T00:00:00Z
-        for (index, day) in days.enumerated() {
-            let dayStart = firstDay + index * 86_400, dayEnd = dayStart + 86_400
-            func inDay(_ time: Int) -> Bool { time >= dayStart && time < dayEnd }
-            func seconds(_ session: (user: Int, start: Int, end: Int?)) -> Int {
-                guard let end = session.end, end < dayEnd else { return 0 }
-                return end - session.start
-            }
-            let daySessions = sessions.filter { inDay($0.start) }
-            let active = Set(daySessions.map(\.user)).union(messages.filter { inDay($0.time) }.map(\.user))
-                .union(purchases.filter { inDay($0.time) }.map(\.user))
+        for day in days {
+            let activityWanted = try XCTUnwrap(expected[day]?["activity"])
+            let impactWanted = try XCTUnwrap(expected[day]?["impact"])
+            XCTAssertGreaterThan(activityWanted.count, 10, day)
             try warehouse.read { db in
                 let activity = try Row.fetchAll(db, sql: "SELECT * FROM global_user_activity_per_day WHERE ds = ? ORDER BY user_id", arguments: [day])
-                XCTAssertEqual(activity.map { $0["user_id"] as Int }, active.sorted(), day)
+                XCTAssertEqual(Set(activity.map { $0["user_id"] as String }), Set(activityWanted.keys), day)
                 for row in activity {
-                    let user: Int = row["user_id"]
-                    let mine = daySessions.filter { $0.user == user }
+                    let user: String = row["user_id"]
+                    guard let want = activityWanted[user] else { continue }
                     XCTAssertEqual(row["date"] as String, day)
-                    XCTAssertEqual(row["total_nbr_connexion"] as Int, mine.count, "\(day) user \(user)")
-                    XCTAssertEqual(row["total_spend_time"] as Int, mine.map(seconds).reduce(0, +), "\(day) user \(user)")
-                    XCTAssertEqual(row["total_message_send_this_day"] as Int, messages.filter { $0.user == user && inDay($0.time) }.count)
-                    let spent = purchases.filter { $0.user == user && inDay($0.time) }.map(\.eur).reduce(0, +)
-                    XCTAssertEqual(row["total_money_spend"] as Double, (spent * 100).rounded() / 100, accuracy: 0.005, "\(day) user \(user)")
+                    XCTAssertEqual(row["total_nbr_connexion"] as Int, want["connexions"] as? Int, "\(day) user \(user)")
+                    XCTAssertEqual(row["total_spend_time"] as Int, want["seconds"] as? Int, "\(day) user \(user)")
+                    XCTAssertEqual(row["total_message_send_this_day"] as Int, want["messages"] as? Int, "\(day) user \(user)")
+                    XCTAssertEqual(row["total_money_spend"] as Double, want["spend"] as? Double ?? -1, accuracy: 0.005, "\(day) user \(user)")
                 }
                 let impact = try Row.fetchAll(db, sql: "SELECT * FROM global_notif_impact_per_day WHERE ds = ? ORDER BY notification_id", arguments: [day])
-                let dayNotifications = notifications.filter { inDay($0.time) }
-                XCTAssertEqual(impact.map { $0["notification_id"] as Int }, dayNotifications.map(\.id).sorted(), day)
+                XCTAssertEqual(Set(impact.map { $0["notification_id"] as String }), Set(impactWanted.keys), day)
                 for row in impact {
-                    let id: Int = row["notification_id"]
-                    guard let note = dayNotifications.first(where: { $0.id == id }) else { continue }
-                    XCTAssertEqual(row["user_id"] as Int, note.user)
-                    XCTAssertEqual(row["content_notif"] as String, note.content)
-                    XCTAssertEqual(row["notif_date"] as String, day)
-                    XCTAssertEqual(row["is_success"] as Int, note.opened ? 1 : 0, "notification \(id)")
-                    let after = daySessions.filter { $0.user == note.user && $0.start >= note.time && $0.start <= note.time + 3600 }
-                    XCTAssertEqual(row["time_spend_after_success"] as Int, note.opened ? after.map(seconds).reduce(0, +) : 0, "notification \(id)")
+                    let id: String = row["notification_id"]
+                    guard let want = impactWanted[id] else { continue }
+                    XCTAssertEqual(row["user_id"] as String, want["user_id"] as? String)
+                    XCTAssertEqual(row["content_notif"] as String, want["content"] as? String)
+                    XCTAssertEqual(row["notif_date"] as String, want["date"] as? String)
+                    XCTAssertEqual(row["is_success"] as Int, want["success"] as? Int, "notification \(id)")
+                    XCTAssertEqual(row["time_spend_after_success"] as Int, want["spent"] as? Int, "notification \(id)")
                 }
             }
         }
@@ -100,4 +96,90 @@ final class SocialEltTests: PostgresTestCase {
         let rejects = try String(contentsOfFile: h.path("home/lake/silver/user_purchases/ds=2024-06-02/rejects.csv"), encoding: .utf8)
         XCTAssertTrue(rejects.contains(",currency,currency 'XYZ' has no rate in the rates file,"), rejects)
     }
+
+    static let expectation = #"""
+# Expected gold tables of social_elt, computed from the raw tables loaded into PostgreSQL (their CSV files)
+# alone, with csv + datetime + decimal, independently of the transform library. argv = folder, days... Prints JSON.
+import csv, json, sys
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+folder, days = sys.argv[1], sys.argv[2:]
+RATES = {"EUR": Decimal("1"), "USD": Decimal("0.92"), "GBP": Decimal("1.17")}  # dags/social_elt/rates.csv
+
+def table(name):
+    with open(f"{folder}/{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+def utc(text):
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+def day_of(when):
+    return when.date().isoformat() if when else None
+
+users = {r["id"].lower() for r in table("users") if r["email"].strip()}
+events = {}
+for r in table("user_session_events"):
+    when, kind, user = utc(r["event_time"]), r["event_type"].strip().lower(), r["user_id"].lower()
+    if when and user in users and kind in ("session_start", "page_view", "session_end"):
+        events[(r["session_id"].lower(), kind, when)] = (user, day_of(when))
+messages = [(r["user_id"].lower(), day_of(utc(r["created_at"]))) for r in table("group_messages") if r["user_id"].lower() in users]
+purchases = []
+for r in table("user_purchases"):
+    try:
+        amount = Decimal(r["amount"].strip())
+    except InvalidOperation:
+        continue
+    currency = r["currency"].strip().upper()
+    when = utc(r["purchase_time"])
+    if r["user_id"].lower() in users and amount >= 0 and currency in RATES and when:
+        purchases.append((r["user_id"].lower(), day_of(when), amount * RATES[currency]))
+opened = {r["notification_id"].lower() for r in table("notification_states") if r["status"].strip().lower() == "opened"}
+notifications = [(r["user_id"].lower(), r["notification_id"].lower(), r["content"].strip(), utc(r["notification_time"]))
+                 for r in table("user_notifications") if r["user_id"].lower() in users]
+
+result = {}
+for ds in days:
+    starts, ends = {}, {}
+    for (session, kind, when), (user, day) in events.items():
+        if day != ds:
+            continue
+        if kind == "session_start":
+            key = (user, session)
+            starts[key] = min(starts.get(key, when), when)
+        elif kind == "session_end":
+            ends[session] = max(ends.get(session, when), when)
+    sessions = []
+    for (user, session), started in starts.items():
+        ended = ends.get(session)
+        seconds = round((ended - started).total_seconds()) if ended and ended >= started else 0
+        sessions.append((user, started, seconds))
+    activity = {}
+    def row(user):
+        return activity.setdefault(user, {"connexions": 0, "seconds": 0, "messages": 0, "spend": Decimal(0)})
+    for user, _, seconds in sessions:
+        row(user)["connexions"] += 1
+        row(user)["seconds"] += seconds
+    for user, day in messages:
+        if day == ds:
+            row(user)["messages"] += 1
+    for user, day, eur in purchases:
+        if day == ds:
+            row(user)["spend"] += eur
+    for values in activity.values():
+        values["spend"] = float(values["spend"].quantize(Decimal("0.01")))
+    impact = {}
+    for user, nid, content, when in notifications:
+        if day_of(when) != ds:
+            continue
+        success = nid in opened
+        spent = sum(s for u, started, s in sessions if u == user and when <= started <= when + timedelta(hours=1)) if success else 0
+        impact[nid] = {"user_id": user, "content": content, "date": day_of(when), "success": 1 if success else 0, "spent": spent}
+    result[ds] = {"activity": activity, "impact": impact}
+print(json.dumps(result))
+"""#
 }

@@ -6,15 +6,13 @@ import XCTest
 final class ByteColumnCleanerTests: XCTestCase {
     private func rule(_ type: CleaningRules.ColumnType, _ configure: (inout CleaningRules.ColumnRule) -> Void = { _ in }) -> CleaningRules.ColumnRule {
         var rule = CleaningRules.ColumnRule(name: "col", source: "col", type: type)
-        if type == .date { rule.formats = [DatePattern.isoDate] }
-        if type == .timestamp { rule.formats = [DatePattern.isoTimestamp, DatePattern.isoTimestampWithZone] }
         configure(&rule)
         return rule
     }
 
     private func cleaners(_ rule: CleaningRules.ColumnRule, references: Set<String>? = nil) -> (ColumnCleaner, ByteColumnCleaner) {
         var cleaner = ColumnCleaner(rule: rule)
-        cleaner.knownReferences = references
+        cleaner.knownReferences = references.map { KnownKeys($0, integer: rule.type == .int) }
         return (cleaner, ByteColumnCleaner(cleaner))
     }
 
@@ -99,7 +97,7 @@ final class ByteColumnCleanerTests: XCTestCase {
     }
 
     func testStrings() {
-        let values = randomValues(["a", "Z", "fr", "FR", " ", "\t", "\n", "\r", ",", "\"", "é", "É", "ß", "\u{FFFD}", "\u{0B}", "\u{A0}", "de"], seed: 3)
+        let values = randomValues(["a", "Z", "fr", "FR", " ", "\t", "\n", "\r", ",", "\"", "é", "É", "ß", "\u{FFFD}", "\u{0B}", "\u{A0}", "\u{0}", "de"], seed: 3)
         XCTAssertGreaterThan(assertAgrees(values, rule(.string)), 500)
         assertAgrees(values, rule(.string) { $0.required = true; $0.lowercase = true })
         assertAgrees(values, rule(.string) { $0.uppercase = true; $0.acceptedValues = ["FR", "DE", "É", "FRDE"] })
@@ -150,6 +148,42 @@ final class ByteColumnCleanerTests: XCTestCase {
         assertAgrees(values, rule(.timestamp) { $0.formats = timestampFormats; $0.timeZone = try! XCTUnwrap(TimeZone(identifier: "America/New_York")) })
         assertAgrees(values, rule(.date) { $0.formats = dateFormats; $0.acceptedValues = ["2024-02-29"] })
         assertAgrees(values, rule(.timestamp) { $0.formats = [try! DatePattern("%Y·%m·%d")] })
+        // The ISO defaults alone, dates taken from timestamps in a zone.
+        XCTAssertGreaterThan(assertAgrees(values, rule(.timestamp)), 1000)
+        XCTAssertGreaterThan(assertAgrees(values, rule(.date)), 1000)
+        assertAgrees(values, rule(.date) { $0.timeZone = try! XCTUnwrap(TimeZone(identifier: "Asia/Kolkata")) })
+        assertAgrees(values, rule(.date) { $0.timeZone = try! XCTUnwrap(TimeZone(identifier: "UTC")) })
+    }
+
+    func testISOForms() {
+        var random = SeededGenerator(seed: 6)
+        func pick(_ options: [String]) -> String { options[Int.random(in: 0..<options.count, using: &random)] }
+        var values: [String] = []
+        for _ in 0..<8000 {
+            let date = pick(["2024-02-29", "2023-02-29", "1999-12-31", "2024-1-05", "0999-01-01", "2024-12-31"])
+            let time = pick(["", "T23:59", "T00:00:00", " 12:30:45", "t12:30", "T24:00", "T12:60", "T23:59:60", "T1:00", "T12:30:4"])
+            let fraction = pick(["", ".5", ",25", ".123456789012", ".", ","])
+            let zone = pick(["", "Z", "z", "+02:00", "-0530", "+14", "-23:59", "+24:00", "+02:60", "+2", "+02:", "UTC", " "])
+            values.append(date + time + fraction + zone)
+        }
+        for zone in ["UTC", "Europe/Paris", "America/New_York"] {
+            let timeZone = TimeZone(identifier: zone)!
+            assertAgrees(values, rule(.timestamp) { $0.timeZone = timeZone })
+            assertAgrees(values, rule(.date) { $0.timeZone = timeZone })
+        }
+        XCTAssertGreaterThan(assertAgrees(values, rule(.timestamp)), 300)
+    }
+
+    func testUUIDs() {
+        let values = randomValues(["0b9e4a52", "-", "3c1f", "4D7E", "9a2b", "6f1c8d3e5a70", "{", "}", "urn:uuid:", "g", " ", "é"], maxPieces: 10, seed: 7)
+            + ["0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", "0B9E4A52-3C1F-4D7E-9A2B-6F1C8D3E5A70", "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a7g",
+               "0b9e4a52-3c1f-4d7e-9a2b:6f1c8d3e5a70", "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a7/", "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a7@"]
+        XCTAssertGreaterThanOrEqual(assertAgrees(values, rule(.uuid)), 2)
+        assertAgrees(values, rule(.uuid) { $0.uppercase = true; $0.required = true })
+        assertAgrees(values, rule(.uuid), references: ["0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70"])
+        let (_, fast) = cleaners(rule(.uuid))
+        XCTAssertEqual(fastValue("0B9E4A52-3C1F-4D7E-9A2B-6F1C8D3E5A70", fast), "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70")
+        XCTAssertNil(fastValue("0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a7g", fast))
     }
 }
 

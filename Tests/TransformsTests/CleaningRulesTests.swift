@@ -83,9 +83,9 @@ final class CleaningRulesTests: XCTestCase {
         XCTAssertEqual(purchases.columns[4].type, .bool)
         XCTAssertEqual(purchases.columns[5].timeZone.identifier, "Europe/Paris")
         XCTAssertEqual(purchases.columns[0].timeZone.secondsFromGMT(), 0, "UTC by default")
-        // Default formats: ISO date; ISO timestamp with or without a zone.
-        XCTAssertEqual(purchases.columns[5].formats.map(\.text), ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"])
-        XCTAssertEqual(purchases.columns[6].formats.map(\.text), ["%Y-%m-%d"])
+        // No extra formats: ISO 8601 is always read (ISODateParser), so nothing is listed by default.
+        XCTAssertEqual(purchases.columns[5].formats.map(\.text), [])
+        XCTAssertEqual(purchases.columns[6].formats.map(\.text), [])
     }
 
     func testUnknownColumnField() {
@@ -105,7 +105,7 @@ final class CleaningRulesTests: XCTestCase {
             keys: [client_id]
             columns:
               - { name: client_id }
-        """), "rules.yaml:3: tables.clients.keys: unknown field (fields: key, columns, currency)")
+        """), "rules.yaml:3: tables.clients.keys: unknown field (fields: key, columns, currency, max_reject_ratio)")
         XCTAssertEqual(error("""
         tables:
           clients:
@@ -123,7 +123,7 @@ final class CleaningRulesTests: XCTestCase {
               - { name: client_id, type: int }
               - name: age
                 type: integer
-        """), "rules.yaml:6: tables.clients.columns[1].type: 'integer' is not a type (string, int, decimal, bool, date, timestamp)")
+        """), "rules.yaml:6: tables.clients.columns[1].type: 'integer' is not a type (string, int, decimal, bool, date, timestamp, uuid)")
     }
 
     func testBadFormat() {

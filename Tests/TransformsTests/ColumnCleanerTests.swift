@@ -5,15 +5,13 @@ import XCTest
 final class ColumnCleanerTests: XCTestCase {
     private func rule(_ type: CleaningRules.ColumnType, _ configure: (inout CleaningRules.ColumnRule) -> Void = { _ in }) -> CleaningRules.ColumnRule {
         var rule = CleaningRules.ColumnRule(name: "col", source: "col", type: type)
-        if type == .date { rule.formats = [DatePattern.isoDate] }
-        if type == .timestamp { rule.formats = [DatePattern.isoTimestamp, DatePattern.isoTimestampWithZone] }
         configure(&rule)
         return rule
     }
 
     private func clean(_ raw: String, _ rule: CleaningRules.ColumnRule, references: Set<String>? = nil) -> ColumnCleaner.Outcome {
         var cleaner = ColumnCleaner(rule: rule)
-        cleaner.knownReferences = references
+        cleaner.knownReferences = references.map { KnownKeys($0, integer: rule.type == .int) }
         return cleaner.clean(raw)
     }
 
@@ -131,14 +129,15 @@ final class ColumnCleanerTests: XCTestCase {
     }
 
     func testDate() throws {
-        let date = rule(.date) { $0.formats = [DatePattern.isoDate, try! DatePattern("%d/%m/%Y")] }
+        let date = rule(.date) { $0.formats = [try! DatePattern("%d/%m/%Y")] }
         XCTAssertEqual(value("2024-02-29", date), "2024-02-29")
         XCTAssertEqual(value("29/02/2024", date), "2024-02-29")
         XCTAssertEqual(value(" 1/3/2024 ", date), "2024-03-01")
         XCTAssertEqual(rejection("2023-02-29", date), "type")
         XCTAssertEqual(rejection("31/02/2024", date), "type")
         XCTAssertEqual(rejection("yesterday", date), "type")
-        XCTAssertEqual(reason("yesterday", date), "col 'yesterday' matches none of the formats %Y-%m-%d, %d/%m/%Y")
+        XCTAssertEqual(reason("yesterday", date), "col 'yesterday' is not an ISO 8601 date and matches none of the formats %d/%m/%Y")
+        XCTAssertEqual(reason("yesterday", rule(.date)), "col 'yesterday' is not an ISO 8601 date")
     }
 
     func testTimestamp() throws {
@@ -146,7 +145,8 @@ final class ColumnCleanerTests: XCTestCase {
         XCTAssertEqual(value("2024-01-31T06:00:00", timestamp), "2024-01-31T06:00:00Z")
         XCTAssertEqual(value("2024-01-31T08:00:00+02:00", timestamp), "2024-01-31T06:00:00Z")
         XCTAssertEqual(value("2024-01-31T06:00:00.999Z", timestamp), "2024-01-31T06:00:00Z")
-        XCTAssertEqual(rejection("2024-01-31 06:00", timestamp), "type")
+        XCTAssertEqual(value("2024-01-31 06:00", timestamp), "2024-01-31T06:00:00Z", "ISO 8601 without seconds")
+        XCTAssertEqual(rejection("2024-01-31 06", timestamp), "type")
 
         let paris = rule(.timestamp) {
             $0.formats = [try! DatePattern("%d/%m/%Y %H:%M")]
@@ -154,9 +154,46 @@ final class ColumnCleanerTests: XCTestCase {
         }
         XCTAssertEqual(value("15/01/2024 12:00", paris), "2024-01-15T11:00:00Z")
         XCTAssertEqual(value("15/07/2024 12:00", paris), "2024-07-15T10:00:00Z")
-        // A timestamp pattern in a date column keeps the date.
-        let dateFromTimestamp = rule(.date) { $0.formats = [DatePattern.isoTimestamp] }
-        XCTAssertEqual(value("2024-01-31T23:59:59", dateFromTimestamp), "2024-01-31")
+        // A naive timestamp in a date column keeps its date.
+        XCTAssertEqual(value("2024-01-31T23:59:59", rule(.date)), "2024-01-31")
+    }
+
+    func testDateFromATimestampIsTheUTCDateUnlessAZoneIsSet() {
+        let date = rule(.date)
+        XCTAssertEqual(value("2024-01-25T09:55:57Z", date), "2024-01-25")
+        XCTAssertEqual(value("2024-01-25T23:30:00-02:00", date), "2024-01-26", "01:30 UTC the next day")
+        XCTAssertEqual(value("2024-01-25T00:30:00+01:00", date), "2024-01-24")
+        let tokyo = rule(.date) { $0.timeZone = TimeZone(identifier: "Asia/Tokyo")! }
+        XCTAssertEqual(value("2024-01-25T18:00:00Z", tokyo), "2024-01-26", "03:00 in Tokyo")
+        XCTAssertEqual(value("2024-01-25T18:00:00", tokyo), "2024-01-25", "a wall time is already Tokyo's")
+        XCTAssertEqual(value("2024-01-25", tokyo), "2024-01-25")
+        // `formats:` add forms on top of ISO 8601.
+        let dayFirst = rule(.date) { $0.formats = [try! DatePattern("%d/%m/%Y")] }
+        XCTAssertEqual(value("06/05/2024", dayFirst), "2024-05-06")
+        XCTAssertEqual(value("2024-05-06", dayFirst), "2024-05-06")
+        XCTAssertEqual(value("2024-05-06T10:00:00+02:00", dayFirst), "2024-05-06")
+    }
+
+    func testUUID() {
+        let id = rule(.uuid)
+        XCTAssertEqual(value("0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", id), "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70")
+        XCTAssertEqual(value("0B9E4A52-3C1F-4D7E-9A2B-6F1C8D3E5A70", id), "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", "stored lowercased")
+        XCTAssertEqual(value("{0B9E4A52-3C1F-4D7E-9A2B-6F1C8D3E5A70}", id), "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70")
+        XCTAssertEqual(value("urn:uuid:0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", id), "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70")
+        XCTAssertEqual(value("URN:UUID:0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", id), "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70")
+        XCTAssertEqual(value(" 00000000-0000-0000-0000-000000000000 ", id), "00000000-0000-0000-0000-000000000000", "the nil UUID, trimmed")
+        XCTAssertEqual(value("", id), "", "optional")
+        for bad in ["0b9e4a523c1f4d7e9a2b6f1c8d3e5a70", "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a7", "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a700",
+                    "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a7g", "0b9e4a52_3c1f-4d7e-9a2b-6f1c8d3e5a70", "{0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70",
+                    "0b9e4a5-23c1f-4d7e-9a2b-6f1c8d3e5a70", "urn:0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", "C0021", "42"] {
+            XCTAssertEqual(rejection(bad, id), "type", bad)
+        }
+        XCTAssertEqual(reason("C0021", id), "col 'C0021' is not a UUID")
+        // References compare the stored (lowercase) form.
+        let userId = rule(.uuid) { $0.references = ("users", "id") }
+        XCTAssertEqual(value("0B9E4A52-3C1F-4D7E-9A2B-6F1C8D3E5A70", userId, references: ["0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70"]),
+                       "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70")
+        XCTAssertEqual(rejection("1b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", userId, references: ["0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70"]), "foreign_key")
     }
 
     func testRange() {
@@ -255,7 +292,7 @@ final class ColumnCleanerTests: XCTestCase {
     func testLargeIntegerForeignKeysAreComparedExactly() {
         var cleaner = ColumnCleaner(rule: CleaningRules.ColumnRule(name: "client_id", source: "client_id", type: .int,
                                                                   references: ("clients", "client_id")))
-        cleaner.knownReferences = ["1234567890123456789", String(Int.max)]
+        cleaner.knownReferences = KnownKeys(["1234567890123456789", String(Int.max)], integer: true)
         if case .rejected(let rule, _) = cleaner.clean("1234567890123456789") { XCTFail("a valid 64-bit id was rejected by \(rule)") }
         if case .rejected(let rule, _) = cleaner.clean(String(Int.max)) { XCTFail("Int.max was rejected by \(rule)") }
         if case .value = cleaner.clean("1234567890123456788") { XCTFail("an unknown id was accepted") }

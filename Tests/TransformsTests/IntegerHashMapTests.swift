@@ -62,3 +62,39 @@ final class IntegerHashMapTests: XCTestCase {
         }
     }
 }
+
+/// `ByteKeyMap` against a Dictionary, on keys that collide in length and prefix, across growth.
+final class ByteKeyMapTests: XCTestCase {
+    func testAgreesWithADictionary() {
+        var random = SeededGenerator(seed: 21)
+        var map = ByteKeyMap()
+        var expected: [String: Int] = [:]
+        let alphabet = Array("ab0-C\u{1F}".utf8)
+        for step in 0..<60_000 {
+            let length = Int.random(in: 0...40, using: &random)
+            let key = String(decoding: (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &random)] }, as: UTF8.self)
+            var text = key
+            let previous = text.withUTF8 { map.updateValue(step, forKey: $0) }
+            XCTAssertEqual(previous, expected.updateValue(step, forKey: key), key)
+        }
+        XCTAssertEqual(map.count, expected.count)
+        for (key, value) in expected {
+            var text = key
+            XCTAssertEqual(text.withUTF8 { map.value(forKey: $0) }, value)
+            XCTAssertTrue(map.contains(key))
+        }
+        XCTAssertFalse(map.contains(String(repeating: "z", count: 41)))
+    }
+
+    func testKnownKeysOfTextAndIntegers() {
+        let text = KnownKeys(["C0021", "0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70", ""], integer: false)
+        XCTAssertTrue(text.contains("C0021"))
+        XCTAssertTrue(text.contains("0b9e4a52-3c1f-4d7e-9a2b-6f1c8d3e5a70"))
+        XCTAssertFalse(text.contains("c0021"))
+        XCTAssertFalse(text.contains("C002"))
+        let integers = KnownKeys(["12", "+7", "x"], integer: true)
+        XCTAssertTrue(integers.contains(integer: 12))
+        XCTAssertTrue(integers.contains(integer: 7))
+        XCTAssertFalse(integers.contains(integer: 8))
+    }
+}

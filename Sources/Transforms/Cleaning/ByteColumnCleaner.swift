@@ -6,7 +6,7 @@ import Foundation
 /// reason; so this only has to agree with it where it answers.
 final class ByteColumnCleaner {
     private enum Kind {
-        case string, int, decimal, bool, date, timestamp
+        case string, int, decimal, bool, date, timestamp, uuid
         /// Always the general path (regular expressions work on Strings).
         case general
     }
@@ -20,9 +20,9 @@ final class ByteColumnCleaner {
     private let minimum: Double?
     private let maximum: Double?
     private let scale: Int?
-    private let acceptedValues: Set<String>?
+    private let acceptedValues: ByteKeyMap?
     private let knownIntegerReferences: IntegerSet?
-    private let knownReferences: Set<String>?
+    private let knownReferences: KnownKeys?
     private let formats: [DatePattern]
     /// Naive timestamps in a zone without offset changes need no time zone lookup.
     private let zoneIsUTC: Bool
@@ -38,6 +38,7 @@ final class ByteColumnCleaner {
         case .bool: kind = .bool
         case .date: kind = .date
         case .timestamp: kind = .timestamp
+        case .uuid: kind = .uuid
         }
         switch (rule.lowercase, rule.uppercase) {
         case (false, false): caseMapping = .none
@@ -45,16 +46,20 @@ final class ByteColumnCleaner {
         case (false, true): caseMapping = .upper
         case (true, true): caseMapping = .none
         }
-        // Case mapping matters before parsing only for strings (booleans ignore case anyway): other mixes,
+        // Case mapping matters before parsing only for strings (booleans and UUIDs ignore case anyway): other mixes,
         // and patterns, stay on the general path.
-        let caseMappingIsSimple = !(rule.lowercase && rule.uppercase) && (caseMapping == .none || rule.type == .string || rule.type == .bool)
+        let caseMappingIsSimple = !(rule.lowercase && rule.uppercase) && (caseMapping == .none || rule.type == .string || rule.type == .bool || rule.type == .uuid)
         required = rule.required
         trim = rule.trim
         minimum = rule.minimum
         maximum = rule.maximum
         scale = rule.scale
-        acceptedValues = rule.acceptedValues
-        knownIntegerReferences = cleaner.knownIntegerReferences.map(IntegerSet.init)
+        acceptedValues = rule.acceptedValues.map { values in
+            var map = ByteKeyMap()
+            for value in values { map.insert(value) }
+            return map
+        }
+        knownIntegerReferences = cleaner.knownReferences?.integers
         knownReferences = cleaner.knownReferences
         formats = rule.formats
         timeZone = rule.timeZone
@@ -81,16 +86,16 @@ final class ByteColumnCleaner {
         case .string:
             switch caseMapping {
             case .none:
-                for byte in raw where byte >= 0x80 { return false }
+                for byte in raw where byte >= 0x80 || byte == 0 { return false }
                 output.append(raw)
             case .lower:
                 for byte in raw {
-                    guard byte < 0x80 else { return false }
+                    guard byte < 0x80, byte != 0 else { return false }
                     output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
                 }
             case .upper:
                 for byte in raw {
-                    guard byte < 0x80 else { return false }
+                    guard byte < 0x80, byte != 0 else { return false }
                     output.append(byte >= 0x61 && byte <= 0x7A ? byte & ~0x20 : byte)
                 }
             }
@@ -107,14 +112,36 @@ final class ByteColumnCleaner {
         case .bool:
             guard let value = Self.parseBool(raw) else { return false }
             output.append(value ? Self.trueBytes : Self.falseBytes)
+        case .uuid:
+            // The plain 36-character form; braces and `urn:uuid:` go to ColumnCleaner.
+            guard raw.count == UUIDParser.length else { return false }
+            var valid = true
+            output.appendDirectly(maxCount: UUIDParser.length) { target in
+                valid = UUIDParser.canonical(raw, from: 0) { target[$0] = $1 }
+                return valid ? UUIDParser.length : 0
+            }
+            guard valid else { return false }
         case .date, .timestamp:
-            var found: DateFields?
-            for format in formats {
-                if let fields = format.match(bytes: raw[...]) { found = fields; break }
+            var found = ISODateParser.parse(raw)
+            if found == nil {
+                for format in formats {
+                    if let fields = format.match(bytes: raw[...]) { found = fields; break }
+                }
             }
             guard let fields = found else { return false }
             if kind == .date {
-                Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: output)
+                if fields.offset == nil || (fields.offset == 0 && zoneIsUTC && fields.second < 60) {
+                    Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: output)
+                } else if zoneIsUTC, let offset = fields.offset {
+                    let seconds = DateFields.daysFromCivil(fields.year, fields.month, fields.day) * 86_400
+                        + fields.hour * 3600 + fields.minute * 60 + fields.second - offset
+                    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+                    let (year, month, day) = DateFields.civilFromDays(days)
+                    guard year >= 1 else { return false }
+                    Self.appendISODate(year: year, month: month, day: day, to: output)
+                } else {
+                    return false  // the date of an instant in another zone: one lookup, left to ColumnCleaner
+                }
             } else if (fields.offset == 0 || (fields.offset == nil && zoneIsUTC)) && fields.second < 60 {
                 // Already UTC, and valid fields: the epoch round trip would give them back unchanged.
                 Self.appendISODate(year: fields.year, month: fields.month, day: fields.day, to: output)
@@ -136,15 +163,11 @@ final class ByteColumnCleaner {
         }
         if let minimum, let number, number < minimum { return false }
         if let maximum, let number, number > maximum { return false }
-        if let acceptedValues {
-            let text = String(decoding: output.bytes(valueStart..<output.count), as: UTF8.self)
-            if !acceptedValues.contains(text) { return false }
-        }
+        if let acceptedValues, !acceptedValues.contains(output.bytes(valueStart..<output.count)) { return false }
         if let knownIntegerReferences {
             guard let integer, knownIntegerReferences.contains(integer) else { return false }
         } else if let knownReferences {
-            let text = String(decoding: output.bytes(valueStart..<output.count), as: UTF8.self)
-            if !knownReferences.contains(text) { return false }
+            if knownReferences.isInteger || !knownReferences.contains(output.bytes(valueStart..<output.count)) { return false }
         }
         return true
     }

@@ -7,11 +7,12 @@ import Yams
 /// tables:
 ///   clients:
 ///     key: [client_id]                      # dedupe: the last row with a key wins
+///     max_reject_ratio: 0.3                 # more rejects (duplicates aside) fail the task; default 0.5
 ///     columns:
 ///       - { name: client_id, type: int, required: true }
 ///       - { name: email, type: string, required: true, lowercase: true, pattern: "^[^@ ]+@[^@ ]+$" }
 ///       - { name: country, type: string, uppercase: true, accepted_values: [FR, DE, ES] }
-///       - { name: signup_date, type: date, formats: ["%Y-%m-%d", "%d/%m/%Y"] }
+///       - { name: signup_date, type: date, formats: ["%d/%m/%Y"] }  # ISO 8601 is always read
 ///   purchases:
 ///     key: [purchase_id]
 ///     columns:
@@ -26,6 +27,8 @@ public struct CleaningRules: Sendable {
         public var key: [String]
         public var columns: [ColumnRule]
         public var currency: CurrencyConversion?
+        /// Above this share of rejected rows (duplicates aside) the task fails and nothing is published.
+        public var maxRejectRatio = 0.5
 
         /// The output columns: the declared ones, then the converted amount if any.
         public var outputColumns: [(name: String, type: ColumnType)] {
@@ -45,7 +48,7 @@ public struct CleaningRules: Sendable {
     }
 
     public enum ColumnType: String, Sendable, CaseIterable {
-        case string, int, decimal, bool, date, timestamp
+        case string, int, decimal, bool, date, timestamp, uuid
     }
 
     public struct ColumnRule: Sendable {
@@ -57,8 +60,9 @@ public struct CleaningRules: Sendable {
         public var trim = true
         public var lowercase = false
         public var uppercase = false
+        /// Forms read besides the ISO 8601 ones (`ISODateParser`), tried after them.
         public var formats: [DatePattern] = []
-        /// Zone of timestamps written without an offset (default UTC).
+        /// Zone of timestamps written without an offset, and of the dates taken from timestamps (default UTC).
         public var timeZone: TimeZone = TimeZone(secondsFromGMT: 0) ?? .current
         public var minimum: Double?
         public var maximum: Double?
@@ -69,7 +73,7 @@ public struct CleaningRules: Sendable {
         public var scale: Int?
     }
 
-    static let tableFields = ["key", "columns", "currency"]
+    static let tableFields = ["key", "columns", "currency", "max_reject_ratio"]
     static let columnFields = ["name", "source", "type", "required", "trim", "lowercase", "uppercase", "formats", "timezone",
                                "min", "max", "accepted_values", "pattern", "references", "scale"]
 
@@ -90,6 +94,10 @@ public struct CleaningRules: Sendable {
                 switch key {
                 case "key": table.key = try file.strings(node, "\(field).key"); keyNode = node
                 case "currency": currencyNode = node
+                case "max_reject_ratio":
+                    let ratio = try file.number(node, "\(field).max_reject_ratio")
+                    guard ratio >= 0 && ratio <= 1 else { throw file.fail(node, "\(field).max_reject_ratio", "must be between 0 and 1 (got \(ratio))") }
+                    table.maxRejectRatio = ratio
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
                         table.columns.append(try column(columnNode, field: "\(field).columns[\(index)]", file: file))
@@ -183,9 +191,6 @@ public struct CleaningRules: Sendable {
             case "scale": rule.scale = try file.int(value, path)
             default: break
             }
-        }
-        if rule.formats.isEmpty && (rule.type == .date || rule.type == .timestamp) {
-            rule.formats = rule.type == .date ? [DatePattern.isoDate] : [DatePattern.isoTimestamp, DatePattern.isoTimestampWithZone]
         }
         return rule
     }

@@ -4,12 +4,8 @@ import Foundation
 struct ColumnCleaner {
     let rule: CleaningRules.ColumnRule
     let regex: NSRegularExpression?
-    /// Keys of the referenced table, when the column has `references:` (as integers for int columns:
-    /// hashing an Int is several times cheaper than hashing its text).
-    var knownReferences: Set<String>? {
-        didSet { knownIntegerReferences = rule.type == .int ? knownReferences.map { Set($0.compactMap { Int($0) }) } : nil }
-    }
-    private(set) var knownIntegerReferences: Set<Int>?
+    /// Keys of the referenced table, when the column has `references:` (integers for int columns).
+    var knownReferences: KnownKeys?
 
     enum Outcome {
         case value(String)
@@ -25,6 +21,9 @@ struct ColumnCleaner {
         // U+FFFD is EF BF BD in UTF-8: look at scalars only when that lead byte is there.
         if raw.utf8.contains(0xEF), raw.unicodeScalars.contains("\u{FFFD}") {
             return .rejected(rule: "utf8", reason: "\(rule.name) is not valid UTF-8")
+        }
+        if raw.utf8.contains(0) {
+            return .rejected(rule: "utf8", reason: "\(rule.name) contains a NUL byte")
         }
         var text = rule.trim ? Self.trimmed(raw) : raw
         if text.isEmpty {
@@ -56,12 +55,23 @@ struct ColumnCleaner {
             case "false", "f", "no", "n", "0": text = "false"
             default: return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not true or false")
             }
-        case .date, .timestamp:
-            guard let fields = rule.formats.lazy.compactMap({ $0.match(text) }).first else {
-                let formats = rule.formats.map(\.text).joined(separator: ", ")
-                return .rejected(rule: "type", reason: "\(rule.name) '\(text)' matches none of the formats \(formats)")
+        case .uuid:
+            guard let canonical = UUIDParser.canonical(text) else {
+                return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not a UUID")
             }
-            text = rule.type == .date ? fields.isoDate : DateFields.isoUTC(epochSeconds: fields.epochSeconds(zone: rule.timeZone))
+            text = canonical
+        case .date, .timestamp:
+            // The ISO 8601 forms first, then the column's own `formats:`.
+            guard let fields = ISODateParser.parse(text) ?? rule.formats.lazy.compactMap({ $0.match(text) }).first else {
+                let formats = rule.formats.isEmpty ? "" : " and matches none of the formats " + rule.formats.map(\.text).joined(separator: ", ")
+                return .rejected(rule: "type", reason: "\(rule.name) '\(text)' is not an ISO 8601 \(rule.type.rawValue)\(formats)")
+            }
+            if rule.type == .date {
+                let date = fields.calendarDate(in: rule.timeZone)
+                text = DateFields.isoDate(year: date.year, month: date.month, day: date.day)
+            } else {
+                text = DateFields.isoUTC(epochSeconds: fields.epochSeconds(zone: rule.timeZone))
+            }
         }
         if let minimum = rule.minimum {
             if let number, number < minimum { return .rejected(rule: "range", reason: "\(rule.name) \(text) is below \(Self.format(minimum, scale: nil))") }
@@ -76,7 +86,7 @@ struct ColumnCleaner {
             return .rejected(rule: "pattern", reason: "\(rule.name) '\(text)' does not match \(rule.pattern ?? "")")
         }
         if let reference = rule.references, let known = knownReferences,
-           !(knownIntegerReferences.map { references in integer.map(references.contains) ?? false } ?? known.contains(text)) {
+           !(known.isInteger ? integer.map(known.contains(integer:)) ?? false : known.contains(text)) {
             return .rejected(rule: "foreign_key", reason: "\(rule.name) \(text) is not a \(reference.column) of \(reference.table)")
         }
         return .value(text)

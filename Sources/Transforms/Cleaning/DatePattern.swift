@@ -122,15 +122,35 @@ public struct DateFields: Sendable, Equatable {
     var isoDate: String { "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))" }
 
     /// Seconds since the epoch, reading the fields as wall time in `zone` unless they carried an offset.
+    /// A wall time that occurs twice (the hour a clock goes back) is its first occurrence; one that never
+    /// occurs (the hour a clock skips) takes the offset from before the change: Python's `fold=0`.
     func epochSeconds(zone: TimeZone) -> Int {
         let local = Self.daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
         if let offset { return local - offset }
-        // The zone's offset at that wall time: look it up at the instant the wall time would be in UTC,
-        // then once more at the corrected instant (right except inside a DST gap).
-        let first = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local)))
-        let second = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local - first)))
-        return local - second
+        // The offsets a day before and a day after bound the ones that can apply (zones change at most once a day).
+        let before = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local - 86_400)))
+        let after = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local + 86_400)))
+        var earliest: Int?
+        for candidate in [before, after] {
+            let instant = local - candidate
+            if zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant))) == candidate {
+                earliest = min(earliest ?? instant, instant)
+            }
+        }
+        return earliest ?? local - before
     }
+
+    /// The calendar date these fields name in `zone`: the date as written when they carry no offset (it is
+    /// already a wall date there), else the date of that instant in `zone`.
+    func calendarDate(in zone: TimeZone) -> (year: Int, month: Int, day: Int) {
+        guard let offset else { return (year, month, day) }
+        let instant = Self.daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        let local = instant + zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
+        let (year, month, day) = Self.civilFromDays(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+        return (year, month, day)
+    }
+
+    static func isoDate(year: Int, month: Int, day: Int) -> String { "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" }
 
     /// `2024-01-31T06:00:00Z`
     static func isoUTC(epochSeconds: Int) -> String {

@@ -7,7 +7,7 @@ import SQLiteDirect
 /// `$ORCHESTRATOR_HOME/work/<dag_id>.db`).
 ///
 /// A model is `<name>.sql` holding one SELECT. `{{ ref('other') }}` names another model (and orders the runs),
-/// `{{ ds }}`, `{{ data_interval_start }}` and `{{ data_interval_end }}` are substituted. A first-line comment
+/// `{{ ds }}`, `{{ data_interval_start }}` and `{{ data_interval_end }}` are bound parameters (`SQLTemplate`). A first-line comment
 /// `-- materialized: partition` keeps one partition per ds (the SELECT returns that day's rows); the default,
 /// `full`, rebuilds the table. Each model's result is also written to the lake as `gold/<name>/ds=<ds>/`.
 public enum GoldSQL: TransformOperation {
@@ -29,35 +29,44 @@ public enum GoldSQL: TransformOperation {
         let models = try order(try loadModels(folder: folder, context: context))
         let db = try TableLoader.openDatabase(databasePath)
 
+        let arguments = try SQLTemplate.arguments(context)
+        var silverRowsToday = 0
         for table in silver {
             try Naming.check(table, what: "silver table", operation: name)
-            let loaded = try stageSilver(table, db: db, context: context)
+            let (loaded, rowsToday) = try stageSilver(table, db: db, context: context)
+            silverRowsToday += rowsToday
             context.log("gold.sql: staged silver_\(table) (\(loaded))")
         }
         for model in models {
             let started = Date()
-            let rows = try sqlite("gold.sql: model \(model.name) (\(model.file))") { () throws(SQLiteError) -> Int in
-                try db.transaction { () throws(SQLiteError) -> Int in
+            try sqlite("gold.sql: model \(model.name) (\(model.file))") { () throws(SQLiteError) in
+                try db.transaction { () throws(SQLiteError) in
                     let quoted = TableLoader.quote(model.name)
                     if model.partitioned {
-                        let select = "SELECT '\(context.ds)' AS ds, * FROM (\(model.sql))"
-                        try db.execute("CREATE TABLE IF NOT EXISTS \(quoted) AS \(select) LIMIT 0")
+                        let select = "SELECT CAST(:ds AS TEXT) AS ds, * FROM (\(model.sql))"
+                        try db.run("CREATE TABLE IF NOT EXISTS \(quoted) AS \(select) LIMIT 0", named: arguments)
                         try db.run("DELETE FROM \(quoted) WHERE ds = ?", [.text(context.ds)])
-                        try db.execute("INSERT INTO \(quoted) \(select)")
+                        try db.run("INSERT INTO \(quoted) \(select)", named: arguments)
                     } else {
                         let next = TableLoader.quote("\(model.name)__next")
                         try db.execute("DROP TABLE IF EXISTS \(next)")
-                        try db.execute("CREATE TABLE \(next) AS \(model.sql)")
+                        try db.run("CREATE TABLE \(next) AS \(model.sql)", named: arguments)
                         try db.execute("DROP TABLE IF EXISTS \(quoted)")
                         try db.execute("ALTER TABLE \(next) RENAME TO \(quoted)")
                     }
-                    return db.changes
                 }
             }
             let exported = try export(model, db: db, context: context)
-            context.results.output("gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : ""), rows: exported)
+            let target = "gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : "")
+            context.results.output(target, rows: exported)
             context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
-            _ = rows
+            if exported == 0 && silverRowsToday > 0 {
+                // Reported, not failed: an empty day can be right; `row_count` quality tests decide.
+                let message = "gold.sql: model \(model.name) wrote 0 rows for ds=\(context.ds) although its silver input has \(silverRowsToday) rows that day"
+                context.log("WARNING " + message)
+                context.results.problem("empty_gold", severity: "warning", message: message,
+                                        details: ["model": model.name, "ds": context.ds, "silver_rows": silverRowsToday])
+            }
         }
     }
 
@@ -74,24 +83,9 @@ public enum GoldSQL: TransformOperation {
             let partitioned = sql.split(separator: "\n").prefix(5).contains { line in
                 line.replacingOccurrences(of: " ", with: "").lowercased() == "--materialized:partition"
             }
-            var dependencies: [String] = []
-            while let open = sql.range(of: "{{"), let close = sql.range(of: "}}", range: open.upperBound..<sql.endIndex) {
-                let expression = sql[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-                let replacement: String
-                if expression.hasPrefix("ref("), expression.hasSuffix(")") {
-                    let target = expression.dropFirst(4).dropLast().trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
-                    dependencies.append(target)
-                    replacement = TableLoader.quote(target)
-                } else {
-                    switch expression {
-                    case "ds": replacement = "'\(context.ds)'"
-                    case "data_interval_start": replacement = "'\(DateFields.isoUTC(epochSeconds: Int(context.dataIntervalStart.timeIntervalSince1970)))'"
-                    case "data_interval_end": replacement = "'\(DateFields.isoUTC(epochSeconds: Int(context.dataIntervalEnd.timeIntervalSince1970)))'"
-                    default: throw TransformError("\(path): unknown template '{{ \(expression) }}' (use ref('model'), ds, data_interval_start, data_interval_end)")
-                    }
-                }
-                sql.replaceSubrange(open.lowerBound..<close.upperBound, with: replacement)
-            }
+            let template = try SQLTemplate(sql, where: path, allowReferences: true)
+            sql = template.sql
+            let dependencies = template.references
             sql = sql.trimmingCharacters(in: .whitespacesAndNewlines)
             while sql.hasSuffix(";") { sql.removeLast() }
             models.append(Model(name: modelName, file: path, sql: sql, partitioned: partitioned, dependencies: dependencies))
@@ -124,8 +118,9 @@ public enum GoldSQL: TransformOperation {
         return ordered
     }
 
-    /// Loads every silver partition up to `ds` that the work database lacks, and always the current one.
-    static func stageSilver(_ table: String, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> String {
+    /// Loads every silver partition up to `ds` that the work database lacks, and always the current one; returns
+    /// a summary and the current partition's row count.
+    static func stageSilver(_ table: String, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> (String, Int) {
         let target = "silver_\(table)"
         let partitions = try context.lake.partitions(under: "silver/\(table)").filter { partition in
             guard let ds = partition.split(separator: "=").last else { return false }
@@ -142,13 +137,14 @@ public enum GoldSQL: TransformOperation {
             return values
         }
         var rows = 0
+        var rowsToday = 0
         var loadedPartitions = 0
         for partition in partitions {
             guard let ds = partition.split(separator: "=").last.map(String.init), ds == context.ds || !present.contains(ds) else { continue }
             let files = try context.lake.files(in: partition)
             guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }) else { continue }
             let columns = try TableLoader.columns(partitionFiles: files, csv: csv)
-            rows += try sqlite("staging \(partition)") { () throws(SQLiteError) -> Int in
+            let loaded = try sqlite("staging \(partition)") { () throws(SQLiteError) -> Int in
                 try db.transaction { () throws(SQLiteError) -> Int in
                     try TableLoader.ensureTable(db, table: target, columns: columns, partitioned: true)
                     try db.run("DELETE FROM \(TableLoader.quote(target)) WHERE ds = ?", [.text(ds)])
@@ -159,9 +155,11 @@ public enum GoldSQL: TransformOperation {
                     }
                 }
             }
+            rows += loaded
+            if ds == context.ds { rowsToday = loaded }
             loadedPartitions += 1
         }
-        return "\(loadedPartitions) partition\(loadedPartitions == 1 ? "" : "s"), \(rows) rows loaded"
+        return ("\(loadedPartitions) partition\(loadedPartitions == 1 ? "" : "s"), \(rows) rows loaded", rowsToday)
     }
 
     /// Writes the model's rows for this run to `gold/<model>/ds=<ds>/data.csv` with its schema.

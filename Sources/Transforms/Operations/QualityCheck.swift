@@ -14,7 +14,8 @@ import Yams
 ///   - { table: daily_sales, row_count: { min: 1 }, where: "date = '{{ ds }}'" }
 ///   - { name: no_negative_revenue, sql: "SELECT * FROM daily_sales WHERE revenue < 0", severity: warn }
 /// ```
-/// Each test selects its failing rows; any row fails it. A failing `error` test (the default) fails the task,
+/// `{{ ds }}`, `{{ data_interval_start }}` and `{{ data_interval_end }}` in `where` and `sql` are bound parameters
+/// (`SQLTemplate`). Each test selects its failing rows; any row fails it. A failing `error` test (the default) fails the task,
 /// a `warn` test only logs. The log shows every test's result and up to 10 failing rows.
 public enum QualityCheck: TransformOperation {
     public static let name = "quality.check"
@@ -30,7 +31,8 @@ public enum QualityCheck: TransformOperation {
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
         try options.allowOnly(["tests", "database"])
         let path = context.resolve(try options.string("tests"))
-        let tests = try load(path: path, ds: context.ds)
+        let tests = try load(path: path)
+        let arguments = try SQLTemplate.arguments(context)
         let databasePath: String
         switch try options.optionalString("database") ?? "warehouse" {
         case "warehouse":
@@ -43,7 +45,8 @@ public enum QualityCheck: TransformOperation {
         var failed: [String] = []
         for test in tests {
             let (count, sample, columns) = try sqlite("\(name): test \(test.name)") { () throws(SQLiteError) -> (Int, [[String?]], [String]) in
-                let statement = try db.prepare("SELECT * FROM (\(test.sql))")
+                let statement = try db.prepareSingle("SELECT * FROM (\(test.sql))")
+                try statement.bind(named: arguments)
                 let columns = (0..<statement.columnCount).map { statement.columnName($0) }
                 var sample: [[String?]] = []
                 var count = 0
@@ -70,7 +73,7 @@ public enum QualityCheck: TransformOperation {
         context.log("quality.check: \(tests.count) tests, all passed or warned")
     }
 
-    static func load(path: String, ds: String) throws(TransformError) -> [Test] {
+    static func load(path: String) throws(TransformError) -> [Test] {
         let file = try YAMLFile(path: path)
         let top = try file.map(file.root, "tests file", allowed: ["tests"])
         guard let list = top.first(where: { $0.key == "tests" })?.node else { throw file.fail(file.root, "tests", "is required") }
@@ -83,7 +86,9 @@ public enum QualityCheck: TransformOperation {
             guard severity == "error" || severity == "warn" else { throw file.fail(node, "\(field).severity", "must be error or warn") }
             let table = try text("table")
             if let table { do { try Naming.check(table, what: "table", operation: name) } catch { throw file.fail(node, "\(field).table", error.description) } }
-            let filter = try text("where").map { "(\($0.replacingOccurrences(of: "{{ ds }}", with: ds)))" }
+            let filter = try text("where").map { (text: String) throws(TransformError) -> String in
+                "(\(try SQLTemplate(text, where: "\(file.path):\(node.mark?.line ?? 0): \(field).where", allowReferences: false).sql))"
+            }
             func source() throws(TransformError) -> String {
                 guard let table else { throw file.fail(node, "\(field).table", "is required for this test") }
                 return "SELECT * FROM \(TableLoader.quote(table))" + (filter.map { " WHERE \($0)" } ?? "")
@@ -143,7 +148,8 @@ public enum QualityCheck: TransformOperation {
                              "SELECT row_count FROM (SELECT COUNT(*) AS row_count FROM (\(try source()))) WHERE \(conditions.joined(separator: " OR "))"))
             }
             if let custom = try text("sql") {
-                made.append(("sql", custom.replacingOccurrences(of: "{{ ds }}", with: ds).trimmingCharacters(in: CharacterSet(charactersIn: "; \n"))))
+                let sql = try SQLTemplate(custom, where: "\(file.path):\(node.mark?.line ?? 0): \(field).sql", allowReferences: false).sql
+                made.append(("sql", sql.trimmingCharacters(in: CharacterSet(charactersIn: "; \n"))))
             }
             guard !made.isEmpty else {
                 throw file.fail(node, field, "has no test (unique, not_null, accepted_values, relationships, row_count or sql)")

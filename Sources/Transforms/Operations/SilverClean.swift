@@ -46,6 +46,13 @@ public enum SilverClean: TransformOperation {
         var rowsOut = 0
         var rejected: [String: Int] = [:]
         var files: [String] = []
+        /// The first rejected rows: file, line, rule, reason.
+        var examples: [[String: Any]] = []
+        static let exampleLimit = 5
+
+        /// Rejected rows other than superseded duplicates.
+        var rejectedRows: Int { rejected.filter { $0.key != "duplicate" }.values.reduce(0, +) }
+        var rejectRatio: Double { rowsIn == 0 ? 0 : Double(rejectedRows) / Double(rowsIn) }
 
         var summary: String {
             let rejects = rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -54,7 +61,7 @@ public enum SilverClean: TransformOperation {
 
         var json: [String: Any] {
             ["table": table, "ds": ds, "rows_in": rowsIn, "rows_out": rowsOut, "rejected": rejected, "files": files,
-             "rejected_total": rejected.values.reduce(0, +)]
+             "rejected_total": rejected.values.reduce(0, +), "reject_ratio": rejectRatio, "examples": examples]
         }
     }
 
@@ -67,7 +74,8 @@ public enum SilverClean: TransformOperation {
         var cleaners = table.columns.map(ColumnCleaner.init(rule:))
         for index in cleaners.indices {
             if let reference = cleaners[index].rule.references {
-                cleaners[index].knownReferences = try knownKeys(table: reference.table, column: reference.column, upTo: context.ds, lake: context.lake)
+                cleaners[index].knownReferences = try knownKeys(table: reference.table, column: reference.column,
+                                                                integer: cleaners[index].rule.type == .int, upTo: context.ds, lake: context.lake)
             }
         }
         let byteCleaners = cleaners.map(ByteColumnCleaner.init)
@@ -88,7 +96,9 @@ public enum SilverClean: TransformOperation {
             var rejectHeader: [String] = []
             // Dedupe, last row wins: where each key's latest valid row starts in the valid file; a row is
             // superseded when its key comes again, and is then cut out of the file without parsing the rest.
-            var lastRowOfKey: [String: Int] = [:]
+            var lastRowOfKey = ByteKeyMap()
+            // A composite key: each value's length (4 bytes) then its bytes, so no two keys run together.
+            let compositeKey = ByteBuffer(capacity: 256)
             // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
             let integerKey = keyPositions.count == 1 && table.columns[keyPositions[0]].type == .int
             var lastRowOfIntegerKey = IntegerKeyIndex()
@@ -108,16 +118,8 @@ public enum SilverClean: TransformOperation {
                 let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: input) }
                 guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
                 let header = reader.strings()
-                let normalized = header.map { ColumnCleaner.trimmed($0).lowercased() }
-                // The input field of each rule, or -1 when the (optional) column is absent.
-                var positions: [Int] = []
-                for rule in table.columns {
-                    let position = normalized.firstIndex(of: rule.source.lowercased())
-                    if position == nil && rule.required {
-                        throw TransformError("\(name): \(input) has no column '\(rule.source)' (columns: \(header.joined(separator: ", ")))")
-                    }
-                    positions.append(position ?? -1)
-                }
+                // The input field of each rule; schema drift fails here, before any row.
+                let positions = try HeaderMatch.positions(header: header, columns: table.columns, file: input)
                 if rejects == nil {
                     rejectHeader = header
                     rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
@@ -128,9 +130,13 @@ public enum SilverClean: TransformOperation {
                     report.rowsIn += 1
                     values.removeAll()
                     var failure: (String, String)?
-                    for index in 0..<cleaners.count {
+                    if reader.fieldCount != header.count {
+                        // A cut-off last line, or an unquoted comma (`12,50`) that shifted the fields.
+                        failure = ("columns", "the row has \(reader.fieldCount) field\(reader.fieldCount == 1 ? "" : "s"), the header \(header.count)"
+                                   + (reader.fieldCount < header.count ? " (cut off?)" : " (an unquoted comma?)"))
+                    }
+                    for index in 0..<cleaners.count where failure == nil {
                         let position = positions[index]
-                        // A short row lacks its last fields: they count as empty.
                         let raw = position >= 0 && position < reader.fieldCount ? reader.field(position) : noBytes
                         let valueStart = values.count
                         if !byteCleaners[index].clean(raw, into: values) {
@@ -157,6 +163,9 @@ public enum SilverClean: TransformOperation {
                     }
                     if let (rule, reason) = failure {
                         report.rejected[rule, default: 0] += 1
+                        if report.examples.count < Report.exampleLimit {
+                            report.examples.append(["file": file, "line": reader.line, "rule": rule, "reason": reason])
+                        }
                         try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + reader.strings()) }
                         continue
                     }
@@ -170,8 +179,18 @@ public enum SilverClean: TransformOperation {
                            let previous = lastRowOfIntegerKey.updateValue(rowStart, forKey: key) {
                             supersededRowStarts.append(previous)
                         }
+                    } else if keyPositions.count == 1 {
+                        if let previous = lastRowOfKey.updateValue(rowStart, forKey: values.bytes(valueRange(keyPositions[0]))) {
+                            supersededRowStarts.append(previous)
+                        }
                     } else if !keyPositions.isEmpty {
-                        if let previous = lastRowOfKey.updateValue(rowStart, forKey: keyPositions.map(value).joined(separator: "\u{1F}")) {
+                        compositeKey.removeAll()
+                        for position in keyPositions {
+                            var length = UInt32(truncatingIfNeeded: valueRange(position).count)
+                            withUnsafeBytes(of: &length) { compositeKey.append($0) }
+                            compositeKey.append(values.bytes(valueRange(position)))
+                        }
+                        if let previous = lastRowOfKey.updateValue(rowStart, forKey: compositeKey.bytes) {
                             supersededRowStarts.append(previous)
                         }
                     }
@@ -179,6 +198,13 @@ public enum SilverClean: TransformOperation {
                 }
             }
             report.rowsOut = validRows
+            if report.rejectRatio > table.maxRejectRatio {
+                try wrap { () throws(CSVWriter.Failure) in
+                    try valid.commit(sync: false)
+                    try rejects?.commit()
+                }
+                throw RejectLimitExceeded(report: report, limit: table.maxRejectRatio)
+            }
             if !keyPositions.isEmpty {
                 let validEnd = valid.position
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
@@ -227,28 +253,76 @@ public enum SilverClean: TransformOperation {
             try JSONFile.write(report.json, to: staging.path("quality.json"))
             try JSONFile.write(["columns": table.outputColumns.map { ["name": $0.name, "type": $0.type.rawValue] }], to: staging.path("_schema.json"))
             try context.lake.publish(staging)
+        } catch let exceeded as RejectLimitExceeded {
+            try quarantine(staging, report: exceeded.report, context: context)
+            let message = exceeded.message
+            context.log(message)
+            for example in exceeded.report.examples {
+                context.log("    \(example["file"] ?? ""):\(example["line"] ?? ""): \(example["rule"] ?? ""): \(example["reason"] ?? "")")
+            }
+            context.results.problem("reject_limit", severity: "error", message: message, details: exceeded.details)
+            throw TransformError(message)
         } catch {
             context.lake.discard(staging)
-            throw error as? TransformError ?? TransformError("\(error)")
+            let failure = error as? TransformError ?? TransformError("\(error)")
+            context.results.problem("silver_clean", severity: "error", message: failure.description, details: ["table": table.name])
+            throw failure
         }
         return report
     }
 
-    /// Values of `column` in every silver partition of `table` up to and including `ds`.
-    static func knownKeys(table: String, column: String, upTo ds: String, lake: any Lake) throws(TransformError) -> Set<String> {
-        var keys: Set<String> = []
+    /// The day's rows break the rules too often to publish: the rejects go to `quarantine/<table>/ds=<ds>/`
+    /// (rejects.csv and quality.json), which nothing reads as data, and the silver partition stays as it was.
+    static func quarantine(_ staging: LakeStaging, report: Report, context: TransformContext) throws(TransformError) {
+        for name in ["data.csv", ".valid.csv", ".duplicates.csv"] { unlink(staging.path(name)) }
+        try JSONFile.write(report.json, to: staging.path("quality.json"))
+        let quarantine = LakeStaging(partition: "quarantine/\(report.table)/ds=\(report.ds)", folder: staging.folder)
+        do { try context.lake.publish(quarantine) } catch {
+            context.lake.discard(staging)
+            throw error
+        }
+    }
+
+    /// The share of rejected rows went over the table's `max_reject_ratio`.
+    struct RejectLimitExceeded: Error {
+        let report: Report
+        let limit: Double
+
+        var topReasons: [(rule: String, count: Int)] {
+            report.rejected.filter { $0.key != "duplicate" }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(5).map { ($0.key, $0.value) }
+        }
+
+        var message: String {
+            let reasons = topReasons.map { "\($0.rule) \($0.count)" }.joined(separator: ", ")
+            return "silver.clean: table \(report.table) ds=\(report.ds): \(report.rejectedRows) of \(report.rowsIn) rows rejected ("
+                + String(format: "%.1f%%", report.rejectRatio * 100) + ", above max_reject_ratio \(ColumnCleaner.format(limit, scale: nil))): "
+                + "\(reasons); nothing published, rejects kept in quarantine/\(report.table)/ds=\(report.ds)/rejects.csv"
+        }
+
+        var details: [String: Any] {
+            ["table": report.table, "ds": report.ds, "rows_in": report.rowsIn, "rejected": report.rejectedRows,
+             "ratio": report.rejectRatio, "max_reject_ratio": limit,
+             "top_reasons": topReasons.map { ["rule": $0.rule, "count": $0.count] as [String: Any] },
+             "examples": report.examples, "rejects": "quarantine/\(report.table)/ds=\(report.ds)/rejects.csv"]
+        }
+    }
+
+    /// Values of `column` in every silver partition of `table` up to and including `ds`, read as bytes.
+    static func knownKeys(table: String, column: String, integer: Bool, upTo ds: String, lake: any Lake) throws(TransformError) -> KnownKeys {
+        let keys = KnownKeys(integer: integer)
         for partition in try lake.partitions(under: "silver/\(table)") where partition.hasSuffix("ds=\(ds)") || partition < "silver/\(table)/ds=\(ds)" {
             for file in try lake.files(in: partition) where file.hasSuffix("/data.csv") {
-                let reader = try wrap { () throws(CSVReader.Failure) in try CSVReader(path: file) }
-                guard let header = try wrap({ () throws(CSVReader.Failure) in try reader.next() }),
-                      let position = header.firstIndex(of: column) else {
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: file) }
+                guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }), let position = reader.strings().firstIndex(of: column) else {
                     throw TransformError("\(name): \(file) has no column '\(column)' for the foreign key")
                 }
-                while let row = try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
-                    if position < row.count { keys.insert(row[position]) }
+                while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    if position < reader.fieldCount { keys.add(reader.field(position)) }
                 }
             }
         }
+        keys.seal()
         return keys
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import WorkerCore
+import Workflow
+
+/// Where `orchestrator test` keeps its run record and where its tasks write.
+struct TestOutputs {
+    /// The home the test's scheduler and workers see: store, logs, lock (and, under it, `work`).
+    var runHome: HomeLayout
+    var lake: String
+    var warehouse: String
+    var work: String
+
+    /// For a real-home test: a folder of its own under `HOME/test-runs/` (`<dag>-<UTC time>-<pid>`, so tests may
+    /// run side by side and the same day may be tested again) holds the run's store and logs; the tasks' lake and warehouse
+    /// are the home's (unless ORCHESTRATOR_LAKE / ORCHESTRATOR_WAREHOUSE say otherwise), passed to the workers
+    /// through the environment, and `test-runs/work` links to the home's `work/`, where gold.sql keeps the
+    /// partitions of earlier days. With `scratch`, everything lives in a fresh temporary home.
+    static func prepare(realHome: HomeLayout, scratch: Bool, dagId: String) throws -> TestOutputs {
+        let environment = ProcessInfo.processInfo.environment
+        func configured(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if scratch {
+            let home = HomeLayout(home: NSTemporaryDirectory() + "orchestrator-test-\(dagId)-\(getpid())")
+            return TestOutputs(runHome: home, lake: configured("ORCHESTRATOR_LAKE") ?? "\(home.home)/lake",
+                               warehouse: configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(home.home)/warehouse.db",
+                               work: "\(home.home)/work")
+        }
+        let stamp = DateParsing.isoUTC(Date()).replacingOccurrences(of: ":", with: "")
+        let runHome = HomeLayout(home: "\(realHome.home)/test-runs/\(dagId)-\(stamp)-\(getpid())")
+        let work = "\(realHome.home)/work"
+        let link = "\(runHome.home)/work"
+        let files = FileManager.default
+        do {
+            try files.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try files.createDirectory(atPath: runHome.home, withIntermediateDirectories: true)
+            try files.createSymbolicLink(atPath: link, withDestinationPath: work)
+        } catch {
+            throw CLIError("cannot prepare \(runHome.home) for the test run: \(error.localizedDescription)")
+        }
+        let lake = configured("ORCHESTRATOR_LAKE") ?? "\(realHome.home)/lake"
+        let warehouse = configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db"
+        // The scheduler's workers inherit this process's environment.
+        setenv("ORCHESTRATOR_LAKE", lake, 1)
+        setenv("ORCHESTRATOR_WAREHOUSE", warehouse, 1)
+        return TestOutputs(runHome: runHome, lake: lake, warehouse: warehouse, work: work)
+    }
+}
