@@ -1,5 +1,5 @@
 /// One problem found in a DAG file, located by line and field.
-public struct DagIssue: Sendable, Equatable, CustomStringConvertible {
+public struct DagIssue: Sendable, Hashable, CustomStringConvertible {
     public let line: Int?
     public let field: String
     public let message: String

@@ -28,19 +28,29 @@ public enum DagParser {
         var context = ParseContext()
         let dag = context.parseDocument(text: text, file: file)
         if let dag, context.issues.isEmpty { return dag }
-        throw DagLoadError(file: file, issues: context.issues.isEmpty
-            ? [DagIssue(line: nil, field: "", message: "not a valid DAG")] : context.issues)
+        var issues = context.issues.isEmpty ? [DagIssue(line: nil, field: "", message: "not a valid DAG")] : context.issues
+        if context.problemCount > context.issues.count {
+            issues.append(DagIssue(line: nil, field: "", message: "… and \(context.problemCount - context.issues.count) more problems "
+                                   + "(the first \(ParseContext.maxReported) are shown)"))
+        }
+        throw DagLoadError(file: file, issues: issues)
     }
 }
 
 /// Collects issues while walking the YAML nodes, so one file reports all its problems at once.
 struct ParseContext {
     var issues: [DagIssue] = []
+    /// Distinct problems found; past `maxReported` they are counted, not kept (a 1 MiB file can hold 30,000).
+    private(set) var problemCount = 0
+    private var seen: Set<DagIssue> = []
+    static let maxReported = 100
 
     mutating func fail(_ node: Node?, _ field: String, _ message: String) {
         let issue = DagIssue(line: node?.mark?.line, field: field, message: message)
         // A bad `defaults:` value is checked once per task: report it once.
-        if !issues.contains(issue) { issues.append(issue) }
+        guard seen.insert(issue).inserted else { return }
+        problemCount += 1
+        if issues.count < Self.maxReported { issues.append(issue) }
     }
 
     mutating func parseDocument(text: String, file: String) -> DAG? {
@@ -239,7 +249,7 @@ struct ParseContext {
             fail(idNode, "\(path).id", "'\(id)' must match [a-z0-9_]+")
             return nil
         }
-        let issuesBefore = issues.count
+        let problemsBefore = problemCount
 
         var action: TaskAction?
         if let sensorNode = own["sensor"] {
@@ -324,7 +334,7 @@ struct ParseContext {
         let cwd = fields["cwd"].flatMap { string($0, at("cwd")) }
 
         let sla = fields["sla"].flatMap { Self.isNull($0) ? nil : duration($0, at("sla")) }
-        guard let action, issues.count == issuesBefore else { return nil }
+        guard let action, problemCount == problemsBefore else { return nil }
         var task = TaskDefinition(
             id: id, action: action, dependsOn: dependsOn, triggerRule: triggerRule, retry: retry,
             executionTimeout: timeout, dependsOnPast: dependsOnPast, pool: pool, priorityWeight: priority, env: env, cwd: cwd
@@ -531,6 +541,7 @@ struct ParseContext {
 
     /// The allowed name within edit distance 2 of a misspelt one.
     static func closest(to name: String, in allowed: Set<String>) -> String? {
+        guard name.count <= 40 else { return nil }  // no field name is that long; keeps huge keys cheap
         let candidates = allowed.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= 2 }
         return candidates.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }?.0
     }

@@ -49,4 +49,17 @@ final class LinearLoadingTests: XCTestCase {
             XCTAssertTrue(description.hasSuffix(" -> t4998 -> t4999 -> t0 -> t1"), description)
         }
     }
+
+    func testThousandsOfProblemsAreCountedAndTheFirstHundredShown() {
+        var lines = ["dag_id: errors", "schedule: null", "start_date: 2024-01-01", "tasks:"]
+        for index in 0..<5_000 { lines.append("  - { id: t\(index), command: ls, retries: many }") }
+        XCTAssertThrowsError(try DagParser.parse(text: lines.joined(separator: "\n"), file: "dags/errors.yaml")) { error in
+            let issues = (error as? DagLoadError)?.issues ?? []
+            XCTAssertEqual(issues.count, 101)
+            XCTAssertEqual(issues.first?.description, "tasks[0].retries: 'many' is not a whole number")
+            XCTAssertEqual(issues.first?.line, 5)
+            XCTAssertEqual(issues[99].field, "tasks[99].retries")
+            XCTAssertEqual(issues.last?.description, "… and 4900 more problems (the first 100 are shown)")
+        }
+    }
 }
