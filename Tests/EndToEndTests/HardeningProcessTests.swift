@@ -87,15 +87,17 @@ final class HardeningProcessTests: XCTestCase {
             schedule: null
             start_date: 2024-01-01
             tasks:
-              - { id: sleeper, command: 'touch "$WORK/started"; sleep 6; echo done >> "$WORK/ledger"' }
+              - { id: sleeper, command: 'echo $$ > "$WORK/started"; sleep 12; echo done >> "$WORK/ledger"' }
             """)
         try h.startDaemon()
         XCTAssertEqual(h.webURL, "http://127.0.0.1:\(port)/")
         XCTAssertEqual(try h.run(["trigger", "long", "--date", "2024-01-01"]).status, 0)
-        try h.waitFor("the task to start") { FileManager.default.fileExists(atPath: h.path("started")) }
+        try h.waitFor("the task to start") { h.lines("started").first.flatMap { Int32($0) } != nil }
+        let taskShell = try XCTUnwrap(h.lines("started").first.flatMap { Int32($0) })
         XCTAssertEqual(h.stopDaemon(signal: SIGKILL), 9)
 
         try h.startDaemon()
+        XCTAssertTrue(Harness.isRunning(taskShell) && h.lines("ledger").isEmpty, "the task was still running when the port was bound: \(h.daemonLogText)")
         XCTAssertTrue(h.daemonLogText.components(separatedBy: "url=http://127.0.0.1:\(port)/").count == 3, h.daemonLogText)
         let health = try HTTPClient().get("http://127.0.0.1:\(port)/healthz")
         XCTAssertEqual(health.status, 200)
