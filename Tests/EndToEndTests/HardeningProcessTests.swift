@@ -259,6 +259,14 @@ final class HardeningProcessTests: XCTestCase {
                   echo 'query https://api.example/v1?user=u&password=w-secret-3'
                   echo 'libpq host=db password=secret-4 sslpassword=secret-5 dbname=x'
             """)
+        // A broken file's error quotes its text: the import error the pages and the API show is masked too.
+        try h.writeDag("broken", """
+            dag_id: broken
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - { id: t, command: 'true', retry_delay: "postgres://u:dag-secret-6@db/x" }
+            """)
         try h.startDaemon()
         XCTAssertEqual(try h.run(["trigger", "masked", "--date", "2024-01-01"]).status, 0)
         try h.waitFor("the task") { try h.runStates(dag: "masked") == ["success"] }
@@ -270,6 +278,9 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertTrue(content.contains("url postgres://u:******@db.internal/x"), content)
         XCTAssertTrue(content.contains("query https://api.example/v1?user=u&password=**********"), content)
         XCTAssertTrue(content.contains("libpq host=db password=******** sslpassword=******** dbname=x"), content)
+        let dags = try HTTPClient().get(base + "api/v1/dags").body
+        XCTAssertTrue(dags.contains("broken.yaml") && dags.contains("postgres://u:***@db/x"), dags)
+        XCTAssertFalse(dags.contains("dag-secret-6") || h.daemonLogText.contains("dag-secret-6"), dags)
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 }
