@@ -46,7 +46,7 @@ let package = Package(
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
-        .target(name: "Scheduler", dependencies: ["Workflow", "MetadataStore", "Executor", "WorkerCore"]),
+        .target(name: "Scheduler", dependencies: ["Workflow", "MetadataStore", "Executor", "WorkerCore", "SecretMasking"]),
         .target(
             name: "OrchestratorCLI",
             dependencies: [

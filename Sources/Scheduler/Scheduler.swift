@@ -1,6 +1,7 @@
 import Executor
 import Foundation
 import MetadataStore
+import SecretMasking
 import WorkerCore
 import Workflow
 
@@ -116,7 +117,8 @@ public final class Scheduler {
     public func reloadDags() throws {
         folder = DagFolder.load(path: settings.dagsFolder)
         onDagsLoaded(folder.sortedDags)
-        let errors = folder.errors.mapValues(\.description)
+        // Errors quote the file's text, which may hold a password: they reach the log, the store and the pages.
+        let errors = folder.errors.mapValues { SecretMasker.masked($0.description) }
         try store.syncDags(folder.sortedDags.map { ($0.dagId, $0.filePath) }, importErrors: errors)
         for (file, message) in errors where lastReportedErrors[file] != message {
             log(.error, "DAG file failed to load", [("file", file), ("error", message)])
@@ -302,7 +304,7 @@ public final class Scheduler {
             (spec, options) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
         } catch {
             _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
-                                             set: [.state(.failed), .endedAt(now), .note("cannot render the task: \(error.message)")])
+                                             set: [.state(.failed), .endedAt(now), .note("cannot render the task: \(SecretMasker.masked(error.message))")])
             pendingWake = true
             return
         }

@@ -70,6 +70,9 @@ public final class SchedulerLoop: @unchecked Sendable {
 
     /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish).
     public func run(watchDags: Bool) throws {
+        // The pid file written with the lock invites wake-ups (SIGUSR1 from workers and the CLI) before the handlers
+        // below exist, and SIGUSR1's default action would end this process.
+        signal(SIGUSR1, SIG_IGN)
         lockDescriptor = try Self.acquireLock(home: settings.home.home, lockPath: settings.home.schedulerLockPath,
                                               pidPath: settings.home.schedulerPidPath)
         defer {

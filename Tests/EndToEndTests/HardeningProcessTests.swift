@@ -87,15 +87,17 @@ final class HardeningProcessTests: XCTestCase {
             schedule: null
             start_date: 2024-01-01
             tasks:
-              - { id: sleeper, command: 'touch "$WORK/started"; sleep 6; echo done >> "$WORK/ledger"' }
+              - { id: sleeper, command: 'echo $$ > "$WORK/started"; sleep 12; echo done >> "$WORK/ledger"' }
             """)
         try h.startDaemon()
         XCTAssertEqual(h.webURL, "http://127.0.0.1:\(port)/")
         XCTAssertEqual(try h.run(["trigger", "long", "--date", "2024-01-01"]).status, 0)
-        try h.waitFor("the task to start") { FileManager.default.fileExists(atPath: h.path("started")) }
+        try h.waitFor("the task to start") { h.lines("started").first.flatMap { Int32($0) } != nil }
+        let taskShell = try XCTUnwrap(h.lines("started").first.flatMap { Int32($0) })
         XCTAssertEqual(h.stopDaemon(signal: SIGKILL), 9)
 
         try h.startDaemon()
+        XCTAssertTrue(Harness.isRunning(taskShell) && h.lines("ledger").isEmpty, "the task was still running when the port was bound: \(h.daemonLogText)")
         XCTAssertTrue(h.daemonLogText.components(separatedBy: "url=http://127.0.0.1:\(port)/").count == 3, h.daemonLogText)
         let health = try HTTPClient().get("http://127.0.0.1:\(port)/healthz")
         XCTAssertEqual(health.status, 200)
@@ -257,6 +259,14 @@ final class HardeningProcessTests: XCTestCase {
                   echo 'query https://api.example/v1?user=u&password=w-secret-3'
                   echo 'libpq host=db password=secret-4 sslpassword=secret-5 dbname=x'
             """)
+        // A broken file's error quotes its text: the import error the pages and the API show is masked too.
+        try h.writeDag("broken", """
+            dag_id: broken
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - { id: t, command: 'true', retry_delay: "postgres://u:dag-secret-6@db/x" }
+            """)
         try h.startDaemon()
         XCTAssertEqual(try h.run(["trigger", "masked", "--date", "2024-01-01"]).status, 0)
         try h.waitFor("the task") { try h.runStates(dag: "masked") == ["success"] }
@@ -268,6 +278,9 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertTrue(content.contains("url postgres://u:******@db.internal/x"), content)
         XCTAssertTrue(content.contains("query https://api.example/v1?user=u&password=**********"), content)
         XCTAssertTrue(content.contains("libpq host=db password=******** sslpassword=******** dbname=x"), content)
+        let dags = try HTTPClient().get(base + "api/v1/dags").body
+        XCTAssertTrue(dags.contains("broken.yaml") && dags.contains("postgres://u:***@db/x"), dags)
+        XCTAssertFalse(dags.contains("dag-secret-6") || h.daemonLogText.contains("dag-secret-6"), dags)
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 }
