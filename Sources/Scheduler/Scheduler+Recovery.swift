@@ -55,6 +55,7 @@ extension Scheduler {
         // Whatever the dead worker started must not run on beside the retry.
         if let group = taskPid ?? instance.taskPid, ProcessLauncher.groupIsAlive(group) {
             ProcessLauncher.signalGroup(group, SIGKILL)
+            Self.awaitGroupGone(group)
         }
         let policy = folder.dags[key.dagId]?.task(key.taskId)?.retry
         let willRetry = policy != nil && tryNumber < instance.maxTries
@@ -72,6 +73,14 @@ extension Scheduler {
             if done { try store.recordAttempt(attempt) }
         }
         if done { log(.warning, "attempt abandoned", [("task", key.description), ("try", String(tryNumber)), ("reason", note)]) }
+    }
+
+    /// A SIGKILL takes effect a moment after it is sent, and the killed task is a zombie until init reaps it: the
+    /// retry starts only once the group is gone (the soak saw a retry start 5 ms after the kill, beside its
+    /// predecessor). Bounded, so a group that cannot be reaped never stalls the scheduler for long.
+    static func awaitGroupGone(_ group: Int32, timeout: TimeInterval = 2) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while ProcessLauncher.groupIsAlive(group) && Date() < deadline { usleep(1_000) }
     }
 
     /// Drops adopted workers that have ended; their outcome is already in the store.

@@ -70,8 +70,8 @@ public final class SchedulerLoop: @unchecked Sendable {
 
     /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish).
     public func run(watchDags: Bool) throws {
-        // The pid file written with the lock invites wake-ups (SIGUSR1 from workers and the CLI) before the handlers
-        // below exist, and SIGUSR1's default action would end this process.
+        // Workers and the CLI wake whoever the pid file names, and SIGUSR1 terminates by default: the soak saw a
+        // daemon killed by an adopted worker's wake-up between writing its pid and installing its handlers.
         signal(SIGUSR1, SIG_IGN)
         lockDescriptor = try Self.acquireLock(home: settings.home.home, lockPath: settings.home.schedulerLockPath,
                                               pidPath: settings.home.schedulerPidPath)
