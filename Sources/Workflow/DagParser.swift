@@ -334,14 +334,14 @@ struct ParseContext {
         let cwd = fields["cwd"].flatMap { string($0, at("cwd")) }
 
         let sla = fields["sla"].flatMap { Self.isNull($0) ? nil : duration($0, at("sla")) }
+        let connections = connectionNames(fields["connections"], at("connections"))
         guard let action, problemCount == problemsBefore else { return nil }
         var task = TaskDefinition(
             id: id, action: action, dependsOn: dependsOn, triggerRule: triggerRule, retry: retry,
             executionTimeout: timeout, dependsOnPast: dependsOnPast, pool: pool, priorityWeight: priority, env: env, cwd: cwd
         )
         task.sla = sla
-        task.connections = connectionNames(fields["connections"], at("connections"))
-        guard issues.count == issuesBefore else { return nil }
+        task.connections = connections
         return task
     }
 
