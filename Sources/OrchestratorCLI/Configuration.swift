@@ -1,6 +1,7 @@
 import Foundation
 import Transforms
 import Workflow
+import YAMLLimits
 import Yams
 
 /// The daemon's configuration: one YAML file (`--config`, `ORCHESTRATOR_CONFIG`, or
