@@ -9,6 +9,10 @@ let package = Package(
     products: [
         .executable(name: "orchestrator", targets: ["orchestrator"]),
         .executable(name: "orchestrator-worker", targets: ["orchestrator-worker"]),
+        // For the fuzz package in Fuzz/ (scripts/fuzz), which depends on this one by path.
+        .library(name: "Workflow", targets: ["Workflow"]),
+        .library(name: "Transforms", targets: ["Transforms"]),
+        .library(name: "OrchestratorCLI", targets: ["OrchestratorCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,7 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
-        .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Budgets for every YAML file read (size, alias expansion, depth), shared by the DAG parser, the configuration
+        // and the transforms' rule files.
+        .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Workflow", dependencies: ["YAMLLimits", .product(name: "Yams", package: "Yams")]),
         .target(name: "MetadataStore"),
         .target(name: "SQLiteStore", dependencies: ["MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Executor", dependencies: ["CSystemCalls"]),
@@ -42,7 +49,7 @@ let package = Package(
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim", "YAMLLimits",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
@@ -51,7 +58,7 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
-                "Notifications", "WebStatus", "SecretMasking",
+                "Notifications", "WebStatus", "SecretMasking", "YAMLLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -60,7 +67,7 @@ let package = Package(
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
         .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),

@@ -3,6 +3,7 @@ import SecretMasking
 import Transforms
 import WebStatus
 import Workflow
+import YAMLLimits
 import Yams
 
 /// The daemon's configuration: one YAML file (`--config`, `ORCHESTRATOR_CONFIG`, or

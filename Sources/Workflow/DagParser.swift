@@ -1,4 +1,5 @@
 import Foundation
+import YAMLLimits
 import Yams
 
 /// Turns the text of one DAG file into a validated `DAG`, or a `DagLoadError` listing every problem

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Yams
 @testable import Workflow
+import YAMLLimits
 
 /// Alias bombs, deep nesting and huge files are refused with a line, before anything large is built.
 final class YAMLBudgetTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import YAMLLimits
 import Yams
 
 /// A YAML configuration file (cleaning rules, quality tests) read with line numbers, so every error names
@@ -9,14 +10,17 @@ struct YAMLFile {
 
     init(path: String) throws(TransformError) {
         self.path = path
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TransformError("cannot read \(path)")
+        let text: String
+        do { text = try YAMLBudget.readText(path: path) } catch {
+            throw TransformError(error == .tooLarge ? "\(path): \(error.message)" : "cannot read \(path)")
         }
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw TransformError("\(path): the file is empty") }
+            guard let node = try YAMLBudget.compose(text) else { throw TransformError("\(path): the file is empty") }
             root = node
         } catch let error as TransformError {
             throw error
+        } catch let error as YAMLBudget.Exceeded {
+            throw TransformError("\(path)\(error.line.map { ":\($0)" } ?? ""): \(error.message)")
         } catch let error as YamlError {
             throw TransformError("\(path): not valid YAML: \(Self.describe(error))")
         } catch {

@@ -2,14 +2,14 @@ import CYaml  // Yams' libyaml target: the event stream, read before Yams compos
 import Foundation
 import Yams
 
-/// Limits on the YAML the daemon reads (DAG files, the configuration): a file size, and a budget on the nodes a
+/// Limits on the YAML the project reads (DAG files, the configuration, transform rules and tests): a file size, and a budget on the nodes a
 /// document holds once its aliases are expanded. Yams shares an aliased node instead of copying it, but anything
 /// that walks the tree (the parser's values, key hashing, JSON) pays for the expansion: a 557-byte "billion laughs"
 /// file expanded to gigabytes.
 public enum YAMLBudget {
     public static let maxFileBytes = 1 << 20
     /// Nodes (scalars, sequences, mappings) after alias expansion.
-    public static let maxExpandedNodes = 100_000
+    public static let maxExpandedNodes = 100_000  // messages say "100,000"
     /// Nesting depth of sequences and mappings: the tree is walked recursively, on threads with small stacks.
     public static let maxDepth = 100
 
@@ -94,8 +94,7 @@ public enum YAMLBudget {
         mutating func add(_ nodes: Int, line: Int) throws(Exceeded) {
             expanded += nodes
             guard expanded <= YAMLBudget.maxExpandedNodes else {
-                throw Exceeded(line: line, message: "the YAML expands to more than \(DagLimits.grouped(YAMLBudget.maxExpandedNodes)) "
-                               + "nodes (are aliases (*name) repeating a large anchor?)")
+                throw Exceeded(line: line, message: "the YAML expands to more than 100,000 nodes (are aliases (*name) repeating a large anchor?)")
             }
         }
 
