@@ -13,7 +13,8 @@ extension OrchestratorCommand {
                 By default only the dates without a run get one. --rerun-failed also re-runs the failed tasks (and those
                 that ended upstream_failed) of the failed runs in the range; --reset re-runs every finished run in the
                 range from scratch. If a daemon runs on the same home it executes the runs and this command follows
-                them; otherwise this command executes them itself. Exits 1 if any run in the range ends failed.
+                them; otherwise, or as soon as a followed daemon dies, this command executes them itself. Exits 1 if
+                any run in the range ends failed.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "DAG id.") var dagId: String

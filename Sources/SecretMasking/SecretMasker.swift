@@ -180,7 +180,10 @@ public enum SecretMasker {
             (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
         }
-        let longestKey = keys.union(queryKeys).map(\.utf8.count).max() ?? 0
+        let allKeys = keys.union(queryKeys)
+        let keyLengths = Set(allKeys.map(\.utf8.count))
+        // Cheap filters first: served log windows are scanned on every request.
+        let firstBytes = Set(allKeys.compactMap { $0.utf8.first })
         var ranges: [Range<Int>] = []
         var index = 0
         while index < bytes.count {
@@ -188,7 +191,7 @@ public enum SecretMasker {
             var keyEnd = index
             while keyEnd < bytes.count, isKeyByte(bytes[keyEnd]) { keyEnd += 1 }
             defer { index = max(index + 1, keyEnd) }
-            guard keyEnd - index <= longestKey else { continue }
+            guard keyLengths.contains(keyEnd - index), firstBytes.contains(bytes[index] | 0x20) else { continue }
             let key = String(decoding: bytes[index..<keyEnd], as: UTF8.self).lowercased()
             let inQuery = index > 0 && (bytes[index - 1] == UInt8(ascii: "?") || bytes[index - 1] == ampersand)
             guard keys.contains(key) || (inQuery && queryKeys.contains(key)) else { continue }
