@@ -60,9 +60,11 @@ final class WebHardeningTests: XCTestCase {
         XCTAssertGreaterThan(Date().timeIntervalSince(silentSince), 2.5, "closed by the idle timeout, not the header one")
         // A keep-alive connection is idle after its answer, and closed the same way.
         let keepAlive = try XCTUnwrap(RawConnection(port: port))
+        let askedAt = Date()
         keepAlive.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         XCTAssertEqual(keepAlive.readStatus(within: 10), 200)
         guard case .closed = keepAlive.readUntilClosed(within: 15) else { return XCTFail("an idle keep-alive connection was never closed") }
+        XCTAssertGreaterThan(Date().timeIntervalSince(askedAt), 2.5, "a request whose head arrived is not cut by the header timeout")
 
         XCTAssertEqual(try http.get("http://127.0.0.1:\(port)/healthz").status, 200, "the page still answers afterwards")
         XCTAssertEqual(try h.run(["trigger", "a", "--date", "2024-01-01"]).status, 0)
