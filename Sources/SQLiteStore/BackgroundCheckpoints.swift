@@ -43,24 +43,29 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
                 try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteMetadataStore.walSizeLimit)")
             }
             guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return }
+            var behind = false
             while !lock.withLock({ stopped }) {
-                Thread.sleep(forTimeInterval: interval)
-                pass(queue)
+                // Still over the threshold after a pass (a slow fsync, readers in the way): try again soon.
+                Thread.sleep(forTimeInterval: behind ? min(interval, 0.05) : interval)
+                behind = pass(queue)
             }
         }
         thread.name = "store-checkpoints"
         thread.start()
     }
 
-    func pass(_ queue: DatabaseQueue) {
+    /// One PASSIVE checkpoint, then a TRUNCATE if the WAL is over the threshold; true if it still is.
+    @discardableResult
+    func pass(_ queue: DatabaseQueue) -> Bool {
         _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        guard walSize() > truncateAbove else { return }
+        guard walSize() > truncateAbove else { return false }
         do {
             _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             lock.withLock { counts.truncations += 1 }
         } catch {
             lock.withLock { counts.busy += 1 }
         }
+        return walSize() > truncateAbove
     }
 
     func walSize() -> Int {

@@ -6,6 +6,20 @@ extension SQLiteMetadataStore {
     public static let walTruncateThreshold = 8 << 20
     /// No connection leaves a WAL bigger than this behind when it restarts it (`PRAGMA journal_size_limit`).
     public static let walSizeLimit = 64 << 20
+    /// Past this size the writer itself truncates the WAL after its commit (see `truncateOverfullWAL`).
+    public static let walBackPressureThreshold = 48 << 20
+
+    /// Back-pressure for writers faster than any checkpoint thread: a backfill creating 8,760 runs wrote 120 MB of
+    /// WAL a second, and the WAL peaked at 148 MB with the thread truncating it every pass. Past 48 MB the
+    /// scheduler's (or CLI's) own connection truncates it after its commit, so the WAL stays under 64 MB. The
+    /// thread keeps it far below that in normal operation, so this costs nothing there; a worker never pays it.
+    func truncateOverfullWAL(_ db: Database) {
+        var info = stat()
+        guard stat(walPath, &info) == 0, Int(info.st_size) > Self.walBackPressureThreshold else { return }
+        _ = try? db.checkpoint(.truncate)
+    }
+
+    var walPath: String { path + "-wal" }
 
     /// Copies the WAL back into the database file every `interval` seconds on a thread of its own, with a
     /// connection of its own. Connections do not checkpoint by themselves (`wal_autocheckpoint = 0`): a

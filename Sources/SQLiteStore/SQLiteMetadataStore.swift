@@ -61,6 +61,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
                 do {
                     let result = try body(db)
                     try Cached.execute(db, sql: "COMMIT TRANSACTION")
+                    truncateOverfullWAL(db)
                     return result
                 } catch {
                     if db.isInsideTransaction { try? Cached.execute(db, sql: "ROLLBACK TRANSACTION") }
