@@ -205,7 +205,13 @@ public enum SilverClean: TransformOperation {
                 }
                 throw RejectLimitExceeded(report: report, limit: table.maxRejectRatio)
             }
-            if !keyPositions.isEmpty {
+            if !keyPositions.isEmpty && supersededRowStarts.isEmpty {
+                // No key came twice: the valid file is the data, as written.
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+                guard rename(validPath, staging.path("data.csv")) == 0 else {
+                    throw TransformError("cannot rename \(validPath): \(String(cString: strerror(errno)))")
+                }
+            } else if !keyPositions.isEmpty {
                 let validEnd = valid.position
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
                 // The last row of each key wins: copy the valid file without the superseded rows, which become
