@@ -289,8 +289,9 @@ public enum SilverClean: TransformOperation {
         }
     }
 
-    /// The share of rejected rows went over the table's `max_reject_ratio`.
-    struct RejectLimitExceeded: Error {
+    /// The share of rejected rows went over the table's `max_reject_ratio`. Immutable and caught in the same
+    /// call, so the report's JSON-shaped examples never cross a concurrency domain.
+    struct RejectLimitExceeded: Error, @unchecked Sendable {
         let report: Report
         let limit: Double
 
