@@ -239,4 +239,27 @@ final class CleaningRulesTests: XCTestCase {
               - { name: client_id, type: int, references: clients.id }
         """), "rules.yaml:7: tables.purchases.columns[0].references: client_id is int but clients.id is string")
     }
+
+    func testRepeatedKeysAndNonFiniteNumbersAreErrors() {
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: age, type: int, type: decimal }
+        """), "rules.yaml: not valid YAML: Parser: expected all keys to be unique but found the following duplicated key(s): 'type'.",
+                       "Yams refuses a repeated key, so no value silently wins")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: age, type: int, min: .nan }
+        """), "rules.yaml:4: tables.clients.columns[0].min: must be a number")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            max_reject_ratio: lots
+            columns:
+              - { name: age }
+        """), "rules.yaml:3: tables.clients.max_reject_ratio: must be a number")
+    }
 }
