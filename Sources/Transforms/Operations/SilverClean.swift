@@ -125,6 +125,11 @@ public enum SilverClean: TransformOperation {
                     rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
                     try wrap { () throws(CSVWriter.Failure) in try rejects?.write(["_file", "_line", "_rule", "_reason"] + rejectHeader) }
                 }
+                // rejects.csv has the first file's columns: this file's field for each of them (files may order
+                // their columns differently), or nil.
+                let normalizedHeader = header.map { ColumnCleaner.trimmed($0).lowercased() }
+                let rejectFields = rejectHeader.map { name in normalizedHeader.firstIndex(of: ColumnCleaner.trimmed(name).lowercased()) }
+                let sameLayout = normalizedHeader == rejectHeader.map { ColumnCleaner.trimmed($0).lowercased() }
                 while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
                     if reader.fieldCount == 1 && reader.field(0).isEmpty { continue }  // blank line
                     report.rowsIn += 1
@@ -166,7 +171,12 @@ public enum SilverClean: TransformOperation {
                         if report.examples.count < Report.exampleLimit {
                             report.examples.append(["file": file, "line": reader.line, "rule": rule, "reason": reason])
                         }
-                        try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + reader.strings()) }
+                        try wrap { () throws(CSVWriter.Failure) in
+                            let raw = sameLayout ? reader.strings() : rejectFields.map { index in
+                                index.map { $0 < reader.fieldCount ? String(decoding: reader.field($0), as: UTF8.self) : "" } ?? ""
+                            }
+                            try rejects?.write([file, String(reader.line), rule, reason] + raw)
+                        }
                         continue
                     }
                     let rowStart = valid.position
@@ -205,7 +215,13 @@ public enum SilverClean: TransformOperation {
                 }
                 throw RejectLimitExceeded(report: report, limit: table.maxRejectRatio)
             }
-            if !keyPositions.isEmpty {
+            if !keyPositions.isEmpty && supersededRowStarts.isEmpty {
+                // No key came twice: the valid file is the data, as written.
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+                guard rename(validPath, staging.path("data.csv")) == 0 else {
+                    throw TransformError("cannot rename \(validPath): \(String(cString: strerror(errno)))")
+                }
+            } else if !keyPositions.isEmpty {
                 let validEnd = valid.position
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
                 // The last row of each key wins: copy the valid file without the superseded rows, which become
@@ -269,43 +285,6 @@ public enum SilverClean: TransformOperation {
             throw failure
         }
         return report
-    }
-
-    /// The day's rows break the rules too often to publish: the rejects go to `quarantine/<table>/ds=<ds>/`
-    /// (rejects.csv and quality.json), which nothing reads as data, and the silver partition stays as it was.
-    static func quarantine(_ staging: LakeStaging, report: Report, context: TransformContext) throws(TransformError) {
-        for name in ["data.csv", ".valid.csv", ".duplicates.csv"] { unlink(staging.path(name)) }
-        try JSONFile.write(report.json, to: staging.path("quality.json"))
-        let quarantine = LakeStaging(partition: "quarantine/\(report.table)/ds=\(report.ds)", folder: staging.folder)
-        do { try context.lake.publish(quarantine) } catch {
-            context.lake.discard(staging)
-            throw error
-        }
-    }
-
-    /// The share of rejected rows went over the table's `max_reject_ratio`.
-    struct RejectLimitExceeded: Error {
-        let report: Report
-        let limit: Double
-
-        var topReasons: [(rule: String, count: Int)] {
-            report.rejected.filter { $0.key != "duplicate" }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                .prefix(5).map { ($0.key, $0.value) }
-        }
-
-        var message: String {
-            let reasons = topReasons.map { "\($0.rule) \($0.count)" }.joined(separator: ", ")
-            return "silver.clean: table \(report.table) ds=\(report.ds): \(report.rejectedRows) of \(report.rowsIn) rows rejected ("
-                + String(format: "%.1f%%", report.rejectRatio * 100) + ", above max_reject_ratio \(ColumnCleaner.format(limit, scale: nil))): "
-                + "\(reasons); nothing published, rejects kept in quarantine/\(report.table)/ds=\(report.ds)/rejects.csv"
-        }
-
-        var details: [String: Any] {
-            ["table": report.table, "ds": report.ds, "rows_in": report.rowsIn, "rejected": report.rejectedRows,
-             "ratio": report.rejectRatio, "max_reject_ratio": limit,
-             "top_reasons": topReasons.map { ["rule": $0.rule, "count": $0.count] as [String: Any] },
-             "examples": report.examples, "rejects": "quarantine/\(report.table)/ds=\(report.ds)/rejects.csv"]
-        }
     }
 
     /// Values of `column` in every silver partition of `table` up to and including `ds`, read as bytes.
