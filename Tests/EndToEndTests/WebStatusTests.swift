@@ -210,6 +210,43 @@ final class WebStatusTests: XCTestCase {
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 
+    /// A silver.clean over its reject limit fails, and its task page says why: table, ratio, rules, example rows.
+    func testTaskPageShowsWhySilverCleanFailed() throws {
+        let h = try Harness()
+        let input = h.dags.appendingPathComponent("in/2024-01-01")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        try "id,price\nA1,\"12,50\"\nA2,\"3,10\"\nA3,\"4,25\"\nA4,1\n".write(toFile: input.appendingPathComponent("sales.csv").path, atomically: true, encoding: .utf8)
+        try """
+            tables:
+              sales:
+                columns:
+                  - { name: id, type: string, required: true }
+                  - { name: price, type: decimal, required: true }
+            """.write(toFile: h.dags.appendingPathComponent("rules.yaml").path, atomically: true, encoding: .utf8)
+        try h.writeDag("drift", """
+            dag_id: drift
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: extract
+                transform: extract.files
+                with: { source: shop, files: ["in/{{ ds }}/sales.csv"] }
+              - id: silver
+                transform: silver.clean
+                depends_on: [extract]
+                with: { source: shop, rules: rules.yaml }
+            """)
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "drift", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the run to fail") { try h.runStates(dag: "drift") == ["failed"] }
+        let page = try http.get(try XCTUnwrap(h.webURL) + "dags/drift/runs/\(HTTPClient.encoded("manual__2024-01-01T00:00:00Z"))/tasks/silver")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains("error: silver.clean: table sales ds=2024-01-01: 3 of 4 rows rejected (75.0%, above max_reject_ratio 0.5): type 3"), page.body)
+        XCTAssertTrue(page.body.contains("<td>sales.csv:2</td><td>type</td>"), page.body)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("lake/silver/sales/ds=2024-01-01").path), "nothing published")
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
+
     func testActionsNeedTheTokenAndCsrf() throws {
         let h = try Harness()
         h.extraEnvironment["ORCHESTRATOR_WEB_TOKEN"] = Self.token

@@ -152,4 +152,21 @@ final class CSVFieldScannerTests: XCTestCase {
             XCTAssertEqual(try records(text, bufferSize: size), [["head", big, "tail"], [plain, plain], [big + "after"]], "bufferSize \(size)")
         }
     }
+
+    /// A quote left open early in a big file must not read the whole file into memory.
+    func testARecordLongerThanTheLimitIsAnErrorNotUnboundedMemory() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("open.csv", "a,b\n1,\"never closed\n" + String(repeating: "x,y\n", count: 1000))
+        let scanner = try CSVFieldScanner(path: path, bufferSize: 64, maxRecordBytes: 1024)
+        XCTAssertTrue(try scanner.next())
+        XCTAssertThrowsError(try scanner.next()) { error in
+            XCTAssertEqual("\(error)", "\(path):2: a record is longer than 0 MiB (a quote left open?)")
+        }
+        // Within the limit, a long record still grows the buffer.
+        let long = try directory.write("long.csv", "a\n\"" + String(repeating: "z", count: 900) + "\"\n")
+        let fine = try CSVFieldScanner(path: long, bufferSize: 64, maxRecordBytes: 1024)
+        XCTAssertTrue(try fine.next())
+        XCTAssertTrue(try fine.next())
+        XCTAssertEqual(fine.field(0).count, 900)
+    }
 }

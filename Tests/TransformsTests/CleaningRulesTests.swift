@@ -172,4 +172,94 @@ final class CleaningRulesTests: XCTestCase {
             XCTAssertEqual((error as? TransformError)?.description, "cannot read \(path)")
         }
     }
+
+    func testFieldsThatDoNotFitTheColumnTypeAreErrors() {
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: client_id, formats: ["%d/%m/%Y"] }
+        """), "rules.yaml:4: tables.clients.columns[0].formats: applies to date and timestamp columns only (this one is string)")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: age, type: int, scale: 2 }
+        """), "rules.yaml:4: tables.clients.columns[0].scale: applies to decimal columns only (this one is int)")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: code, type: uuid, min: 0 }
+        """), "rules.yaml:4: tables.clients.columns[0].min: applies to int and decimal columns only (this one is uuid)")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: code, timezone: Europe/Paris }
+        """), "rules.yaml:4: tables.clients.columns[0].timezone: applies to date and timestamp columns only (this one is string)")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: code, lowercase: true, uppercase: true }
+        """), "rules.yaml:4: tables.clients.columns[0].uppercase: cannot be set together with lowercase")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: at, type: timestamp, timezone: Mars/Olympus }
+        """), "rules.yaml:4: tables.clients.columns[0].timezone: 'Mars/Olympus' is not an IANA time zone")
+    }
+
+    func testReferencesNameADeclaredColumn() {
+        XCTAssertEqual(error("""
+        tables:
+          purchases:
+            columns:
+              - name: client_id
+                references: customers.client_id
+        """), "rules.yaml:5: tables.purchases.columns[0].references: table 'customers' has no rules (tables: purchases)")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: id }
+          purchases:
+            columns:
+              - { name: client_id, references: clients.client_id }
+        """), "rules.yaml:7: tables.purchases.columns[0].references: 'client_id' is not a column of clients (columns: id)")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: id }
+          purchases:
+            columns:
+              - { name: client_id, type: int, references: clients.id }
+        """), "rules.yaml:7: tables.purchases.columns[0].references: client_id is int but clients.id is string")
+    }
+
+    func testRepeatedKeysAndNonFiniteNumbersAreErrors() {
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: age, type: int, type: decimal }
+        """), "rules.yaml: not valid YAML: Parser: expected all keys to be unique but found the following duplicated key(s): 'type'.",
+                       "Yams refuses a repeated key, so no value silently wins")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            columns:
+              - { name: age, type: int, min: .nan }
+        """), "rules.yaml:4: tables.clients.columns[0].min: must be a number")
+        XCTAssertEqual(error("""
+        tables:
+          clients:
+            max_reject_ratio: lots
+            columns:
+              - { name: age }
+        """), "rules.yaml:3: tables.clients.max_reject_ratio: must be a number")
+    }
 }

@@ -33,7 +33,11 @@ final class CSVFieldScanner {
     private var fieldCapacity = 16
     private(set) var fieldCount = 0
 
-    init(path: String, bufferSize: Int = 1 << 20) throws(Failure) {
+    /// The longest record read; past it, an error rather than unbounded memory.
+    private let maxRecordBytes: Int
+
+    init(path: String, bufferSize: Int = 1 << 20, maxRecordBytes: Int = 64 << 20) throws(Failure) {
+        self.maxRecordBytes = max(maxRecordBytes, 64)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         self.fd = fd
@@ -226,7 +230,11 @@ final class CSVFieldScanner {
         start = 0
         end = kept
         if end == capacity {
-            let grown = capacity * 2
+            // One record filling the buffer: usually a quote left open, which would otherwise read the whole file.
+            guard capacity < maxRecordBytes else {
+                throw Failure(description: "\(path):\(nextLine): a record is longer than \(maxRecordBytes >> 20) MiB (a quote left open?)")
+            }
+            let grown = min(capacity * 2, maxRecordBytes)
             let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
             larger.update(from: buffer, count: end)
             buffer.deallocate()

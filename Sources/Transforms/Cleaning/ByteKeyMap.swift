@@ -6,13 +6,15 @@ import Glibc
 /// `IntegerHashMap`, for per-row dedupe and foreign-key lookups without building a String. Keys are copied once
 /// into one arena; the table is open addressing with linear probing over 8-byte slots (a 32-bit hash tag and the
 /// entry's number), so a lookup hashes the bytes in 8-byte words, probes a flat array and compares bytes only
-/// when the tags agree. About 8 bytes a slot plus 16 an entry plus the key bytes: 1,000,000 UUID keys take
-/// ~70 MB, about half a `[String: Int]`.
+/// when the tags agree. About 8 bytes a slot plus 24 an entry plus the key bytes: 1,000,000 UUID keys take
+/// ~75 MB, about half a `[String: Int]`.
 struct ByteKeyMap {
     private let arena = ByteBuffer(capacity: 1 << 16)
     /// Entry `i`'s key is `arena[entryEnds[i - 1] ..< entryEnds[i]]` (from 0 for the first).
     private var entryEnds: [Int] = []
     private var values: [Int] = []
+    /// Each entry's hash, so that growing never reads the keys again.
+    private var hashes: [UInt64] = []
     /// 0: empty; else tag << 32 | (entry + 1).
     private var slots = [UInt64](repeating: 0, count: 16)
     private var shift: UInt64 = 64 - 4
@@ -112,6 +114,7 @@ struct ByteKeyMap {
         arena.append(bytes)
         entryEnds.append(arena.count)
         values.append(value)
+        hashes.append(hash)
         if values.count * 4 > slots.count * 3 {
             grow()
         } else {
@@ -132,7 +135,7 @@ struct ByteKeyMap {
         shift = 64 - UInt64(capacity.trailingZeroBitCount)
         let mask = capacity - 1
         for entry in 0..<values.count {
-            let hash = Self.hash(key(of: entry))
+            let hash = hashes[entry]
             var index = Int(truncatingIfNeeded: hash >> shift)
             while slots[index] != 0 { index = (index + 1) & mask }
             slots[index] = (hash & 0xFFFF_FFFF) << 32 | UInt64(entry + 1)

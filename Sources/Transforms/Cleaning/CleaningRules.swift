@@ -80,6 +80,8 @@ public struct CleaningRules: Sendable {
     public static func load(path: String) throws(TransformError) -> CleaningRules {
         let file = try YAMLFile(path: path)
         var tables: [String: TableRules] = [:]
+        var referenceFields: [(table: String, column: Int, field: String)] = []
+        var referenceLines: [String: Int] = [:]
         let top = try file.map(file.root, "rules", allowed: ["tables"])
         guard let tablesNode = top.first(where: { $0.key == "tables" })?.node else {
             throw file.fail(file.root, "tables", "is required")
@@ -100,7 +102,11 @@ public struct CleaningRules: Sendable {
                     table.maxRejectRatio = ratio
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
-                        table.columns.append(try column(columnNode, field: "\(field).columns[\(index)]", file: file))
+                        let columnField = "\(field).columns[\(index)]"
+                        table.columns.append(try column(columnNode, field: columnField, file: file))
+                        if let reference = try file.map(columnNode, columnField).first(where: { $0.key == "references" }) {
+                            referenceLines["\(columnField).references"] = reference.node.mark?.line ?? 0
+                        }
                     }
                 }
             }
@@ -113,6 +119,24 @@ public struct CleaningRules: Sendable {
                 throw file.fail(keyNode, "\(field).key", "'\(key)' is not one of the table's columns")
             }
             tables[tableName] = table
+            for (index, column) in table.columns.enumerated() where column.references != nil {
+                referenceFields.append((tableName, index, "\(field).columns[\(index)].references"))
+            }
+        }
+        // Every `references:` names a declared column of a declared table.
+        for (tableName, index, field) in referenceFields {
+            guard let column = tables[tableName]?.columns[index], let reference = column.references else { continue }
+            let line = referenceLines["\(field)"] ?? 0
+            guard let target = tables[reference.table] else {
+                throw TransformError("\(file.path):\(line): \(field): table '\(reference.table)' has no rules (tables: \(tables.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let targetColumn = target.columns.first(where: { $0.name == reference.column }) else {
+                throw TransformError("\(file.path):\(line): \(field): '\(reference.column)' is not a column of \(reference.table) (columns: \(target.columns.map(\.name).joined(separator: ", ")))")
+            }
+            // Integer keys compare as numbers, others as text: a mix would reject every row.
+            guard (column.type == .int) == (targetColumn.type == .int) else {
+                throw TransformError("\(file.path):\(line): \(field): \(column.name) is \(column.type.rawValue) but \(reference.table).\(reference.column) is \(targetColumn.type.rawValue)")
+            }
         }
         return CleaningRules(tables: tables)
     }
@@ -191,6 +215,23 @@ public struct CleaningRules: Sendable {
             case "scale": rule.scale = try file.int(value, path)
             default: break
             }
+        }
+        // Fields that only mean something for some types: an error rather than silently ignored.
+        func given(_ key: String) -> Node? { entries.first { $0.key == key }?.node }
+        let onlyFor: [(key: String, types: [ColumnType])] = [
+            ("formats", [.date, .timestamp]), ("timezone", [.date, .timestamp]), ("scale", [.decimal]),
+            ("min", [.int, .decimal]), ("max", [.int, .decimal]),
+        ]
+        for (key, types) in onlyFor where !types.contains(rule.type) {
+            if let value = given(key) {
+                throw file.fail(value, "\(field).\(key)", "applies to \(types.map(\.rawValue).joined(separator: " and ")) columns only (this one is \(rule.type.rawValue))")
+            }
+        }
+        if rule.lowercase && rule.uppercase, let value = given("uppercase") {
+            throw file.fail(value, "\(field).uppercase", "cannot be set together with lowercase")
+        }
+        if let scale = rule.scale, !(0...15).contains(scale), let value = given("scale") {
+            throw file.fail(value, "\(field).scale", "must be between 0 and 15 (got \(scale))")
         }
         return rule
     }

@@ -9,22 +9,31 @@ enum UUIDParser {
     @inline(__always)
     static func isHyphenPosition(_ index: Int) -> Bool { index == 8 || index == 13 || index == 18 || index == 23 }
 
+    /// Each byte's lowercase hexadecimal digit, or 0 when it is not one (a table: no branch per byte).
+    private static let lowerHex: [UInt8] = (0..<256).map { byte in
+        switch byte {
+        case 0x30...0x39, 0x61...0x66: return UInt8(byte)
+        case 0x41...0x46: return UInt8(byte | 0x20)
+        default: return 0
+        }
+    }
+
     /// Writes the lowercase form of the 36 characters at `bytes[start...]` to `write`; false if they are not a UUID.
     @inline(__always)
     static func canonical(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, write: (Int, UInt8) -> Void) -> Bool {
-        guard bytes.count - start >= length else { return false }
-        for index in 0..<length {
-            let byte = bytes[start + index]
-            if isHyphenPosition(index) {
-                guard byte == 0x2D else { return false }
-                write(index, byte)
-                continue
+        guard bytes.count - start >= length,
+              bytes[start + 8] == 0x2D, bytes[start + 13] == 0x2D, bytes[start + 18] == 0x2D, bytes[start + 23] == 0x2D else { return false }
+        return lowerHex.withUnsafeBufferPointer { table in
+            var invalid = false
+            for index in 0..<length {
+                let byte = bytes[start + index]
+                if isHyphenPosition(index) { write(index, byte); continue }
+                let digit = table[Int(byte)]
+                invalid = invalid || digit == 0
+                write(index, digit)
             }
-            let lower = byte | 0x20
-            guard (byte >= 0x30 && byte <= 0x39) || (lower >= 0x61 && lower <= 0x66) else { return false }
-            write(index, byte >= 0x30 && byte <= 0x39 ? byte : lower)
+            return !invalid
         }
-        return true
     }
 
     /// The canonical text of `text`, or nil when it is none of the accepted forms.

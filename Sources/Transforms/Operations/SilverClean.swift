@@ -205,7 +205,13 @@ public enum SilverClean: TransformOperation {
                 }
                 throw RejectLimitExceeded(report: report, limit: table.maxRejectRatio)
             }
-            if !keyPositions.isEmpty {
+            if !keyPositions.isEmpty && supersededRowStarts.isEmpty {
+                // No key came twice: the valid file is the data, as written.
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+                guard rename(validPath, staging.path("data.csv")) == 0 else {
+                    throw TransformError("cannot rename \(validPath): \(String(cString: strerror(errno)))")
+                }
+            } else if !keyPositions.isEmpty {
                 let validEnd = valid.position
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: false) }
                 // The last row of each key wins: copy the valid file without the superseded rows, which become
@@ -283,8 +289,9 @@ public enum SilverClean: TransformOperation {
         }
     }
 
-    /// The share of rejected rows went over the table's `max_reject_ratio`.
-    struct RejectLimitExceeded: Error {
+    /// The share of rejected rows went over the table's `max_reject_ratio`. Immutable and caught in the same
+    /// call, so the report's JSON-shaped examples never cross a concurrency domain.
+    struct RejectLimitExceeded: Error, @unchecked Sendable {
         let report: Report
         let limit: Double
 

@@ -73,7 +73,7 @@ struct YAMLFile {
     }
 
     func number(_ node: Node, _ field: String) throws(TransformError) -> Double {
-        guard let text = node.string, let value = Double(text) else { throw fail(node, field, "must be a number") }
+        guard let text = node.string, let value = Double(text), value.isFinite else { throw fail(node, field, "must be a number") }
         return value
     }
 
