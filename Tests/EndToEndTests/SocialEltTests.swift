@@ -7,7 +7,7 @@ import XCTest
 /// rejected) and builds the two gold tables, checked against values a small Python script computes from the
 /// raw tables alone.
 final class SocialEltTests: PostgresTestCase {
-    func testSocialEltGoldMatchesValuesComputedFromTheTruth() throws {
+    func testSocialEltGoldMatchesValuesComputedFromTheRawTables() throws {
         let h = try Harness()
         h.extraEnvironment["ORCHESTRATOR_CONN_SOCIAL_DB"] = databaseURL
         h.extraEnvironment["ORCHESTRATOR_CONN_REPORTING_DB"] = databaseURL
