@@ -160,4 +160,13 @@ final class SilverCleanFailureTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: silver("2024-01-02")))
         XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: folder.file("lake/.staging")).isEmpty, "no staging left behind")
     }
+
+    /// Two files of a day with their columns in different orders: each reject stands under the right raw columns.
+    func testRejectsOfFilesWithAnotherColumnOrderStandUnderTheirColumns() throws {
+        try bronze("id,price\nA1,1\n")
+        try folder.write("lake/bronze/shop/sales/ds=2024-01-01/sales2.csv", "price,note,id\n-5,x,B1\n2,y,B2\n")
+        try clean(context())
+        XCTAssertEqual(try read("\(silver())/data.csv"), "id,price\nA1,1\nB2,2\n")
+        XCTAssertEqual(try read("\(silver())/rejects.csv"), "_file,_line,_rule,_reason,id,price\nsales2.csv,2,range,price -5 is below 0,B1,-5\n")
+    }
 }

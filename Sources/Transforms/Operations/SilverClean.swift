@@ -125,6 +125,11 @@ public enum SilverClean: TransformOperation {
                     rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
                     try wrap { () throws(CSVWriter.Failure) in try rejects?.write(["_file", "_line", "_rule", "_reason"] + rejectHeader) }
                 }
+                // rejects.csv has the first file's columns: this file's field for each of them (files may order
+                // their columns differently), or nil.
+                let normalizedHeader = header.map { ColumnCleaner.trimmed($0).lowercased() }
+                let rejectFields = rejectHeader.map { name in normalizedHeader.firstIndex(of: ColumnCleaner.trimmed(name).lowercased()) }
+                let sameLayout = normalizedHeader == rejectHeader.map { ColumnCleaner.trimmed($0).lowercased() }
                 while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
                     if reader.fieldCount == 1 && reader.field(0).isEmpty { continue }  // blank line
                     report.rowsIn += 1
@@ -166,7 +171,12 @@ public enum SilverClean: TransformOperation {
                         if report.examples.count < Report.exampleLimit {
                             report.examples.append(["file": file, "line": reader.line, "rule": rule, "reason": reason])
                         }
-                        try wrap { () throws(CSVWriter.Failure) in try rejects?.write([file, String(reader.line), rule, reason] + reader.strings()) }
+                        try wrap { () throws(CSVWriter.Failure) in
+                            let raw = sameLayout ? reader.strings() : rejectFields.map { index in
+                                index.map { $0 < reader.fieldCount ? String(decoding: reader.field($0), as: UTF8.self) : "" } ?? ""
+                            }
+                            try rejects?.write([file, String(reader.line), rule, reason] + raw)
+                        }
                         continue
                     }
                     let rowStart = valid.position
