@@ -24,7 +24,8 @@ extension OrchestratorCommand.Rules {
         @Option(help: "Rows of the sample.") var rows: Int = 10_000
 
         func validate() throws {
-            if rows < 1 { throw ValidationError("--rows must be at least 1") }
+            // The sample is held in memory: keep it a sample.
+            if !(1...1_000_000).contains(rows) { throw ValidationError("--rows must be between 1 and 1000000") }
         }
 
         func run() throws {

@@ -50,7 +50,7 @@ extension OrchestratorCommand.Sample {
         @Option(help: "Output folder.") var out: String
         @Option(help: "First day (YYYY-MM-DD).") var start: String
         @Option(help: "Number of days.") var days: Int = 3
-        @Option(help: "Number of users.") var users: Int = 40
+        @Option(help: "Number of users.") var users: Int = 100
         @Option(help: "Random seed.") var seed: UInt64 = 11
 
         func validate() throws {

@@ -14,8 +14,9 @@ extension OrchestratorCommand {
                 As Airflow's `dags test`: the tasks run for real against the home's lake, warehouse and work databases
                 (or ORCHESTRATOR_LAKE / ORCHESTRATOR_WAREHOUSE), so testing day D and then D+1 behaves like production.
                 Only the run's record and logs are kept apart, in a folder of their own under HOME/test-runs/ (the daemon
-                and the web pages never see them). --scratch runs everything in a fresh scratch home instead, touching nothing of the real one.
-                Retries and timeouts apply as in production. Exits 1 if the run fails.
+                and the web pages never see them). --scratch runs everything, lake and warehouse included, in a fresh
+                scratch home instead, touching nothing of the real one. Retries and timeouts apply as in production.
+                Exits 1 if the run fails.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "DAG id.") var dagId: String

@@ -11,18 +11,20 @@ struct TestOutputs {
     var work: String
 
     /// For a real-home test: a folder of its own under `HOME/test-runs/` (`<dag>-<UTC time>-<pid>`, so tests may
-    /// run side by side and the same day may be tested again) holds the run's store and logs; the tasks' lake and warehouse
-    /// are the home's (unless ORCHESTRATOR_LAKE / ORCHESTRATOR_WAREHOUSE say otherwise), passed to the workers
-    /// through the environment, and `test-runs/work` links to the home's `work/`, where gold.sql keeps the
-    /// partitions of earlier days. With `scratch`, everything lives in a fresh temporary home.
+    /// run side by side and the same day may be tested again) holds the run's store and logs; the tasks' lake
+    /// and warehouse are the home's (unless ORCHESTRATOR_LAKE / ORCHESTRATOR_WAREHOUSE say otherwise), and the
+    /// folder's `work` links to the home's `work/`, where gold.sql keeps the partitions of earlier days. With
+    /// `scratch`, everything lives in a fresh temporary home, whatever the environment says.
+    /// The workers get the lake and warehouse through the environment, which the scheduler passes on.
     static func prepare(realHome: HomeLayout, scratch: Bool, dagId: String) throws -> TestOutputs {
         let environment = ProcessInfo.processInfo.environment
         func configured(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         if scratch {
             let home = HomeLayout(home: NSTemporaryDirectory() + "orchestrator-test-\(dagId)-\(getpid())")
-            return TestOutputs(runHome: home, lake: configured("ORCHESTRATOR_LAKE") ?? "\(home.home)/lake",
-                               warehouse: configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(home.home)/warehouse.db",
-                               work: "\(home.home)/work")
+            let outputs = TestOutputs(runHome: home, lake: "\(home.home)/lake", warehouse: "sqlite://\(home.home)/warehouse.db",
+                                      work: "\(home.home)/work")
+            outputs.export()
+            return outputs
         }
         let stamp = DateParsing.isoUTC(Date()).replacingOccurrences(of: ":", with: "")
         let runHome = HomeLayout(home: "\(realHome.home)/test-runs/\(dagId)-\(stamp)-\(getpid())")
@@ -36,11 +38,15 @@ struct TestOutputs {
         } catch {
             throw CLIError("cannot prepare \(runHome.home) for the test run: \(error.localizedDescription)")
         }
-        let lake = configured("ORCHESTRATOR_LAKE") ?? "\(realHome.home)/lake"
-        let warehouse = configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db"
-        // The scheduler's workers inherit this process's environment.
+        let outputs = TestOutputs(runHome: runHome, lake: configured("ORCHESTRATOR_LAKE") ?? "\(realHome.home)/lake",
+                                  warehouse: configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db", work: work)
+        outputs.export()
+        return outputs
+    }
+
+    /// The scheduler's workers inherit this process's environment.
+    func export() {
         setenv("ORCHESTRATOR_LAKE", lake, 1)
         setenv("ORCHESTRATOR_WAREHOUSE", warehouse, 1)
-        return TestOutputs(runHome: runHome, lake: lake, warehouse: warehouse, work: work)
     }
 }

@@ -7,14 +7,14 @@ import XCTest
 /// rejected) and builds the two gold tables, checked against values a small Python script computes from the
 /// raw tables alone.
 final class SocialEltTests: PostgresTestCase {
-    func testSocialEltGoldMatchesValuesComputedFromTheTruth() throws {
+    func testSocialEltGoldMatchesValuesComputedFromTheRawTables() throws {
         let h = try Harness()
         h.extraEnvironment["ORCHESTRATOR_CONN_SOCIAL_DB"] = databaseURL
         h.extraEnvironment["ORCHESTRATOR_CONN_REPORTING_DB"] = databaseURL
         let repository = ShopLakeTests.repository
         let seed = Process()
         seed.executableURL = repository.appendingPathComponent("scripts/seed-social")
-        seed.arguments = ["--url", databaseURL, "--start", "2024-06-01", "--days", "2", "--users", "30", "--out", h.path("social")]
+        seed.arguments = ["--url", databaseURL, "--start", "2024-06-01", "--days", "2", "--users", "80", "--out", h.path("social")]
         seed.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_BIN": Harness.orchestrator]) { $1 }
         try seed.run()
         seed.waitUntilExit()
@@ -30,7 +30,7 @@ final class SocialEltTests: PostgresTestCase {
         let backfill = try h.run(["backfill", "social_elt", "--start", days[0], "--end", days[1]])
         if backfill.status != 0 {
             for task in ["extract", "silver", "gold", "load", "quality"] {
-                print(try h.run(["logs", "social_elt", task, "--date", days[0]]).stdout)
+                for day in days { print(try h.run(["logs", "social_elt", task, "--date", day]).stdout) }
             }
         }
         XCTAssertEqual(backfill.status, 0, backfill.stderr)

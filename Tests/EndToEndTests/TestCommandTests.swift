@@ -82,7 +82,8 @@ final class TestCommandTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("run manual__2024-01-02T00:00:00Z: success"), again.stdout)
         XCTAssertEqual(try warehouse.read { try Int.fetchOne($0, sql: "SELECT orders FROM running_total") }, 5)
 
-        // --scratch: the home's lake and warehouse stay as they are.
+        // --scratch: the home's lake and warehouse stay as they are, even when the environment names them.
+        h.extraEnvironment["ORCHESTRATOR_LAKE"] = h.home.appendingPathComponent("lake").path
         let scratch = try h.run(["test", "shop", "--date", "2024-01-03", "--scratch", "--param", "note=scratchy"])
         XCTAssertEqual(scratch.status, 0, scratch.stdout + scratch.stderr)
         XCTAssertTrue(scratch.stdout.contains("note=scratchy"), scratch.stdout)
