@@ -1,0 +1,6 @@
+import CFuzzerDriver
+import Foundation
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzDagParser(data, size) })
