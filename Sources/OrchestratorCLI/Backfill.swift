@@ -53,7 +53,7 @@ extension OrchestratorCommand {
                 let existing = try BackfillDryRun.existingRuns(storePath: global.layout.storePath, filter: inRange)
                 let plan = BackfillPlanner.plan(logicalDates: dates, existing: existing, rerunFailed: rerunFailed, reset: reset)
                 describe(plan, dag: dag)
-                let listing = BackfillDryRun(plan: plan, timetable: dag.timetable)
+                let listing = BackfillDryRun(plan: plan, logicalDates: dates, timetable: dag.timetable)
                 if json { try Output.printJSON(listing.json) } else { print(listing.text(limit: limit)) }
                 return
             }

@@ -22,11 +22,15 @@ struct BackfillDryRun {
     let entries: [(date: Date, interval: DateInterval, action: String)]
     let zone: TimeZone
 
-    init(plan: BackfillPlan, timetable: Timetable) {
+    /// `logicalDates` are the range's dates, oldest first: each one's interval ends at the following one (the
+    /// schedule's intervals are contiguous), which saves a schedule search per date on long ranges.
+    init(plan: BackfillPlan, logicalDates: [Date], timetable: Timetable) {
+        var following: [Date: Date] = [:]
+        for (date, next) in zip(logicalDates, logicalDates.dropFirst()) { following[date] = next }
         var entries: [(date: Date, interval: DateInterval, action: String)] = []
         for date in plan.create {
-            let interval = timetable.dataInterval(forScheduled: date) ?? DateInterval(start: date, end: date)
-            entries.append((date, interval, "create"))
+            let end = following[date] ?? timetable.dataInterval(forScheduled: date)?.end ?? date
+            entries.append((date, DateInterval(start: date, end: end), "create"))
         }
         for (runs, action) in [(plan.rerunFailed, "rerun_failed"), (plan.reset, "reset"), (plan.unchanged, "leave"),
                                (plan.inProgress, "follow")] {
