@@ -74,6 +74,10 @@ final class AirflowDSTTests: XCTestCase {
         Case(3, "every instant whose wall time matches fires", "25 * * * 0", "America/Santiago",
              from: "2024-04-06T20:00", through: "2024-04-07T02:00",
              ["2024-04-07T00:25:00-04:00", "2024-04-07T01:25:00-04:00"]),
+        // A start inside a gap's shadow: Airflow's _align_to_next(03:05 EDT) skips to 03-11; we keep that day's 03:15.
+        Case(2, "the first fire time at or after the start", "15 2 * * *", "America/New_York",
+             from: "2024-03-10T03:05", through: "2024-03-12T03:00",
+             ["2024-03-10T03:15:00-04:00", "2024-03-11T02:15:00-04:00", "2024-03-12T02:15:00-04:00"]),
         // Airflow's run of 03-09 02:45 ends at 03:00 EDT but its next logical date is 03:45 EDT (_align_to_prev reads
         // the last match in the gap), leaving 03:00-03:45 uncovered. We keep the intervals contiguous.
         Case(2, "only the first match in a gap fires, shifted", "*/15 2 * * *", "America/New_York",
