@@ -51,6 +51,19 @@ final class AirflowDSTTests: XCTestCase {
         Case(5, "croniter day_or: day-of-month and day-of-week OR unless one expands to *", "0 0 1 * */1", "UTC", from: "2024-01-01T00:00", through: "2024-01-04T00:00", ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z", "2024-01-04T00:00:00Z"]),
         Case(5, "croniter day_or: day-of-month and day-of-week OR unless one expands to *", "0 0 1-31 * */3", "UTC", from: "2024-01-01T00:00", through: "2024-01-10T00:00", ["2024-01-03T00:00:00Z", "2024-01-06T00:00:00Z", "2024-01-07T00:00:00Z", "2024-01-10T00:00:00Z"]),
         Case(5, "croniter day_or: day-of-month and day-of-week OR unless one expands to *", "0 12 */10 * 5", "Asia/Kathmandu", from: "2024-03-01T00:00", through: "2024-03-16T00:00", ["2024-03-01T12:00:00+05:45", "2024-03-08T12:00:00+05:45", "2024-03-11T12:00:00+05:45", "2024-03-15T12:00:00+05:45"]),
+        // _covers_every_hour looks at croniter's expansion: 0-23 and */1 are "*", 0-22 is a fixed-hour cron.
+        Case(3, "_covers_every_hour: croniter expands 0-23 to *", "0 0-23 * * *", "America/New_York",
+             from: "2024-11-03T00:00", through: "2024-11-03T03:00",
+             ["2024-11-03T00:00:00-04:00", "2024-11-03T01:00:00-04:00", "2024-11-03T01:00:00-05:00",
+              "2024-11-03T02:00:00-05:00", "2024-11-03T03:00:00-05:00"]),
+        Case(3, "_covers_every_hour: croniter expands */1 to *", "0 */1 * * *", "America/New_York",
+             from: "2024-11-03T00:00", through: "2024-11-03T03:00",
+             ["2024-11-03T00:00:00-04:00", "2024-11-03T01:00:00-04:00", "2024-11-03T01:00:00-05:00",
+              "2024-11-03T02:00:00-05:00", "2024-11-03T03:00:00-05:00"]),
+        Case(1, "make_aware sets fold=1: 0-22 is not every hour", "0 0-22 * * *", "America/New_York",
+             from: "2024-11-03T00:00", through: "2024-11-03T03:00",
+             ["2024-11-03T00:00:00-04:00", "2024-11-03T01:00:00-05:00", "2024-11-03T02:00:00-05:00",
+              "2024-11-03T03:00:00-05:00"]),
     ]
 
     /// Where Airflow's arithmetic breaks down (offset changes that are not whole hours) or leaves a data interval
