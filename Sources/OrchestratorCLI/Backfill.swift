@@ -18,11 +18,14 @@ extension OrchestratorCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "DAG id.") var dagId: String
-        @Option(help: "First logical date, in the DAG's time zone.") var start: String
-        @Option(help: "Last logical date (inclusive).") var end: String
+        @Option(help: "First logical date, in the DAG's time zone (a plain date is local midnight there).") var start: String
+        @Option(help: "Last logical date (inclusive), in the DAG's time zone (a plain date is local midnight there).")
+        var end: String
         @Flag(help: "Also re-run the failed runs in the range (their failed and upstream_failed tasks).") var rerunFailed = false
         @Flag(help: "Re-run every finished run in the range from scratch.") var reset = false
-        @Flag(help: "Show what would be done and change nothing.") var dryRun = false
+        @Flag(help: "List every logical date with its data interval and what would be done; change nothing.") var dryRun = false
+        @Option(help: "With --dry-run: list at most this many dates (default \(BackfillDryRun.defaultLimit)).") var limit: Int?
+        @Flag(help: "With --dry-run: print the whole plan as JSON.") var json = false
         @Option(help: "Runs of this backfill active at once (default: the DAG's max_active_runs).") var maxActiveRuns: Int?
         @Option(name: .customLong("param"), help: "Override a declared param in the runs it creates: NAME=VALUE (repeatable).")
         var params: [String] = []
@@ -30,6 +33,8 @@ extension OrchestratorCommand {
 
         func validate() throws {
             if let maxActiveRuns, maxActiveRuns < 1 { throw ValidationError("--max-active-runs must be at least 1") }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+            if (json || limit != nil) && !dryRun { throw ValidationError("--json and --limit describe a --dry-run; add --dry-run") }
         }
 
         func run() throws {
@@ -44,11 +49,19 @@ extension OrchestratorCommand {
             guard !dates.isEmpty else { throw CLIError("the schedule of '\(dag.dagId)' has no logical date between \(start) and \(end)") }
             let overrides = try RunLookup.parseParams(params, dag: dag)
 
+            let inRange = RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate)
+            if dryRun {
+                let existing = try BackfillDryRun.existingRuns(storePath: global.layout.storePath, filter: inRange)
+                let plan = BackfillPlanner.plan(logicalDates: dates, existing: existing, rerunFailed: rerunFailed, reset: reset)
+                describe(plan, dag: dag)
+                let listing = BackfillDryRun(plan: plan, logicalDates: dates, timetable: dag.timetable)
+                if json { try Output.printJSON(listing.json) } else { print(listing.text(limit: limit)) }
+                return
+            }
             let store = try global.openStore()
-            let existing = try store.runs(RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate))
+            let existing = try store.runs(inRange)
             let plan = BackfillPlanner.plan(logicalDates: dates, existing: existing, rerunFailed: rerunFailed, reset: reset)
             describe(plan, dag: dag)
-            if dryRun { return }
 
             try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
             // Before the runs are created: 8,760 of them wrote 350 MB of WAL before the first checkpoint.
@@ -75,7 +88,6 @@ extension OrchestratorCommand {
                 _ = try store.clearTaskInstances(dagId: dag.dagId, runId: run.runId, taskIds: Set(all), extraTries: extraTries, at: now)
             }
 
-            let inRange = RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate)
             let onSchedule = Set(dates)
             let progress = BackfillProgress(store: store, filter: inRange, logicalDates: onSchedule, label: "backfill \(dag.dagId)")
             if plan.startsWork || !plan.inProgress.isEmpty {

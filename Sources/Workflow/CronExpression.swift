@@ -10,26 +10,28 @@ import Foundation
 /// weekday `0` and `7` both mean Sunday. Ranges do not wrap (`FRI-MON` is an error). A step must be
 /// between 1 and the number of values in the field.
 ///
-/// ## Day matching (Vixie cron rule)
-/// If both day-of-month and day-of-week are restricted, a day matches when EITHER matches;
-/// otherwise both must match. As in Vixie cron, a field counts as unrestricted when it starts
-/// with `*` — so `*/2` is unrestricted for this rule and `0 0 */2 * 1` means "odd days that are Mondays".
+/// ## Day matching (croniter's rule, as in Airflow)
+/// If both day-of-month and day-of-week are restricted, a day matches when EITHER matches; otherwise both must
+/// match. A field is unrestricted when one of its list items is `*`, or when it covers every value and the other
+/// field contains a `*`. So `0 0 */2 * 1` means "odd days or Mondays" (Vixie cron would AND them), and
+/// `0 0 */1 * 1` is every day.
 ///
-/// ## Time zones and daylight saving time
-/// Fields are matched against the local wall-clock time (proleptic Gregorian calendar) in the
-/// time zone passed to `next`/`previous`. Every matching wall-clock minute is mapped to one instant:
-/// - a wall time that exists once maps to that instant;
-/// - a wall time that does not exist (spring-forward gap, e.g. 02:30 on 2024-03-10 in New York)
-///   maps to the instant the gap ends (03:00 local). A daily 02:30 job therefore still runs that day,
-///   exactly once; several matching wall times in one gap (`*/15 2 * * *`) collapse into that single
-///   instant, as does a match at the first wall time after the gap (03:00 in the example);
-/// - an ambiguous wall time (fall-back, 01:30 twice on 2024-11-03 in New York) maps to its FIRST
-///   (daylight-time) occurrence only. Consequently `0 * * * *` fires at 00:00 EDT, 01:00 EDT and then
-///   02:00 EST: the repeated 01:00 EST is skipped, because it is not a new wall-clock time.
+/// ## Time zones and daylight saving time (Airflow 3's `CronMixin`)
+/// Fields are matched against the local wall-clock time (proleptic Gregorian calendar) in the time zone passed to
+/// `next`/`previous`.
+/// - A cron whose hour field is every hour (croniter's `_covers_every_hour`: `*`, `*/1`, `0-23`) fires at every
+///   instant whose wall time matches: both occurrences of a repeated time (`0 * * * *` runs 01:00 EDT and 01:00 EST
+///   on 2024-11-03 in New York), and nothing for a time in a gap (`25 * * * 0` in Paris on 2024-03-31: 01:25 CET,
+///   then 03:25 CEST).
+/// - Any other cron fires a repeated time at its SECOND occurrence (`make_aware` sets `fold=1`), and a time in a
+///   gap shifted forward by the gap's length (02:30 → 03:30 EDT on 2024-03-10). Only the first match in a gap fires:
+///   croniter resumes from the shifted wall time, so later matches up to it do not (`*/15 2 * * *` fires once, at
+///   03:00 EDT; `45 0-3 * * *` in Paris fires 00:45, 01:45, 03:45 on 2024-03-31).
 ///
-/// The fire times are the set of these instants. This mapping never decreases as wall time advances,
-/// so `next` and `previous` walk that one set and are mutually consistent: for a fire time `F`,
-/// `previous(before: next(after: F)!) == F` and `next(after: previous(before: F)!) == F`.
+/// The fire times are a set of instants, so `next` and `previous` are mutually consistent: for a fire time `F`,
+/// `previous(before: next(after: F)!) == F` and `next(after: previous(before: F)!) == F`. Where Airflow's
+/// arithmetic oscillates (hour-`*` crons at offset changes that are not whole hours: Australia/Lord_Howe, Kathmandu
+/// in 1986) this set rule is kept instead.
 ///
 /// `next`/`previous` return nil when nothing matches within roughly 8 years (enough for any
 /// leap-day schedule, e.g. 2096-02-29 to 2104-02-29), e.g. for `0 0 30 2 *`.
@@ -50,8 +52,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// @hourly, @daily (=@midnight), @weekly, @monthly, @yearly (=@annually).
     /// Fields: `*`, numbers, ranges `a-b`, steps `*/n` and `a-b/n` and `a/n`, lists `a,b,c`,
     /// month names JAN-DEC and weekday names SUN-SAT (case-insensitive), weekday 0 or 7 = Sunday.
-    /// Standard (Vixie) cron rule: when BOTH day-of-month and day-of-week are restricted (neither is `*`),
-    /// a day matches if EITHER matches; otherwise both must match.
+    /// Day-of-month and day-of-week follow croniter's OR rule (see the type's documentation).
     public init(parsing text: String) throws(CronError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         var fieldsText = trimmed
@@ -73,8 +74,13 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         var dow = try Self.parseField(fields[4], spec: .dayOfWeek)
         if dow & (1 << 7) != 0 { dow = (dow & ~(1 << 7)) | 1 }  // 7 is Sunday, stored as 0
         daysOfWeek = dow
-        domUnrestricted = fields[2].hasPrefix("*")
-        dowUnrestricted = fields[4].hasPrefix("*")
+        // croniter's rule (Airflow): a day field is unrestricted when one of its list items is `*`, or when it
+        // covers every value and the other field's text contains a `*`. `*/2` is restricted, so it ORs.
+        func isStar(_ field: String, covers full: Bool, other: String) -> Bool {
+            field.split(separator: ",").contains("*") || (full && other.contains("*"))
+        }
+        domUnrestricted = isStar(fields[2], covers: daysOfMonth == Self.allDaysOfMonth, other: fields[4])
+        dowUnrestricted = isStar(fields[4], covers: dow == Self.allDaysOfWeek, other: fields[2])
         self.text = trimmed
     }
 
@@ -84,36 +90,98 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// The first fire time strictly after `date`, evaluating the fields on wall-clock time in `timeZone`.
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
         guard let now = Self.seconds(of: date) else { return nil }
-        let (minOffset, _) = Self.offsetBounds(near: now, in: timeZone)
+        let (minOffset, maxOffset) = Self.offsetBounds(near: now, in: timeZone)
         // Any wall time before `now + minOffset` maps to an instant <= now, so start there.
         var wall = Wall(naive: Self.floorMinute(now + Double(minOffset)))
         let limitYear = wall.year + Self.searchYears
-        // Bounded: once wall time passes `now + maxOffset` every instant is after `now`.
+        var best: Int64?
+        // Bounded: once wall time passes `best + maxOffset` no later wall can fire earlier.
         for _ in 0..<Self.maxCandidates {
-            guard let match = nextMatch(from: wall, limitYear: limitYear) else { return nil }
-            let instant = Self.instant(ofWall: match.naive, in: timeZone)
-            if Double(instant) > now { return Date(timeIntervalSince1970: Double(instant)) }
+            guard let match = nextMatch(from: wall, limitYear: limitYear) else { break }
+            if let best, match.naive - maxOffset > best { break }
+            for instant in fireInstants(ofWall: match, in: timeZone) where Double(instant) > now {
+                best = Swift.min(best ?? instant, instant)
+            }
+            if best != nil && minOffset == maxOffset { break }
             wall = match
             wall.minute += 1  // nextMatch normalises overflow
         }
-        return nil
+        return best.map { Date(timeIntervalSince1970: Double($0)) }
     }
 
     /// The last fire time strictly before `date`.
     public func previous(before date: Date, in timeZone: TimeZone) -> Date? {
         guard let now = Self.seconds(of: date) else { return nil }
-        let (_, maxOffset) = Self.offsetBounds(near: now, in: timeZone)
+        let (minOffset, maxOffset) = Self.offsetBounds(near: now, in: timeZone)
         // Any wall time after `now + maxOffset` maps to an instant > now, so start there.
         var wall = Wall(naive: Self.floorMinute(now + Double(maxOffset)))
         let limitYear = wall.year - Self.searchYears
+        var best: Int64?
         for _ in 0..<Self.maxCandidates {
-            guard let match = previousMatch(from: wall, limitYear: limitYear) else { return nil }
-            let instant = Self.instant(ofWall: match.naive, in: timeZone)
-            if Double(instant) < now { return Date(timeIntervalSince1970: Double(instant)) }
+            guard let match = previousMatch(from: wall, limitYear: limitYear) else { break }
+            if let best, match.naive - minOffset < best { break }
+            for instant in fireInstants(ofWall: match, in: timeZone) where Double(instant) < now {
+                best = Swift.max(best ?? instant, instant)
+            }
+            if best != nil && minOffset == maxOffset { break }
             wall = match
             wall.minute -= 1  // previousMatch normalises underflow
         }
-        return nil
+        return best.map { Date(timeIntervalSince1970: Double($0)) }
+    }
+
+    // MARK: - Airflow's DST rules
+
+    /// croniter's `_covers_every_hour`: the hour field, once expanded, is every hour (`*`, `*/1`, `0-23`...).
+    var coversEveryHour: Bool { hours == (1 << 24) - 1 }
+
+    /// The instants a matching wall time fires at (none, one or two), following Airflow 3's `CronMixin`:
+    /// - hour-`*` crons (`_covers_every_hour`) add the wall-clock distance to the current instant, which with whole-hour
+    ///   DST shifts means: every instant whose wall time matches fires — both occurrences of a repeated time, none in
+    ///   a gap. We keep that rule for 30-minute shifts (Lord_Howe), where Airflow's arithmetic oscillates;
+    /// - other crons go through `make_aware` (`fold=1`): a repeated time fires at its second occurrence, a time in a
+    ///   gap is shifted forward by the gap's length. croniter then continues from that shifted wall time, so later
+    ///   matches up to it (the rest of the gap, and for a 30-minute gap some real times after it) do not fire.
+    private func fireInstants(ofWall wall: Wall, in zone: TimeZone) -> [Int64] {
+        let naive = wall.naive
+        let resolution = WallTimeResolution(wall: naive, in: zone)
+        if coversEveryHour {
+            switch resolution {
+            case .single(let instant): return [instant]
+            case .repeated(let first, let second): return [first, second]
+            case .skipped: return []
+            }
+        }
+        if case .skipped(let transition, let before, _) = resolution {
+            // Only the first match in a gap fires; croniter resumes past the gap after it.
+            let gapStart = transition + before
+            var earlier = wall
+            earlier.minute -= 1
+            if let previous = previousMatch(from: earlier, limitYear: wall.year - 1), previous.naive >= gapStart { return [] }
+            return [naive - before]
+        }
+        let instant = resolution.airflowInstant(ofWall: naive)
+        return shadowedByGap(instant: instant, in: zone, year: wall.year) ? [] : [instant]
+    }
+
+    /// Whether the first match of a recent gap, shifted forward, lands after `instant`: croniter then resumes
+    /// from a wall time past this one, so Airflow never fires it.
+    private func shadowedByGap(instant: Int64, in zone: TimeZone, year: Int) -> Bool {
+        // A gap can only shadow wall times within its own length after it; 30 h covers a skipped day (Samoa 2011).
+        var low = instant - 30 * 3600
+        var high = instant
+        let before = WallTimeResolution.offset(zone, low)
+        guard before < WallTimeResolution.offset(zone, high) else { return false }
+        while high - low > 1 {
+            let mid = low + (high - low) / 2
+            if WallTimeResolution.offset(zone, mid) == before { low = mid } else { high = mid }
+        }
+        let transition = high
+        let after = WallTimeResolution.offset(zone, transition)
+        guard instant - transition < after - before else { return false }
+        let gapStart = transition + before, gapEnd = transition + after
+        guard let first = nextMatch(from: Wall(naive: gapStart), limitYear: year + 1), first.naive < gapEnd else { return false }
+        return first.naive - before > instant
     }
 
     // MARK: - Wall-clock search
@@ -192,6 +260,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return domMatch || dowMatch
     }
 
+    private static let allDaysOfMonth: UInt64 = ((1 << 32) - 1) & ~1  // bits 1-31
+    private static let allDaysOfWeek: UInt64 = (1 << 7) - 1
+
     private static func nextBit(_ mask: UInt64, from value: Int) -> Int? {
         guard value >= 0 else { return nextBit(mask, from: 0) }
         guard value < 64 else { return nil }
@@ -256,33 +327,6 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         let t = Int64(now.rounded(.down))
         let samples = [offset(tz, t - 108_000), offset(tz, t), offset(tz, t + 108_000)]
         return (samples.min() ?? 0, samples.max() ?? 0)
-    }
-
-    /// The instant (seconds since 1970) a wall time fires at; see the type's DST rules.
-    private static func instant(ofWall naive: Int64, in tz: TimeZone) -> Int64 {
-        // Every offset is within ±16 h, so the instant lies in naive ± 16 h; a transition in that
-        // window shows up as different offsets at its ends.
-        let span: Int64 = 16 * 3600
-        var candidates = [offset(tz, naive - span), offset(tz, naive + span)]
-        for o in candidates {
-            let other = offset(tz, naive - o)
-            if !candidates.contains(other) { candidates.append(other) }
-        }
-        // An offset is valid if the instant it yields really uses it. Two valid ones = ambiguous
-        // wall time: take the earlier instant (first occurrence).
-        let valid = candidates.filter { offset(tz, naive - $0) == $0 }.map { naive - $0 }
-        if let first = valid.min() { return first }
-
-        // Gap: the wall time lies in [T + before, T + after) for a transition T; fire at T.
-        var low = naive - (candidates.max() ?? 0)   // before T
-        var high = naive - (candidates.min() ?? 0)  // at or after T
-        let before = offset(tz, low)
-        guard offset(tz, high) != before else { return high }  // inconsistent zone data; stay total
-        while high - low > 1 {
-            let mid = low + (high - low) / 2
-            if offset(tz, mid) == before { low = mid } else { high = mid }
-        }
-        return high
     }
 
     // MARK: - Calendar arithmetic (proleptic Gregorian: CivilDate)

@@ -67,18 +67,11 @@ public enum DateParsing {
         return Date(timeIntervalSince1970: Double(instant) + fraction)
     }
 
-    /// The instant of a wall time in `zone`: an ambiguous time (the hour repeated when clocks go back) is its first
-    /// occurrence; a time in a spring-forward gap is read with the offset in effect before the gap (02:30 becomes
-    /// 03:30), as Foundation's Calendar does.
+    /// The instant of a wall time in `zone`, read as the schedule reads it (Airflow's `make_aware`, `fold=1`): an
+    /// ambiguous time (the hour repeated when clocks go back) is its second occurrence; a time in a spring-forward gap
+    /// is read with the offset in effect before the gap (02:30 becomes 03:30).
     static func instant(ofWall naive: Int64, in zone: TimeZone) -> Int64 {
-        func offset(_ second: Int64) -> Int64 { Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(second)))) }
-        // Every offset is within ±18 h, so the instant lies in naive ± 18 h.
-        let span: Int64 = 18 * 3600
-        let before = offset(naive - span), after = offset(naive + span)
-        var candidates = [before, after]
-        for o in [before, after] where !candidates.contains(offset(naive - o)) { candidates.append(offset(naive - o)) }
-        let valid = candidates.filter { offset(naive - $0) == $0 }.map { naive - $0 }
-        return valid.min() ?? naive - before
+        WallTimeResolution(wall: naive, in: zone).airflowInstant(ofWall: naive)
     }
 
     /// `2024-01-01T00:00:00Z`, the form used in run ids and JSON.

@@ -189,11 +189,17 @@ final class CronExpressionTests: XCTestCase {
                        ["2024-09-13 00:00 +00:00", "2024-10-13 00:00 +00:00"])
         XCTAssertEqual(try localFires("0 0 * * 5", after: start, count: 2, in: utc),
                        ["2024-09-06 00:00 +00:00", "2024-09-13 00:00 +00:00"])
-        // Vixie: a field starting with '*' is unrestricted, so "*/2" (odd days) AND Monday.
-        XCTAssertEqual(try localFires("0 0 */2 * 1", after: start, count: 4, in: utc), [
-            "2024-09-09 00:00 +00:00", "2024-09-23 00:00 +00:00", "2024-10-07 00:00 +00:00",
-            "2024-10-21 00:00 +00:00",
+        // croniter (Airflow): "*/2" expands to odd days, which is restricted, so odd days OR Mondays
+        // (croniter 7 gives 09-02, 09-03, 09-05, 09-07, 09-09, 09-11). Vixie cron would AND them.
+        XCTAssertEqual(try localFires("0 0 */2 * 1", after: start, count: 6, in: utc), [
+            "2024-09-02 00:00 +00:00", "2024-09-03 00:00 +00:00", "2024-09-05 00:00 +00:00",
+            "2024-09-07 00:00 +00:00", "2024-09-09 00:00 +00:00", "2024-09-11 00:00 +00:00",
         ])
+        // A field covering every value is unrestricted only when the other field contains '*'.
+        XCTAssertEqual(try localFires("0 0 1-31 * */3", after: start, count: 3, in: utc),
+                       ["2024-09-04 00:00 +00:00", "2024-09-07 00:00 +00:00", "2024-09-08 00:00 +00:00"])
+        XCTAssertEqual(try localFires("0 0 */1 * 1", after: start, count: 2, in: utc),
+                       ["2024-09-02 00:00 +00:00", "2024-09-03 00:00 +00:00"])
     }
 
     // MARK: - Invalid input
@@ -331,41 +337,43 @@ final class CronExpressionTests: XCTestCase {
         XCTAssertEqual(fall[1].timeIntervalSince(fall[0]), 25 * 3600)
     }
 
-    func testNewYorkSpringForwardGapFiresAtEndOfGap() throws {
+    func testNewYorkSpringForwardGapShiftsByTheGapLength() throws {
         let ny = try zone("America/New_York")
+        // Airflow (make_aware, pendulum): 02:30 does not exist and is read as 03:30 EDT.
         XCTAssertEqual(try localFires("30 2 * * *", after: utcDate(2024, 3, 9, 12), count: 2, in: ny),
-                       ["2024-03-10 03:00 -04:00", "2024-03-11 02:30 -04:00"])
-        // Several matches inside the gap collapse into one fire.
+                       ["2024-03-10 03:30 -04:00", "2024-03-11 02:30 -04:00"])
+        // Only the first match in the gap fires (02:00 shifted to 03:00); croniter resumes after 03:00.
         XCTAssertEqual(try localFires("*/15 2 * * *", after: utcDate(2024, 3, 10, 5), count: 2, in: ny),
                        ["2024-03-10 03:00 -04:00", "2024-03-11 02:00 -04:00"])
         let cron = try CronExpression(parsing: "30 2 * * *")
-        XCTAssertEqual(local(cron.previous(before: utcDate(2024, 3, 11, 6, 30), in: ny), ny), "2024-03-10 03:00 -04:00")
+        XCTAssertEqual(local(cron.previous(before: utcDate(2024, 3, 11, 6, 30), in: ny), ny), "2024-03-10 03:30 -04:00")
     }
 
-    func testNewYorkFallBackFiresOnceAtFirstOccurrence() throws {
+    func testNewYorkFallBackFiresOnceAtSecondOccurrence() throws {
         let ny = try zone("America/New_York")
+        // Airflow: make_aware sets fold=1, so the repeated 01:30 fires at its second occurrence (EST).
         XCTAssertEqual(try localFires("30 1 * * *", after: utcDate(2024, 11, 2, 12), count: 2, in: ny),
-                       ["2024-11-03 01:30 -04:00", "2024-11-04 01:30 -05:00"])
+                       ["2024-11-03 01:30 -05:00", "2024-11-04 01:30 -05:00"])
         XCTAssertEqual(try localFires("30 2 * * *", after: utcDate(2024, 11, 2, 12), count: 2, in: ny),
                        ["2024-11-03 02:30 -05:00", "2024-11-04 02:30 -05:00"])
-        // From inside the repeated hour (01:45 EST), the 01:30 fire is over for that day.
+        // From 01:15 EST the day's fire (01:30 EST) is still ahead; from 01:45 EST it is the previous one.
         let cron = try CronExpression(parsing: "30 1 * * *")
-        XCTAssertEqual(local(cron.next(after: utcDate(2024, 11, 3, 6, 15), in: ny), ny), "2024-11-04 01:30 -05:00")
-        XCTAssertEqual(local(cron.previous(before: utcDate(2024, 11, 3, 6, 45), in: ny), ny), "2024-11-03 01:30 -04:00")
-        // From 01:15 EST the 01:30 EDT fire (45 minutes earlier in real time) is the previous one.
-        XCTAssertEqual(local(cron.previous(before: utcDate(2024, 11, 3, 6, 15), in: ny), ny), "2024-11-03 01:30 -04:00")
+        XCTAssertEqual(local(cron.next(after: utcDate(2024, 11, 3, 6, 15), in: ny), ny), "2024-11-03 01:30 -05:00")
+        XCTAssertEqual(local(cron.previous(before: utcDate(2024, 11, 3, 6, 45), in: ny), ny), "2024-11-03 01:30 -05:00")
+        XCTAssertEqual(local(cron.previous(before: utcDate(2024, 11, 3, 6, 15), in: ny), ny), "2024-11-02 01:30 -04:00")
     }
 
-    func testNewYorkHourlyAcrossFallBackSkipsRepeatedHour() throws {
+    func testNewYorkHourlyAcrossFallBackRunsRepeatedHour() throws {
         let ny = try zone("America/New_York")
+        // Airflow's _covers_every_hour rule: the repeated 01:00 runs twice.
         XCTAssertEqual(try localFires("0 * * * *", after: utcDate(2024, 11, 3, 3, 30), count: 4, in: ny), [
-            "2024-11-03 00:00 -04:00", "2024-11-03 01:00 -04:00", "2024-11-03 02:00 -05:00",
-            "2024-11-03 03:00 -05:00",
+            "2024-11-03 00:00 -04:00", "2024-11-03 01:00 -04:00", "2024-11-03 01:00 -05:00",
+            "2024-11-03 02:00 -05:00",
         ])
         let cron = try CronExpression(parsing: "0 * * * *")
-        // 06:00Z is 01:00 EST, the skipped second occurrence.
-        XCTAssertEqual(cron.next(after: utcDate(2024, 11, 3, 5, 30), in: ny), utcDate(2024, 11, 3, 7))
-        XCTAssertEqual(cron.previous(before: utcDate(2024, 11, 3, 7), in: ny), utcDate(2024, 11, 3, 5))
+        // 06:00Z is 01:00 EST, the second occurrence.
+        XCTAssertEqual(cron.next(after: utcDate(2024, 11, 3, 5, 30), in: ny), utcDate(2024, 11, 3, 6))
+        XCTAssertEqual(cron.previous(before: utcDate(2024, 11, 3, 7), in: ny), utcDate(2024, 11, 3, 6))
     }
 
     func testNewYorkHourlyAcrossSpringForwardFiresEveryRealHour() throws {
@@ -387,9 +395,9 @@ final class CronExpressionTests: XCTestCase {
         XCTAssertEqual(fall[1].timeIntervalSince(fall[0]), 25 * 3600)
 
         XCTAssertEqual(try localFires("30 2 * * *", after: utcDate(2024, 3, 30, 12), count: 2, in: berlin),
-                       ["2024-03-31 03:00 +02:00", "2024-04-01 02:30 +02:00"])
+                       ["2024-03-31 03:30 +02:00", "2024-04-01 02:30 +02:00"])
         XCTAssertEqual(try localFires("30 2 * * *", after: utcDate(2024, 10, 26, 12), count: 2, in: berlin),
-                       ["2024-10-27 02:30 +02:00", "2024-10-28 02:30 +01:00"])
+                       ["2024-10-27 02:30 +01:00", "2024-10-28 02:30 +01:00"])
     }
 
     // MARK: - Other offsets
@@ -413,12 +421,12 @@ final class CronExpressionTests: XCTestCase {
         let cron = try CronExpression(parsing: "@daily")
         XCTAssertEqual(local(cron.previous(before: utcDate(2024, 9, 9, 3), in: santiago), santiago),
                        "2024-09-08 01:00 -03:00")
-        // 00:00 and 01:00 both map to the end of the gap: one fire.
+        // 00:00 is shifted to 01:00, and croniter resumes after 01:00: one fire.
         XCTAssertEqual(try localFires("0 0,1 * * *", after: utcDate(2024, 9, 7, 12), count: 2, in: santiago),
                        ["2024-09-08 01:00 -03:00", "2024-09-09 00:00 -03:00"])
-        // Fall back on 2024-04-07: 00:00 -03 becomes 23:00 -04 on the 6th; 23:30 happens twice.
+        // Fall back on 2024-04-07: 00:00 -03 becomes 23:00 -04 on the 6th; 23:30 happens twice, fires at the second.
         XCTAssertEqual(try localFires("30 23 * * *", after: utcDate(2024, 4, 6, 12), count: 2, in: santiago),
-                       ["2024-04-06 23:30 -03:00", "2024-04-07 23:30 -04:00"])
+                       ["2024-04-06 23:30 -04:00", "2024-04-07 23:30 -04:00"])
     }
 
     // MARK: - Consistency
@@ -451,21 +459,23 @@ final class CronExpressionTests: XCTestCase {
         }
     }
 
-    /// Independent oracle: walk every real minute, read its wall clock via Calendar, and apply the
-    /// documented rules (first occurrence of each wall time; a gap fires at its end if any wall
-    /// minute inside it matches). Compare with what `next` produces.
+    /// Independent oracle: walk every real minute, read its wall clock via Calendar, and apply Airflow's documented
+    /// rules. Hour-`*` crons: every real minute whose wall time matches. Other crons: a repeated wall time at its
+    /// last occurrence; the first matching minute of a gap shifted forward by the gap's length, and the real minutes
+    /// up to that shifted wall time dropped. Compare with what `next` produces.
     func testMatchesMinuteByMinuteOracleAroundTransitions() throws {
         typealias Matcher = (_ minute: Int, _ hour: Int, _ day: Int, _ weekday: Int) -> Bool
-        let cases: [(String, Matcher)] = [
-            ("*/15 * * * *", { m, _, _, _ in m % 15 == 0 }),
-            ("30 2 * * *", { m, h, _, _ in m == 30 && h == 2 }),
-            ("0 * * * *", { m, _, _, _ in m == 0 }),
-            ("*/10 1-3 * * *", { m, h, _, _ in m % 10 == 0 && (1...3).contains(h) }),
-            ("@daily", { m, h, _, _ in m == 0 && h == 0 }),
-            ("59 1 * * *", { m, h, _, _ in m == 59 && h == 1 }),
-            ("0 3 * * *", { m, h, _, _ in m == 0 && h == 3 }),
-            ("45 23 * * SUN", { m, h, _, w in m == 45 && h == 23 && w == 1 }),
-            ("5 0 8 * 6", { m, h, d, w in m == 5 && h == 0 && (d == 8 || w == 7) }),
+        let cases: [(String, Bool, Matcher)] = [
+            ("*/15 * * * *", true, { m, _, _, _ in m % 15 == 0 }),
+            ("30 2 * * *", false, { m, h, _, _ in m == 30 && h == 2 }),
+            ("0 * * * *", true, { m, _, _, _ in m == 0 }),
+            ("*/10 1-3 * * *", false, { m, h, _, _ in m % 10 == 0 && (1...3).contains(h) }),
+            ("@daily", false, { m, h, _, _ in m == 0 && h == 0 }),
+            ("59 1 * * *", false, { m, h, _, _ in m == 59 && h == 1 }),
+            ("0 3 * * *", false, { m, h, _, _ in m == 0 && h == 3 }),
+            ("45 23 * * SUN", false, { m, h, _, w in m == 45 && h == 23 && w == 1 }),
+            ("5 0 8 * 6", false, { m, h, d, w in m == 5 && h == 0 && (d == 8 || w == 7) }),
+            ("20,40 2 * * *", false, { m, h, _, _ in (m == 20 || m == 40) && h == 2 }),
         ]
         let windows: [(String, Date)] = [
             ("America/New_York", utcDate(2024, 3, 9)), ("America/New_York", utcDate(2024, 11, 2)),
@@ -488,23 +498,32 @@ final class CronExpressionTests: XCTestCase {
                       let w = c.weekday else { return XCTFail("components") }
                 walls.append((((y * 100 + mo) * 100 + d) * 1440 + h * 60 + mi, mi, h, d, w))
             }
-            for (text, matches) in cases {
+            var lastIndex: [Int: Int] = [:]
+            for (i, wall) in walls.enumerated() { lastIndex[wall.key] = i }
+            for (text, everyHour, matches) in cases {
                 var expected: [Date] = []
-                var seen = Set<Int>()
+                var shadowedUpTo = Int.min  // wall key up to which a shifted gap match hides real minutes
                 for i in 1...minutes {
                     let wall = walls[i]
                     let instant = windowStart + Double(i * 60)
-                    var fire = !seen.contains(wall.key) && matches(wall.minute, wall.hour, wall.day, wall.weekday)
-                    // Skipped wall minutes between the previous real minute and this one (a gap).
-                    var skipped = walls[i - 1].key + 1
-                    while !fire && skipped < wall.key && wall.key - walls[i - 1].key < 200 {
-                        let minuteOfDay = skipped % 1440
-                        if matches(minuteOfDay % 60, minuteOfDay / 60, wall.day, wall.weekday) { fire = true }
-                        skipped += 1
+                    let gapStart = walls[i - 1].key + 1
+                    if !everyHour && wall.key > gapStart && wall.key - gapStart < 200 {
+                        // A gap: the first matching skipped minute fires, shifted by the gap's length.
+                        if let first = (gapStart..<wall.key).first(where: {
+                            matches($0 % 1440 % 60, $0 % 1440 / 60, wall.day, wall.weekday)
+                        }) {
+                            expected.append(instant + Double((first - gapStart) * 60))
+                            shadowedUpTo = first + (wall.key - gapStart)
+                        }
                     }
-                    if fire { expected.append(instant) }
-                    seen.insert(wall.key)
+                    guard matches(wall.minute, wall.hour, wall.day, wall.weekday) else { continue }
+                    if everyHour {
+                        expected.append(instant)
+                    } else if lastIndex[wall.key] == i && wall.key > shadowedUpTo {
+                        expected.append(instant)
+                    }
                 }
+                expected.sort()
                 var actual: [Date] = []
                 var cursor = windowStart
                 let cron = try CronExpression(parsing: text)

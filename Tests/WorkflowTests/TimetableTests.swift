@@ -140,14 +140,14 @@ final class TimetableTests: XCTestCase {
 
     func testDaily0230InNewYork() throws {
         let table = try timetable("30 2 * * *", "America/New_York")
-        // Spring forward 2024-03-10: 02:30 does not exist and fires when the gap ends, 03:00 EDT.
+        // Spring forward 2024-03-10: 02:30 does not exist; Airflow shifts it by the gap's length, to 03:30 EDT.
         let dates = table.logicalDates(from: utc(2024, 3, 9), through: utc(2024, 3, 12))
         XCTAssertEqual(dates.map { DateParsing.iso($0, in: table.timeZone) },
-                       ["2024-03-09T02:30:00-05:00", "2024-03-10T03:00:00-04:00", "2024-03-11T02:30:00-04:00"])
-        XCTAssertEqual(local(table.dataInterval(forScheduled: dates[0]), table), "2024-03-09T02:30:00-05:00 .. 2024-03-10T03:00:00-04:00")
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: dates[0])), 23.5)
-        XCTAssertEqual(local(table.dataInterval(forScheduled: dates[1]), table), "2024-03-10T03:00:00-04:00 .. 2024-03-11T02:30:00-04:00")
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: dates[1])), 23.5)
+                       ["2024-03-09T02:30:00-05:00", "2024-03-10T03:30:00-04:00", "2024-03-11T02:30:00-04:00"])
+        XCTAssertEqual(local(table.dataInterval(forScheduled: dates[0]), table), "2024-03-09T02:30:00-05:00 .. 2024-03-10T03:30:00-04:00")
+        XCTAssertEqual(hours(table.dataInterval(forScheduled: dates[0])), 24)
+        XCTAssertEqual(local(table.dataInterval(forScheduled: dates[1]), table), "2024-03-10T03:30:00-04:00 .. 2024-03-11T02:30:00-04:00")
+        XCTAssertEqual(hours(table.dataInterval(forScheduled: dates[1])), 23)
 
         // Fall back 2024-11-03: 02:30 exists once (EST), the interval before it is 25 hours.
         let fall = table.logicalDates(from: utc(2024, 11, 2), through: utc(2024, 11, 4, 12))
@@ -159,24 +159,25 @@ final class TimetableTests: XCTestCase {
 
     func testDaily0230InParis() throws {
         let table = try timetable("30 2 * * *", "Europe/Paris")
-        // Spring forward 2024-03-31 at 02:00 CET -> 03:00 CEST: 02:30 fires at 03:00 CEST.
+        // Spring forward 2024-03-31 at 02:00 CET -> 03:00 CEST: 02:30 is shifted by the gap, to 03:30 CEST.
         let spring = table.logicalDates(from: utc(2024, 3, 30), through: utc(2024, 4, 1, 12))
         XCTAssertEqual(spring.map { DateParsing.iso($0, in: table.timeZone) },
-                       ["2024-03-30T02:30:00+01:00", "2024-03-31T03:00:00+02:00", "2024-04-01T02:30:00+02:00"])
-        XCTAssertEqual(spring[1], utc(2024, 3, 31, 1))
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: spring[0])), 23.5)
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: spring[1])), 23.5)
+                       ["2024-03-30T02:30:00+01:00", "2024-03-31T03:30:00+02:00", "2024-04-01T02:30:00+02:00"])
+        XCTAssertEqual(spring[1], utc(2024, 3, 31, 1, 30))
+        XCTAssertEqual(hours(table.dataInterval(forScheduled: spring[0])), 24)
+        XCTAssertEqual(hours(table.dataInterval(forScheduled: spring[1])), 23)
 
-        // Fall back 2024-10-27 at 03:00 CEST -> 02:00 CET: 02:30 happens twice and fires at the first (CEST) only.
+        // Fall back 2024-10-27 at 03:00 CEST -> 02:00 CET: 02:30 happens twice and fires at the second (CET) only,
+        // as Airflow's make_aware (fold=1) reads it.
         let fall = table.logicalDates(from: utc(2024, 10, 26), through: utc(2024, 10, 28, 12))
         XCTAssertEqual(fall.map { DateParsing.iso($0, in: table.timeZone) },
-                       ["2024-10-26T02:30:00+02:00", "2024-10-27T02:30:00+02:00", "2024-10-28T02:30:00+01:00"])
-        XCTAssertEqual(fall[1], utc(2024, 10, 27, 0, 30))
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: fall[0])), 24)
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: fall[1])), 25)
-        // The data interval of a manual run at the second 02:30 (CET) is the one that started at the first.
-        XCTAssertEqual(table.dataInterval(forManual: utc(2024, 10, 27, 1, 30)),
-                       DateInterval(start: utc(2024, 10, 27, 0, 30), end: utc(2024, 10, 28, 1, 30)))
+                       ["2024-10-26T02:30:00+02:00", "2024-10-27T02:30:00+01:00", "2024-10-28T02:30:00+01:00"])
+        XCTAssertEqual(fall[1], utc(2024, 10, 27, 1, 30))
+        XCTAssertEqual(hours(table.dataInterval(forScheduled: fall[0])), 25)
+        XCTAssertEqual(hours(table.dataInterval(forScheduled: fall[1])), 24)
+        // A manual run at the first 02:30 (CEST) lies in the interval that ends at the second.
+        XCTAssertEqual(table.dataInterval(forManual: utc(2024, 10, 27, 0, 30)),
+                       DateInterval(start: utc(2024, 10, 26, 0, 30), end: utc(2024, 10, 27, 1, 30)))
     }
 
     func testDailyMidnightKeepsLocalDatesAcrossDst() throws {
@@ -191,24 +192,24 @@ final class TimetableTests: XCTestCase {
 
     func testHourlyInNewYork() throws {
         let table = try timetable("@hourly", "America/New_York")
-        // Spring forward: 01:00 EST, then 02:00 (missing) and 03:00 collapse into 03:00 EDT.
+        // Spring forward: 01:00 EST, then 03:00 EDT; the missing 02:00 does not fire (_covers_every_hour).
         let spring = table.logicalDates(from: utc(2024, 3, 10, 5), through: utc(2024, 3, 10, 9))
         XCTAssertEqual(spring.map { DateParsing.iso($0, in: table.timeZone) },
                        ["2024-03-10T00:00:00-05:00", "2024-03-10T01:00:00-05:00", "2024-03-10T03:00:00-04:00",
                         "2024-03-10T04:00:00-04:00", "2024-03-10T05:00:00-04:00"])
         XCTAssertEqual(spring.map { hours(table.dataInterval(forScheduled: $0)) }, [1, 1, 1, 1, 1])
 
-        // Fall back: 00:00 EDT, 01:00 EDT, then 02:00 EST; the repeated 01:00 EST is skipped.
+        // Fall back: Airflow's _covers_every_hour rule runs the repeated hour, 01:00 EDT and 01:00 EST.
         let fall = table.logicalDates(from: utc(2024, 11, 3, 4), through: utc(2024, 11, 3, 8))
         XCTAssertEqual(fall.map { DateParsing.iso($0, in: table.timeZone) },
-                       ["2024-11-03T00:00:00-04:00", "2024-11-03T01:00:00-04:00", "2024-11-03T02:00:00-05:00",
-                        "2024-11-03T03:00:00-05:00"])
-        XCTAssertEqual(local(table.dataInterval(forScheduled: fall[1]), table), "2024-11-03T01:00:00-04:00 .. 2024-11-03T02:00:00-05:00")
-        XCTAssertEqual(hours(table.dataInterval(forScheduled: fall[1])), 2)
-        // 01:30 EST (06:30Z) lies inside the two-hour interval that began at 01:00 EDT.
-        XCTAssertEqual(table.dataInterval(forManual: utc(2024, 11, 3, 6, 30)), DateInterval(start: utc(2024, 11, 3, 5), end: utc(2024, 11, 3, 7)))
-        XCTAssertEqual(table.latestCompleteLogicalDate(asOf: utc(2024, 11, 3, 6, 30)), utc(2024, 11, 3, 4))
-        XCTAssertEqual(table.latestCompleteLogicalDate(asOf: utc(2024, 11, 3, 7)), utc(2024, 11, 3, 5))
+                       ["2024-11-03T00:00:00-04:00", "2024-11-03T01:00:00-04:00", "2024-11-03T01:00:00-05:00",
+                        "2024-11-03T02:00:00-05:00", "2024-11-03T03:00:00-05:00"])
+        XCTAssertEqual(local(table.dataInterval(forScheduled: fall[1]), table), "2024-11-03T01:00:00-04:00 .. 2024-11-03T01:00:00-05:00")
+        XCTAssertEqual(fall.map { hours(table.dataInterval(forScheduled: $0)) }, [1, 1, 1, 1, 1])
+        // 01:30 EST (06:30Z) lies inside the interval that began at 01:00 EST.
+        XCTAssertEqual(table.dataInterval(forManual: utc(2024, 11, 3, 6, 30)), DateInterval(start: utc(2024, 11, 3, 6), end: utc(2024, 11, 3, 7)))
+        XCTAssertEqual(table.latestCompleteLogicalDate(asOf: utc(2024, 11, 3, 6, 30)), utc(2024, 11, 3, 5))
+        XCTAssertEqual(table.latestCompleteLogicalDate(asOf: utc(2024, 11, 3, 7)), utc(2024, 11, 3, 6))
     }
 
     func testHourlyInParis() throws {
@@ -218,9 +219,10 @@ final class TimetableTests: XCTestCase {
                        ["2024-03-31T01:00:00+01:00", "2024-03-31T03:00:00+02:00", "2024-03-31T04:00:00+02:00"])
         let fall = table.logicalDates(from: utc(2024, 10, 26, 23), through: utc(2024, 10, 27, 2))
         XCTAssertEqual(fall.map { DateParsing.iso($0, in: table.timeZone) },
-                       ["2024-10-27T01:00:00+02:00", "2024-10-27T02:00:00+02:00", "2024-10-27T03:00:00+01:00"])
-        XCTAssertEqual(fall.map { hours(table.dataInterval(forScheduled: $0)) }, [1, 2, 1])
-        // Over the fall-back day there are 24 hourly runs for 25 hours.
-        XCTAssertEqual(table.logicalDates(from: utc(2024, 10, 26, 22), through: utc(2024, 10, 27, 22, 59)).count, 24)
+                       ["2024-10-27T01:00:00+02:00", "2024-10-27T02:00:00+02:00", "2024-10-27T02:00:00+01:00",
+                        "2024-10-27T03:00:00+01:00"])
+        XCTAssertEqual(fall.map { hours(table.dataInterval(forScheduled: $0)) }, [1, 1, 1, 1])
+        // Over the fall-back day there are 25 hourly runs for 25 hours (Airflow runs the repeated hour).
+        XCTAssertEqual(table.logicalDates(from: utc(2024, 10, 26, 22), through: utc(2024, 10, 27, 22, 59)).count, 25)
     }
 }
