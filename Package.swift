@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
+        .testTarget(name: "SampleDataTests", dependencies: ["SampleData"]),
     ],
     swiftLanguageModes: [.v6]
 )

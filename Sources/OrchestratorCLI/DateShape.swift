@@ -1,23 +1,22 @@
 import Foundation
+import Transforms
 
-/// The shape of a date or timestamp value: ISO 8601 (date alone, `T` or space, `Z`/`±hh:mm`/`±hhmm`/none,
-/// fractional seconds) or slashed (`06/05/2024`, optionally with ` HH:MM:SS`).
+/// The shape of a date or timestamp value: ISO 8601 as `silver.clean` reads it (Transforms' ISODateParser)
+/// or slashed (`06/05/2024`, optionally with ` HH:MM:SS`).
 struct DateShape: Equatable {
     var hasTime: Bool
     var slashed: Bool
     var first: Int
     var second: Int
 
-    static let iso = try? NSRegularExpression(
-        pattern: #"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"#)
     static let slashes = try? NSRegularExpression(pattern: #"^(\d{1,2})/(\d{1,2})/\d{4}( \d{2}:\d{2}:\d{2})?$"#)
 
     static func of(_ text: String) -> DateShape? {
         let range = NSRange(text.startIndex..., in: text)
-        if let iso, let match = iso.firstMatch(in: text, range: range) {
+        // ISO 8601 as silver.clean reads it: the suggester must not propose a type the cleaner then rejects.
+        if ColumnValueChecks.isISODate(text) {
             let month = Int(text.dropFirst(5).prefix(2)) ?? 0, day = Int(text.dropFirst(8).prefix(2)) ?? 0
-            guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-            return DateShape(hasTime: match.range(at: 1).location != NSNotFound, slashed: false, first: day, second: month)
+            return DateShape(hasTime: text.utf8.count > 10, slashed: false, first: day, second: month)
         }
         if let slashes, let match = slashes.firstMatch(in: text, range: range),
            let firstRange = Range(match.range(at: 1), in: text), let secondRange = Range(match.range(at: 2), in: text),

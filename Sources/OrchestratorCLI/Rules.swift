@@ -16,8 +16,10 @@ extension OrchestratorCommand.Rules {
             discussion: """
                 Proposes a type per column (uuid, int, decimal, bool, date, timestamp with the day-first or month-first
                 formats it saw — ISO 8601 needs none — or string), `required` for columns never empty in the sample, a
-                key (the first column never empty and never repeated, preferring id and *_id) and accepted_values for
-                string columns with at most 12 distinct values over at least 50 rows. Review it before use.
+                key (the first column filled and distinct in at least 95 % of the sample rows, preferring id and *_id: a
+                sample's dirt, a missing id or a row exported twice, does not hide the key) and accepted_values for
+                string columns with at most 12 distinct values over at least 50 rows. Names are the headers in lowercase
+                with underscores; when two headers give the same name, the later ones get _2, _3… Review it before use.
                 """)
         @Argument(help: "The CSV file (with a header line).") var file: String
         @Option(help: "Table name in the rules (default: the file's name without extension).") var table: String?

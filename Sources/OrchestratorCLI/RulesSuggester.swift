@@ -30,6 +30,8 @@ struct RulesSuggester {
 
     let table: String
     let columns: [Column]
+    /// The rule name of each column, distinct: `Order ID` and `order_id` would both be `order_id`.
+    let names: [String]
     let rows: Int
 
     /// Reads the header and up to `limit` records of `path`.
@@ -56,6 +58,7 @@ struct RulesSuggester {
                 }
             }
             self.columns = columns
+            self.names = Self.distinctRuleNames(columns.map(\.header))
             self.rows = rows
         } catch let error as CSVReader.Failure {
             throw CLIError(error.description)
@@ -64,8 +67,8 @@ struct RulesSuggester {
     }
 
     func suggestions() -> [Suggestion] {
-        columns.map { column in
-            var suggestion = Suggestion(name: Self.ruleName(column.header), header: column.header, type: "string")
+        zip(columns, names).map { column, name in
+            var suggestion = Suggestion(name: name, header: column.header, type: "string")
             suggestion.required = rows > 0 && column.empty == 0
             if let (type, formats, misfits) = Self.detectType(column.values) {
                 suggestion.type = type
@@ -83,9 +86,10 @@ struct RulesSuggester {
     /// The first column whose values are all there and distinct, preferring `id` and `…_id`; real samples carry
     /// dirt (a missing id, a row exported twice), so "all" means 95 % of the rows.
     func keyCandidate() -> String? {
-        let unique = columns.filter { !$0.values.isEmpty && Double(Set($0.values).count) >= Self.keyShare * Double(rows) }
-        let names = unique.map { Self.ruleName($0.header) }
-        return names.first { $0 == "id" || $0.hasSuffix("_id") } ?? names.first
+        let unique = zip(columns, names).filter { column, _ in
+            !column.values.isEmpty && Double(Set(column.values).count) >= Self.keyShare * Double(rows)
+        }.map(\.1)
+        return unique.first { $0 == "id" || $0.hasSuffix("_id") } ?? unique.first
     }
 
     /// The rules block, as YAML that `silver.clean` reads.
@@ -121,7 +125,7 @@ struct RulesSuggester {
             let misfits = values.count - values.lazy.filter(test).count
             return Double(values.count - misfits) >= fitShare * Double(values.count) ? misfits : nil
         }
-        if let misfits = fit(isUUID) { return ("uuid", [], misfits) }
+        if let misfits = fit(ColumnValueChecks.isUUID) { return ("uuid", [], misfits) }
         if let misfits = fit(isInteger) { return ("int", [], misfits) }
         if let misfits = fit(isDecimal) { return ("decimal", [], misfits) }
         if let misfits = fit({ ["true", "false"].contains($0.lowercased()) }) { return ("bool", [], misfits) }
@@ -139,19 +143,6 @@ struct RulesSuggester {
         if slashed.contains(where: { !$0.hasTime }) { formats.append(monthFirst ? "%m/%d/%Y" : "%d/%m/%Y") }
         if slashed.contains(where: { $0.hasTime }) { formats.append(monthFirst ? "%m/%d/%Y %H:%M:%S" : "%d/%m/%Y %H:%M:%S") }
         return (type, formats, values.count - dated)
-    }
-
-    static func isUUID(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
-            if [8, 13, 18, 23].contains(index) { if byte != UInt8(ascii: "-") { return false } } else if !isHex(byte) { return false }
-        }
-        return true
-    }
-
-    static func isHex(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
 
     /// An integer that stays one: no leading zero (codes such as `00123` are strings), fits 64 bits.
@@ -178,6 +169,22 @@ struct RulesSuggester {
         while name.hasSuffix("_") { name.removeLast() }
         if name.isEmpty || name.first?.isNumber == true { name = "c_" + name }
         return name
+    }
+
+    /// `ruleName` of each header, with `_2`, `_3`… after a name an earlier column already has.
+    static func distinctRuleNames(_ headers: [String]) -> [String] {
+        var taken = Set<String>()
+        return headers.map { header in
+            let base = ruleName(header)
+            var name = base
+            var suffix = 2
+            while taken.contains(name) {
+                name = "\(base)_\(suffix)"
+                suffix += 1
+            }
+            taken.insert(name)
+            return name
+        }
     }
 
     static func quote(_ text: String) -> String {

@@ -14,7 +14,7 @@ extension OrchestratorCommand {
                 As Airflow's `dags test`: the tasks run for real against the home's lake, warehouse and work databases
                 (or ORCHESTRATOR_LAKE / ORCHESTRATOR_WAREHOUSE), so testing day D and then D+1 behaves like production.
                 Only the run's record and logs are kept apart, in a folder of their own under HOME/test-runs/ (the daemon
-                and the web pages never see them). --scratch runs everything, lake and warehouse included, in a fresh
+                and the web pages never see them; the last 20 are kept). --scratch runs everything, lake and warehouse included, in a fresh
                 scratch home instead, touching nothing of the real one. Retries and timeouts apply as in production.
                 Exits 1 if the run fails.
                 """)
@@ -32,6 +32,7 @@ extension OrchestratorCommand {
             let overrides = try RunLookup.parseParams(params, dag: dag)
             let outputs = try TestOutputs.prepare(realHome: global.layout, scratch: scratch, dagId: dag.dagId)
             let layout = outputs.runHome
+            if !scratch { print("test run folder: \(layout.home) (the last \(TestOutputs.keptTestRuns) are kept)") }
             let store: SQLiteMetadataStore
             do { store = try SQLiteMetadataStore(path: layout.storePath) } catch { throw CLIError("\(error)") }
             try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)

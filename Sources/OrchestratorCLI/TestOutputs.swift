@@ -27,7 +27,10 @@ struct TestOutputs {
             return outputs
         }
         let stamp = DateParsing.isoUTC(Date()).replacingOccurrences(of: ":", with: "")
-        let runHome = HomeLayout(home: "\(realHome.home)/test-runs/\(dagId)-\(stamp)-\(getpid())")
+        let testRuns = "\(realHome.home)/test-runs"
+        // Each test keeps a folder; without pruning they would pile up forever.
+        pruneTestRuns(in: testRuns, keeping: keptTestRuns - 1)
+        let runHome = HomeLayout(home: "\(testRuns)/\(dagId)-\(stamp)-\(getpid())")
         let work = "\(realHome.home)/work"
         let link = "\(runHome.home)/work"
         let files = FileManager.default
@@ -42,6 +45,21 @@ struct TestOutputs {
                                   warehouse: configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db", work: work)
         outputs.export()
         return outputs
+    }
+
+    /// How many test-run folders `HOME/test-runs/` holds at most, the new one included.
+    static let keptTestRuns = 20
+
+    /// Deletes all but the newest `kept` test-run folders (`<dag>-<YYYY-MM-DDTHHMMSSZ>-<pid>`, ordered by that
+    /// time); anything else in the folder is left alone. Best effort: a folder that cannot go stays.
+    static func pruneTestRuns(in folder: String, keeping kept: Int) {
+        let files = FileManager.default
+        guard let names = try? files.contentsOfDirectory(atPath: folder) else { return }
+        let stamped = names.compactMap { name -> (stamp: String, name: String)? in
+            guard let range = name.range(of: #"-\d{4}-\d{2}-\d{2}T\d{6}Z-\d+$"#, options: .regularExpression) else { return nil }
+            return (String(name[range].dropFirst().prefix(18)), name)
+        }.sorted { ($0.stamp, $0.name) > ($1.stamp, $1.name) }
+        for old in stamped.dropFirst(max(0, kept)) { try? files.removeItem(atPath: "\(folder)/\(old.name)") }
     }
 
     /// The scheduler's workers inherit this process's environment.

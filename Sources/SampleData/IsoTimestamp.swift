@@ -25,13 +25,13 @@ enum IsoTimestamp {
         switch style {
         case .zulu: return civil(seconds, separator: "T") + "Z"
         case .offsetColon, .offsetBasic:
-            let hours = offsets[(seconds / 7) % offsets.count]
+            let hours = offsets[seconds.floorDivided(by: 7).nonNegativeRemainder(offsets.count)]  // pre-1970 too
             let sign = hours < 0 ? "-" : "+"
             let zone = style == .offsetColon ? String(format: "%@%02d:00", sign, abs(hours)) : String(format: "%@%02d00", sign, abs(hours))
             return civil(seconds + hours * 3600, separator: "T") + zone
         case .noOffset: return civil(seconds, separator: "T")
         case .space: return civil(seconds, separator: " ") + "+00:00"
-        case .fraction: return civil(seconds, separator: "T") + String(format: ".%03dZ", (seconds * 37) % 1000)
+        case .fraction: return civil(seconds, separator: "T") + String(format: ".%03dZ", (seconds &* 37).nonNegativeRemainder(1000))
         case .dateOnly: return String(civil(seconds).prefix(10))
         case .dayFirst, .dayFirstTime:
             let text = civil(seconds)
@@ -48,4 +48,11 @@ enum IsoTimestamp {
         return String(format: "%04d-%02d-%02d%@%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
                       separator, Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
+}
+
+extension Int {
+    /// Rounds toward minus infinity, so instants before 1970 land on the day (or slot) that holds them.
+    func floorDivided(by divisor: Int) -> Int { (self - nonNegativeRemainder(divisor)) / divisor }
+    /// In 0..<divisor even for negative numbers (`%` keeps the sign of the dividend).
+    func nonNegativeRemainder(_ divisor: Int) -> Int { ((self % divisor) + divisor) % divisor }
 }

@@ -9,8 +9,9 @@ import Foundation
 /// impossible dates, stray whitespace and case, and invalid UTF-8.
 ///
 /// It writes no answer key: tests compute what a correct pipeline keeps from these raw files, independently.
-/// Deterministic: a day's clients and the ids of its rows depend only on the seed and the date (days are
-/// numbered from 2020-01-01), so drops generated again for a later week agree with the ones already ingested.
+/// Deterministic: a day's files depend only on the seed, the sizes and the date (days are numbered from
+/// 2020-01-01), never on `start` or `days`, so drops generated again for a later week agree byte for byte
+/// with the ones already ingested.
 public struct ShopGenerator {
     public var output: String
     public var start: Date
@@ -60,49 +61,39 @@ public struct ShopGenerator {
     /// Writes every day; returns the number of purchase rows written (dirty ones included).
     @discardableResult
     public func generate() throws -> Int {
-        var clients: [String] = []
+        var keptClientsByDay: [Int: [String]] = [:]
         var written = 0
-        let firstDay = Int(start.timeIntervalSince1970.rounded(.down)) / 86_400 * 86_400
+        let firstDay = Int(start.timeIntervalSince1970.rounded(.down)).floorDivided(by: 86_400) * 86_400
         for dayIndex in 0..<days {
             let dayStart = firstDay + dayIndex * 86_400
-            let dayNumber = max(0, dayStart / 86_400 - Self.firstDayNumber)
-            var random = Random(state: seed ^ (UInt64(dayNumber) &* 0xD1B5_4A32_D192_ED03))
-            var nextClient = dayNumber * clientsPerDay + 1
-            var nextPurchase = dayNumber * purchasesPerDay + 1
+            let dayNumber = Self.dayNumber(dayStart)
             let ds = String(IsoTimestamp.civil(dayStart).prefix(10))
             let folder = "\(output)/\(ds)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 
-            var clientLines = ["client_id,first_name,last_name,email,country,signup_date"]
-            for _ in 0..<clientsPerDay {
-                let id = Self.clientId(nextClient)
-                nextClient += 1
-                let first = random.pick(Self.firstNames), last = random.pick(Self.lastNames)
-                let email = "\(first.lowercased().folding(options: .diacriticInsensitive, locale: nil)).\(id.lowercased())@example.com"
-                let country = random.chance(0.7) ? random.pick(Self.mainMarkets) : random.pick(Self.isoCountries)
-                let signup = IsoTimestamp.render(dayStart + random.int(0..<86_400), style: random.pick(IsoTimestamp.Style.dateStyles))
-                var fields = [id, first, last, email, country, signup]
-                var keep = true
-                if random.chance(dirtiness) {
-                    switch random.int(0..<6) {
-                    case 0: fields[3] = ""; keep = false                                       // no email: rejected
-                    case 1: fields[3] = "  \(email.uppercased()) "                              // case and spaces: cleaned
-                    case 2: fields[4] = " \(country.lowercased())"                               // country case: cleaned
-                    case 3: fields[0] = ""; keep = false                                       // no id: rejected
-                    case 4: fields[1] = "Jos\u{FFFF}"; keep = false                              // invalid UTF-8, see below
-                    default: fields[4] = random.pick(["Atlantis", "XK", "EU"]); keep = false     // not ISO 3166-1: rejected
-                    }
-                }
-                if keep { clients.append(id) }
-                clientLines.append(fields.map(Self.csvField).joined(separator: ","))
-                if random.chance(dirtiness / 2) { clientLines.append(clientLines[clientLines.count - 1]) }  // exact duplicate
+            let (clientLines, kept) = clientDrop(dayNumber: dayNumber, dayStart: dayStart)
+            keptClientsByDay[dayNumber] = kept
+            // Clients of earlier days come from their day number alone (regenerated, not remembered from this
+            // window), so a day's purchases are the same whatever --start and --days were.
+            let keptClients = { (number: Int) -> [String] in
+                if let known = keptClientsByDay[number] { return known }
+                let computed = clientDrop(dayNumber: number, dayStart: Self.dayStart(ofNumber: number)).kept
+                keptClientsByDay[number] = computed
+                return computed
             }
 
+            var random = Random(state: seed ^ (UInt64(dayNumber) &* 0xD1B5_4A32_D192_ED03) ^ 0x5851_F42D_4C95_7F2D)
+            var nextPurchase = dayNumber * purchasesPerDay + 1
             var purchaseLines = ["purchase_id,client_id,product,quantity,unit_price,purchase_date"]
-            for _ in 0..<purchasesPerDay where !clients.isEmpty {
+            for _ in 0..<purchasesPerDay {
+                // Mostly a client of the same day, sometimes one who signed up one or two days before.
+                let back = random.chance(Self.sameDayClientShare) ? 0 : random.int(1..<(Self.clientLookbackDays + 1))
+                var candidates = keptClients(max(0, dayNumber - back))
+                if candidates.isEmpty { candidates = kept }
+                if candidates.isEmpty { continue }
                 let id = Self.purchaseId(nextPurchase)
                 nextPurchase += 1
-                let client = random.pick(clients)
+                let client = random.pick(candidates)
                 let product = random.pick(Self.products)
                 let quantity = random.int(1..<5)
                 // The shop's day runs midnight to midnight at UTC+01:00, so its first hour is the UTC day before.
@@ -130,6 +121,48 @@ public struct ShopGenerator {
             try Self.write(purchaseLines, to: "\(folder)/purchases.csv")
         }
         return written
+    }
+
+    /// Share of purchases by a client who signed up the same day; the others signed up 1 to
+    /// `clientLookbackDays` days before (so the first days of a fresh window have a few orphans).
+    static let sameDayClientShare = 0.85
+    static let clientLookbackDays = 2
+
+    /// Days since 2020-01-01 (earlier days all count as day 0).
+    static func dayNumber(_ dayStart: Int) -> Int { max(0, dayStart.floorDivided(by: 86_400) - firstDayNumber) }
+    static func dayStart(ofNumber number: Int) -> Int { (number + firstDayNumber) * 86_400 }
+
+    /// The clients.csv lines of one day and the ids a correct pipeline keeps; the ids and the defects depend
+    /// only on the seed and the day number.
+    func clientDrop(dayNumber: Int, dayStart: Int) -> (lines: [String], kept: [String]) {
+        var random = Random(state: seed ^ (UInt64(dayNumber) &* 0xD1B5_4A32_D192_ED03))
+        var nextClient = dayNumber * clientsPerDay + 1
+        var kept: [String] = []
+        var clientLines = ["client_id,first_name,last_name,email,country,signup_date"]
+        for _ in 0..<clientsPerDay {
+            let id = Self.clientId(nextClient)
+            nextClient += 1
+            let first = random.pick(Self.firstNames), last = random.pick(Self.lastNames)
+            let email = "\(first.lowercased().folding(options: .diacriticInsensitive, locale: nil)).\(id.lowercased())@example.com"
+            let country = random.chance(0.7) ? random.pick(Self.mainMarkets) : random.pick(Self.isoCountries)
+            let signup = IsoTimestamp.render(dayStart + random.int(0..<86_400), style: random.pick(IsoTimestamp.Style.dateStyles))
+            var fields = [id, first, last, email, country, signup]
+            var keep = true
+            if random.chance(dirtiness) {
+                switch random.int(0..<6) {
+                case 0: fields[3] = ""; keep = false                                       // no email: rejected
+                case 1: fields[3] = "  \(email.uppercased()) "                              // case and spaces: cleaned
+                case 2: fields[4] = " \(country.lowercased())"                               // country case: cleaned
+                case 3: fields[0] = ""; keep = false                                       // no id: rejected
+                case 4: fields[1] = "Jos\u{FFFF}"; keep = false                              // invalid UTF-8, see below
+                default: fields[4] = random.pick(["Atlantis", "XK", "EU"]); keep = false     // not ISO 3166-1: rejected
+                }
+            }
+            if keep { kept.append(id) }
+            clientLines.append(fields.map(Self.csvField).joined(separator: ","))
+            if random.chance(dirtiness / 2) { clientLines.append(clientLines[clientLines.count - 1]) }  // exact duplicate
+        }
+        return (clientLines, kept)
     }
 
     static func price(_ value: Double) -> String { String(format: "%.2f", value) }

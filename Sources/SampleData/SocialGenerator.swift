@@ -78,7 +78,7 @@ public struct SocialGenerator {
         func user(_ number: Int) -> String { uuid(1, number) }
         func stamp(_ seconds: Int, offsetHours: Int = 0) -> String {
             // The same instant written with another offset, as some source systems do.
-            let local = DateFieldsFormatter.iso(seconds + offsetHours * 3600)
+            let local = IsoTimestamp.civil(seconds + offsetHours * 3600)
             let sign = offsetHours < 0 ? "-" : "+"
             return "\(local)\(sign)\(String(format: "%02d", abs(offsetHours))):00"
         }
@@ -172,16 +172,5 @@ public struct SocialGenerator {
             }.joined(separator: ",") + "\n"
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-}
-
-/// `2024-01-01 06:00:00` (UTC wall time of Unix seconds), without Foundation's formatters.
-enum DateFieldsFormatter {
-    static func iso(_ seconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 }

@@ -68,6 +68,40 @@ final class RulesSuggestTests: XCTestCase {
         XCTAssertEqual(quality?["rows_out"] as? Int, 60)
     }
 
+    /// Headers that give one rule name get distinct names (else the rules would repeat a column), and the
+    /// types follow what silver.clean reads: `,` fractions and `±hh` offsets are timestamps, braced UUIDs are
+    /// uuids, and impossible dates (2024-02-30) are not dates.
+    func testHeadersWithOneRuleNameGetDistinctNamesAndTypesFollowSilverClean() throws {
+        let h = try Harness()
+        var lines = ["Order ID,order_id,order-id,stamp,bad_day,ref"]
+        for row in 1...60 {
+            let uuid = String(format: "{%08x-1b2c-4d3e-8f40-%012x}", row * 7919, row * 104_729)
+            lines.append([String(format: "O%05d", row), String(row), String(row * 2),
+                          String(format: "\"2024-05-%02dT10:15:00,5+01\"", row % 28 + 1),  // quoted: a decimal comma
+                          String(format: "2024-02-%02d", 28 + row % 4), uuid].joined(separator: ","))
+        }
+        let csv = h.path("orders.csv")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        let suggested = try h.run(["rules", "suggest", csv])
+        XCTAssertEqual(suggested.status, 0, suggested.stderr)
+        let yaml = suggested.stdout
+        for line in [
+            #"      - { name: order_id, source: "Order ID", type: string, required: true }"#,
+            "      - { name: order_id_2, source: \"order_id\", type: int, required: true }",
+            "      - { name: order_id_3, source: \"order-id\", type: int, required: true }",
+            "      - { name: stamp, type: timestamp, required: true }",
+            "      - { name: bad_day, type: string, required: true,",
+            "      - { name: ref, type: uuid, required: true }",
+        ] {
+            XCTAssertTrue(yaml.contains(line), "missing \(line) in:\n\(yaml)")
+        }
+        let rules = h.path("orders_rules.yaml")
+        try yaml.write(toFile: rules, atomically: true, encoding: .utf8)
+        let check = try h.run(["rules", "check", rules])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stdout.contains("order_id string required, order_id_2 int required, order_id_3 int required"), check.stdout)
+    }
+
     func testAFileThatIsNotACsvWithAHeaderGetsOneClearError() throws {
         let h = try Harness()
         try "".write(toFile: h.path("empty.csv"), atomically: true, encoding: .utf8)

@@ -39,6 +39,35 @@ final class ShopLakeTests: XCTestCase {
         for code in ["UK", "EU", "XK"] { XCTAssertFalse(codes.contains(code), code) }
     }
 
+    /// scripts/run writes a week of drops over days that may already be in bronze: a day's files must not
+    /// depend on the window they were generated in.
+    func testADaysDropsAreTheSameWhateverTheGenerationWindow() throws {
+        let h = try Harness()
+        for (folder, start) in [("early", "2024-03-01"), ("late", "2024-03-04")] {
+            let generated = try h.run(["sample", "shop", "--out", h.path(folder), "--start", start, "--days", "7",
+                                       "--clients", "20", "--purchases", "120", "--dirtiness", "0.1", "--seed", "7"])
+            XCTAssertEqual(generated.status, 0, generated.stderr)
+        }
+        // Days 2024-03-04 ... 2024-03-07 are in both windows: the 4th to 7th day of one, the 1st to 4th of the other.
+        for day in ["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07"] {
+            for file in ["clients.csv", "purchases.csv"] {
+                let early = try Data(contentsOf: URL(fileURLWithPath: h.path("early/\(day)/\(file)")))
+                let late = try Data(contentsOf: URL(fileURLWithPath: h.path("late/\(day)/\(file)")))
+                XCTAssertGreaterThan(early.count, 200, "\(day)/\(file)")
+                XCTAssertTrue(early == late, "\(day)/\(file) differs between the two windows")
+            }
+        }
+        // Some purchases are by clients of earlier days (else the check above would not cover them).
+        let purchases = try String(contentsOfFile: h.path("early/2024-03-05/purchases.csv"), encoding: .utf8)
+        let clients = try String(contentsOfFile: h.path("early/2024-03-05/clients.csv"), encoding: .utf8)
+        let sameDay = Set(clients.components(separatedBy: "\r\n").dropFirst().compactMap { $0.split(separator: ",").first.map(String.init) })
+        let buyers = purchases.components(separatedBy: "\r\n").dropFirst().compactMap { line -> String? in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return fields.count > 1 && !fields[1].isEmpty ? String(fields[1]) : nil
+        }
+        XCTAssertTrue(buyers.contains { !sameDay.contains($0) && !$0.hasPrefix("C9") }, "no purchase by an earlier day's client")
+    }
+
     func testShopLakeGoldMatchesValuesComputedFromTheRawDrops() throws {
         let h = try Self.makeHarness(days: 4)
         let days = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]

@@ -94,6 +94,28 @@ final class TestCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("lake/bronze/shop/orders/ds=2024-01-03").path))
     }
 
+    /// Test runs do not pile up: the newest 20 folders stay (the new one included), older ones go, and
+    /// anything not named like a test run is left alone.
+    func testOnlyTheLastTwentyTestRunsAreKept() throws {
+        let h = try makeHarness()
+        let testRuns = h.home.appendingPathComponent("test-runs")
+        // 25 earlier runs, one a minute on 2020-01-01 (older than any real run), of two DAGs.
+        let earlier = (0..<25).map { String(format: "%@-2020-01-01T00%02d00Z-%d", $0 % 2 == 0 ? "shop" : "other-dag", $0, 100 + $0) }
+        for name in earlier + ["notes"] {
+            try FileManager.default.createDirectory(at: testRuns.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        let result = try h.run(["test", "shop", "--date", "2024-01-01"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: testRuns.path))
+        let new = left.subtracting(earlier + ["notes"])
+        XCTAssertEqual(new.count, 1, "\(left.sorted())")
+        let folder = try XCTUnwrap(new.first)
+        XCTAssertTrue(folder.hasPrefix("shop-"), folder)
+        XCTAssertTrue(result.stdout.contains("test run folder: \(testRuns.path)/\(folder)"), result.stdout)
+        // The new run and the 19 newest earlier ones (minutes 06 to 24); "notes" is not a test run.
+        XCTAssertEqual(left, Set(earlier.suffix(19) + [folder, "notes"]), "\(left.sorted())")
+    }
+
     func testBackfillPassesItsParamsToTheRunsItCreates() throws {
         let h = try makeHarness()
         let unknown = try h.run(["backfill", "shop", "--start", "2024-01-01", "--end", "2024-01-02", "--param", "nope=1"])
