@@ -96,7 +96,7 @@ public enum SilverClean: TransformOperation {
             var rejectHeader: [String] = []
             // Dedupe, last row wins: where each key's latest valid row starts in the valid file; a row is
             // superseded when its key comes again, and is then cut out of the file without parsing the rest.
-            var lastRowOfKey = ByteKeyMap()
+            let lastRowOfKey = ByteKeyMap()
             // A composite key: each value's length (4 bytes) then its bytes, so no two keys run together.
             let compositeKey = ByteBuffer(capacity: 256)
             // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
