@@ -70,9 +70,21 @@ public struct TransformContext: Sendable {
     }
 
     /// `ds` names lake partitions and reaches SQL (bound, or in DDL defaults): only a real calendar date
-    /// `YYYY-MM-DD` is accepted, so no value can carry a path or SQL.
+    /// `YYYY-MM-DD` is accepted, so no value can carry a path or SQL. Years 0001–9999, as DAGs accept (the
+    /// column parser's year ≥ 1000 guards data, not logical dates).
     public static func checkDS(_ ds: String) throws(TransformError) {
-        guard ds.utf8.count == 10, ds.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }), ISODateParser.parse(ds) != nil else {
+        let bytes = Array(ds.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D,
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), year >= 1,
+              DateFields(year: year, month: month, day: day).isValid else {
             throw TransformError("ORCHESTRATOR_DS '\(ds.prefix(40))' is not a date (YYYY-MM-DD)")
         }
     }

@@ -219,4 +219,26 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(read.count, 1000)
         XCTAssertTrue(read.allSatisfy { $0 == row })
     }
+
+    /// A quote left open early in a big file (a rates file, a rules-suggest sample, the dedupe pass) must not
+    /// read the whole file into memory: past the record limit it is an error naming the file and line.
+    func testARecordLongerThanTheLimitIsAnErrorNotUnboundedMemory() throws {
+        let rows = String(repeating: "x,y\n", count: 300_000)  // 1.2 MB
+        let path = try directory.write("open.csv", "a,b\n1,\"never closed\n" + rows)
+        for size in [64, 1 << 16] {
+            let reader = try CSVReader(path: path, bufferSize: size, maxRecordBytes: 1 << 20)
+            XCTAssertEqual(try reader.next(), ["a", "b"])
+            XCTAssertThrowsError(try reader.next()) { error in
+                XCTAssertEqual("\(error)", "\(path):2: a record is longer than 1 MiB (a quote left open?)", "bufferSize \(size)")
+            }
+        }
+        // Just under the limit, quoted or not, a record reads whole.
+        let field = String(repeating: "z", count: (1 << 20) - 8)
+        let fine = try directory.write("long.csv", "a,b\n\"\(field)\",1\n\(field),2\n")
+        let reader = try CSVReader(path: fine, bufferSize: 64, maxRecordBytes: 1 << 20)
+        XCTAssertEqual(try reader.next(), ["a", "b"])
+        XCTAssertEqual(try reader.next(), [field, "1"])
+        XCTAssertEqual(try reader.next(), [field, "2"])
+        XCTAssertNil(try reader.next())
+    }
 }

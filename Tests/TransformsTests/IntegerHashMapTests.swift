@@ -67,7 +67,7 @@ final class IntegerHashMapTests: XCTestCase {
 final class ByteKeyMapTests: XCTestCase {
     func testAgreesWithADictionary() {
         var random = SeededGenerator(seed: 21)
-        var map = ByteKeyMap()
+        let map = ByteKeyMap()
         var expected: [String: Int] = [:]
         let alphabet = Array("ab0-C\u{1F}".utf8)
         for step in 0..<60_000 {
@@ -96,5 +96,28 @@ final class ByteKeyMapTests: XCTestCase {
         XCTAssertTrue(integers.contains(integer: 12))
         XCTAssertTrue(integers.contains(integer: 7))
         XCTAssertFalse(integers.contains(integer: 8))
+        // Distinct keys, counted the same before and after sealing.
+        XCTAssertEqual(text.count, 3)
+        XCTAssertEqual(integers.count, 2)
+        XCTAssertEqual(KnownKeys(["5", "05", "+5", "6"], integer: true).count, 2)
+        let pending = KnownKeys(integer: true)
+        for key in ["1", "2", "2"] { var key = key; key.withUTF8 { pending.add($0) } }
+        XCTAssertEqual(pending.count, 2)
+        pending.seal()
+        XCTAssertEqual(pending.count, 2)
+    }
+
+    /// Two names for one map see the same keys: appending through one never shifts the other's key ranges.
+    func testSharedMapsStayConsistent() {
+        let first = ByteKeyMap()
+        let second = first
+        first.insert("abc")
+        second.insert("defg")
+        for map in [first, second] {
+            XCTAssertEqual(map.count, 2)
+            XCTAssertTrue(map.contains("abc"))
+            XCTAssertTrue(map.contains("defg"))
+            XCTAssertFalse(map.contains("abcdefg"))
+        }
     }
 }

@@ -32,8 +32,10 @@ final class SQLTemplateTests: XCTestCase {
     }
 
     func testDSMustBeARealDate() {
-        for good in ["2024-01-31", "2024-02-29", "1999-12-31"] { XCTAssertNoThrow(try TransformContext.checkDS(good), good) }
-        for bad in ["2024-02-30", "2024-1-31", "20240131", "", "2024-01-31 ", "2024-01-31'); DROP TABLE x; --", "../../etc", "2024-01-31T00:00:00Z"] {
+        // Years 0001–9999, as DAG dates go; year 0 and leap days of non-leap centuries are no dates.
+        for good in ["2024-01-31", "2024-02-29", "1999-12-31", "0001-01-01", "0999-12-31", "0400-02-29", "9999-12-31"] { XCTAssertNoThrow(try TransformContext.checkDS(good), good) }
+        for bad in ["2024-02-30", "2024-1-31", "20240131", "", "2024-01-31 ", "2024-01-31'); DROP TABLE x; --", "../../etc", "2024-01-31T00:00:00Z",
+                    "0000-01-01", "0900-02-29", "2024-13-01", "2024-00-10", "+024-01-01", "2024-01-3\u{0663}"] {
             XCTAssertThrowsError(try TransformContext.checkDS(bad), bad)
         }
         var environment = ["ORCHESTRATOR_HOME": "/tmp/h", "ORCHESTRATOR_DS": "2024-01-01'); DROP TABLE fact_sales; --",

@@ -134,7 +134,8 @@ final class SilverCleanFailureTests: XCTestCase {
                            + "(header: id, unit_price; declared: id, price)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: silver()))
-        XCTAssertEqual(run.results.problemList.first?["kind"] as? String, "silver_clean")
+        XCTAssertEqual(run.results.problemList.first?["kind"] as? String, "schema_drift")
+        XCTAssertEqual((run.results.problemList.first?["details"] as? [String: Any])?["table"] as? String, "sales")
         try bronze("id,price,ID\nA1,1,A2\n")
         XCTAssertThrowsError(try clean(context())) { XCTAssertTrue("\($0)".hasSuffix("sales.csv:1: the header names column 'id' twice (header: id, price, ID)"), "\($0)") }
         // An extra column alone is no drift: it is dropped.
@@ -168,5 +169,42 @@ final class SilverCleanFailureTests: XCTestCase {
         try clean(context())
         XCTAssertEqual(try read("\(silver())/data.csv"), "id,price\nA1,1\nB2,2\n")
         XCTAssertEqual(try read("\(silver())/rejects.csv"), "_file,_line,_rule,_reason,id,price\nsales2.csv,2,range,price -5 is below 0,B1,-5\n")
+    }
+
+    /// A 0-byte file and a header-only one, the whole day: a broken export, not a quiet day, unless the rules say so.
+    func testADayWithoutDataRowsFailsUnlessTheTableAllowsEmpty() throws {
+        try bronze("id,price\nA1,1\n")
+        try clean(context())
+        let published = try read("\(silver())/data.csv")
+        let day = folder.file("lake/bronze/shop/sales/ds=2024-01-01")
+        try bronze("", bytes: [])
+        try folder.write("lake/bronze/shop/sales/ds=2024-01-01/sales2.csv", "id,price\n\n")
+        let run = context()
+        let expected = "silver.clean: table sales ds=2024-01-01: no data rows in \(day)/sales.csv, \(day)/sales2.csv (empty or header only); "
+            + "nothing published (set allow_empty: true for sales in the rules if it may be empty some days)"
+        XCTAssertThrowsError(try clean(run)) { XCTAssertEqual("\($0)", expected) }
+        XCTAssertEqual(try read("\(silver())/data.csv"), published, "the previous partition stays as it was")
+        XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: folder.file("lake/.staging")).isEmpty, "no staging left behind")
+        let problem = try XCTUnwrap(run.results.problemList.first)
+        XCTAssertEqual(problem["kind"] as? String, "empty_input")
+        XCTAssertEqual(problem["severity"] as? String, "error")
+        XCTAssertEqual(problem["message"] as? String, expected)
+        let details = try XCTUnwrap(problem["details"] as? [String: Any])
+        XCTAssertEqual(details["table"] as? String, "sales")
+        XCTAssertEqual(details["files"] as? [String], ["\(day)/sales.csv", "\(day)/sales2.csv"])
+
+        // A table that may be empty some days says so: an empty partition is published.
+        try folder.write("rules.yaml", """
+            tables:
+              sales:
+                allow_empty: true
+                columns:
+                  - { name: id, type: string, required: true }
+                  - { name: price, type: decimal }
+            """)
+        try clean(context())
+        XCTAssertEqual(try read("\(silver())/data.csv"), "id,price\n")
+        try folder.write("rules.yaml", "tables:\n  sales:\n    allow_empty: sometimes\n    columns:\n      - { name: id }\n")
+        XCTAssertThrowsError(try clean(context())) { XCTAssertTrue("\($0)".hasPrefix("\(self.folder.file("rules.yaml")):3: tables.sales.allow_empty: "), "\($0)") }
     }
 }

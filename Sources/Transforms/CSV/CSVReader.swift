@@ -20,12 +20,15 @@ public final class CSVReader {
     public private(set) var line = 0
     private var nextLine = 1
     private var checkedBOM = false
+    /// A record may not grow past this (a quote left open early would otherwise read the whole file).
+    private let maxRecordBytes: Int
 
-    public init(path: String, bufferSize: Int = 1 << 20) throws(Failure) {
+    public init(path: String, bufferSize: Int = 1 << 20, maxRecordBytes: Int = 64 << 20) throws(Failure) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         self.fd = fd
         self.path = path
+        self.maxRecordBytes = max(maxRecordBytes, 64)
         self.buffer = [UInt8](repeating: 0, count: max(bufferSize, 64))
     }
 
@@ -40,6 +43,7 @@ public final class CSVReader {
         var inQuotes = false
         var quotedField = false
         var sawAnything = false
+        var recordBytes = 0
         line = nextLine
         while true {
             if start >= end {
@@ -55,6 +59,10 @@ public final class CSVReader {
             let byte = buffer[start]
             start += 1
             sawAnything = true
+            recordBytes += 1
+            guard recordBytes <= maxRecordBytes else {
+                throw Failure(description: "\(path):\(line): a record is longer than \(maxRecordBytes >> 20) MiB (a quote left open?)")
+            }
             if inQuotes {
                 if byte == 0x22 {  // "
                     if start >= end { try refill() }
@@ -101,6 +109,7 @@ public final class CSVReader {
                     }
                 }
                 if stop > start {
+                    recordBytes += stop - start
                     field.append(contentsOf: buffer[start..<stop])
                     start = stop
                 }

@@ -55,7 +55,7 @@ final class ByteColumnCleaner {
         maximum = rule.maximum
         scale = rule.scale
         acceptedValues = rule.acceptedValues.map { values in
-            var map = ByteKeyMap()
+            let map = ByteKeyMap()
             for value in values { map.insert(value) }
             return map
         }

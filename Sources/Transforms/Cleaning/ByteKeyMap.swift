@@ -7,8 +7,9 @@ import Glibc
 /// into one arena; the table is open addressing with linear probing over 8-byte slots (a 32-bit hash tag and the
 /// entry's number), so a lookup hashes the bytes in 8-byte words, probes a flat array and compares bytes only
 /// when the tags agree. About 8 bytes a slot plus 24 an entry plus the key bytes: 1,000,000 UUID keys take
-/// ~75 MB, about half a `[String: Int]`.
-struct ByteKeyMap {
+/// ~75 MB, about half a `[String: Int]`. A class: the arena is shared storage, so a copied struct would let two
+/// copies append to one arena and read each other's bytes as their keys.
+final class ByteKeyMap {
     private let arena = ByteBuffer(capacity: 1 << 16)
     /// Entry `i`'s key is `arena[entryEnds[i - 1] ..< entryEnds[i]]` (from 0 for the first).
     private var entryEnds: [Int] = []
@@ -18,6 +19,8 @@ struct ByteKeyMap {
     /// 0: empty; else tag << 32 | (entry + 1).
     private var slots = [UInt64](repeating: 0, count: 16)
     private var shift: UInt64 = 64 - 4
+
+    init() {}
 
     var count: Int { values.count }
 
@@ -100,7 +103,7 @@ struct ByteKeyMap {
 
     /// Sets the value of `bytes` (`value` ≥ 0) and returns the one it replaces.
     @discardableResult
-    mutating func updateValue(_ value: Int, forKey bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    func updateValue(_ value: Int, forKey bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         let hash = Self.hash(bytes)
         let index = find(bytes, hash: hash)
         let slot = slots[index]
@@ -123,13 +126,13 @@ struct ByteKeyMap {
         return nil
     }
 
-    mutating func insert(_ text: String) {
+    func insert(_ text: String) {
         var text = text
         text.withUTF8 { _ = updateValue(0, forKey: $0) }
     }
 
     /// Doubles the table and places every entry again (the new one included).
-    private mutating func grow() {
+    private func grow() {
         let capacity = slots.count * 2
         slots = [UInt64](repeating: 0, count: capacity)
         shift = 64 - UInt64(capacity.trailingZeroBitCount)

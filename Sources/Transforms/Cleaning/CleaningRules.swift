@@ -8,6 +8,7 @@ import Yams
 ///   clients:
 ///     key: [client_id]                      # dedupe: the last row with a key wins
 ///     max_reject_ratio: 0.3                 # more rejects (duplicates aside) fail the task; default 0.5
+///     allow_empty: false                    # true: a day without data rows publishes an empty partition
 ///     columns:
 ///       - { name: client_id, type: int, required: true }
 ///       - { name: email, type: string, required: true, lowercase: true, pattern: "^[^@ ]+@[^@ ]+$" }
@@ -29,6 +30,8 @@ public struct CleaningRules: Sendable {
         public var currency: CurrencyConversion?
         /// Above this share of rejected rows (duplicates aside) the task fails and nothing is published.
         public var maxRejectRatio = 0.5
+        /// A day whose bronze files hold no data row publishes an empty partition instead of failing.
+        public var allowEmpty = false
 
         /// The output columns: the declared ones, then the converted amount if any.
         public var outputColumns: [(name: String, type: ColumnType)] {
@@ -73,7 +76,7 @@ public struct CleaningRules: Sendable {
         public var scale: Int?
     }
 
-    static let tableFields = ["key", "columns", "currency", "max_reject_ratio"]
+    static let tableFields = ["key", "columns", "currency", "max_reject_ratio", "allow_empty"]
     static let columnFields = ["name", "source", "type", "required", "trim", "lowercase", "uppercase", "formats", "timezone",
                                "min", "max", "accepted_values", "pattern", "references", "scale"]
 
@@ -100,6 +103,7 @@ public struct CleaningRules: Sendable {
                     let ratio = try file.number(node, "\(field).max_reject_ratio")
                     guard ratio >= 0 && ratio <= 1 else { throw file.fail(node, "\(field).max_reject_ratio", "must be between 0 and 1 (got \(ratio))") }
                     table.maxRejectRatio = ratio
+                case "allow_empty": table.allowEmpty = try file.bool(node, "\(field).allow_empty")
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
                         let columnField = "\(field).columns[\(index)]"

@@ -94,6 +94,14 @@ public struct DateFields: Sendable, Equatable {
     /// Seconds east of UTC when the text carried an offset.
     var offset: Int?
 
+    init() {}
+
+    init(year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     var isValid: Bool {
         guard (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
               hour < 24, minute < 60, second < 61 else { return false }

@@ -5,7 +5,8 @@ final class KnownKeys {
     let isInteger: Bool
     private(set) var integers: IntegerSet?
     private var pendingIntegers: Set<Int> = []
-    private var byteKeys = ByteKeyMap()
+    private var sealedIntegerCount = 0
+    private let byteKeys = ByteKeyMap()
 
     /// An empty set; add keys, then `seal()` before the first lookup.
     init(integer: Bool) {
@@ -33,11 +34,13 @@ final class KnownKeys {
     func seal() {
         if isInteger {
             integers = IntegerSet(pendingIntegers)
+            sealedIntegerCount = pendingIntegers.count
             pendingIntegers = []
         }
     }
 
-    var count: Int { isInteger ? pendingIntegers.count : byteKeys.count }
+    /// Distinct keys, before and after sealing.
+    var count: Int { isInteger ? (integers == nil ? pendingIntegers.count : sealedIntegerCount) : byteKeys.count }
 
     @inline(__always)
     func contains(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { byteKeys.contains(bytes) }

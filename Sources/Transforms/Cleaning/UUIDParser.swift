@@ -3,8 +3,11 @@
 /// lowercase characters. The 32 digits without hyphens are refused: such a value is as likely an MD5 or any
 /// other hexadecimal id, and accepting it would hide a wrong column. Any version and variant are accepted,
 /// since real systems store v1, v4, v7 and nil UUIDs alike.
-enum UUIDParser {
+public enum UUIDParser {
     static let length = 36
+
+    /// Whether a `uuid` column reads `text` (any of the forms above), for tools that guess column types.
+    public static func isUUID(_ text: String) -> Bool { canonical(text) != nil }
 
     @inline(__always)
     static func isHyphenPosition(_ index: Int) -> Bool { index == 8 || index == 13 || index == 18 || index == 23 }

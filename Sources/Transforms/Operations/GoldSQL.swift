@@ -30,13 +30,14 @@ public enum GoldSQL: TransformOperation {
         let db = try TableLoader.openDatabase(databasePath)
 
         let arguments = try SQLTemplate.arguments(context)
-        var silverRowsToday = 0
+        var silverRowsToday: [String: Int] = [:]
         for table in silver {
             try Naming.check(table, what: "silver table", operation: name)
             let (loaded, rowsToday) = try stageSilver(table, db: db, context: context)
-            silverRowsToday += rowsToday
+            silverRowsToday[table] = rowsToday
             context.log("gold.sql: staged silver_\(table) (\(loaded))")
         }
+        let inputs = silverInputs(models, staged: silver)
         for model in models {
             let started = Date()
             try sqlite("gold.sql: model \(model.name) (\(model.file))") { () throws(SQLiteError) in
@@ -60,12 +61,16 @@ public enum GoldSQL: TransformOperation {
             let target = "gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : "")
             context.results.output(target, rows: exported)
             context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
-            if exported == 0 && silverRowsToday > 0 {
+            let modelInputs = inputs[model.name] ?? []
+            let inputRowsToday = modelInputs.reduce(0) { $0 + (silverRowsToday[$1] ?? 0) }
+            if exported == 0 && inputRowsToday > 0 {
                 // Reported, not failed: an empty day can be right; `row_count` quality tests decide.
-                let message = "gold.sql: model \(model.name) wrote 0 rows for ds=\(context.ds) although its silver input has \(silverRowsToday) rows that day"
+                let tables = modelInputs.map { "silver_\($0)" }.joined(separator: ", ")
+                let message = "gold.sql: model \(model.name) wrote 0 rows for ds=\(context.ds) although its silver input (\(tables)) has \(inputRowsToday) rows that day"
                 context.log("WARNING " + message)
                 context.results.problem("empty_gold", severity: "warning", message: message,
-                                        details: ["model": model.name, "ds": context.ds, "silver_rows": silverRowsToday])
+                                        details: ["model": model.name, "ds": context.ds, "silver_rows": inputRowsToday,
+                                                  "silver_tables": modelInputs])
             }
         }
     }
@@ -92,6 +97,19 @@ public enum GoldSQL: TransformOperation {
         }
         guard !models.isEmpty else { throw TransformError("\(name): no .sql model in \(folder)") }
         return models
+    }
+
+    /// The staged silver tables each model reads: `silver_<table>` named in its SQL (as a whole identifier, in
+    /// any case), and those of the models it references. `models` is in dependency order.
+    static func silverInputs(_ models: [Model], staged: [String]) -> [String: [String]] {
+        var inputs: [String: [String]] = [:]
+        for model in models {
+            let words = Set(model.sql.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init))
+            var tables = Set(staged.filter { words.contains("silver_\($0.lowercased())") })
+            for dependency in model.dependencies { tables.formUnion(inputs[dependency] ?? []) }
+            inputs[model.name] = staged.filter(tables.contains)
+        }
+        return inputs
     }
 
     /// Models after the models they reference; a cycle is an error naming it.

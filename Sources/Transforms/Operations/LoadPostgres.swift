@@ -9,6 +9,8 @@ public enum LoadPostgres: TransformOperation {
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
         try options.allowOnly(["connection", "schema", "tables", "optional"])
+        // ds is spliced into a DDL default below (no parameters there): only a real date gets that far.
+        try TransformContext.checkDS(context.ds)
         let connectionName = try options.string("connection")
         if try options.bool("optional", default: false), (try? context.connections.url(connectionName)) == nil {
             context.log("load.postgres: connection '\(connectionName)' is not configured (ORCHESTRATOR_CONN_\(connectionName.uppercased())); nothing to load")

@@ -96,7 +96,7 @@ public enum SilverClean: TransformOperation {
             var rejectHeader: [String] = []
             // Dedupe, last row wins: where each key's latest valid row starts in the valid file; a row is
             // superseded when its key comes again, and is then cut out of the file without parsing the rest.
-            var lastRowOfKey = ByteKeyMap()
+            let lastRowOfKey = ByteKeyMap()
             // A composite key: each value's length (4 bytes) then its bytes, so no two keys run together.
             let compositeKey = ByteBuffer(capacity: 256)
             // A single integer key (the usual case) is tracked as an Int: far cheaper to hash than text.
@@ -119,7 +119,10 @@ public enum SilverClean: TransformOperation {
                 guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
                 let header = reader.strings()
                 // The input field of each rule; schema drift fails here, before any row.
-                let positions = try HeaderMatch.positions(header: header, columns: table.columns, file: input)
+                let positions: [Int]
+                do { positions = try HeaderMatch.positions(header: header, columns: table.columns, file: input) } catch {
+                    throw SchemaDrift(failure: error)
+                }
                 if rejects == nil {
                     rejectHeader = header
                     rejects = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("rejects.csv")) }
@@ -208,6 +211,8 @@ public enum SilverClean: TransformOperation {
                 }
             }
             report.rowsOut = validRows
+            // Empty or header-only files everywhere: most likely a broken export, not a quiet day.
+            if report.rowsIn == 0 && !table.allowEmpty { throw EmptyInput(inputs: inputs) }
             if report.rejectRatio > table.maxRejectRatio {
                 try wrap { () throws(CSVWriter.Failure) in
                     try valid.commit(sync: false)
@@ -277,6 +282,17 @@ public enum SilverClean: TransformOperation {
                 context.log("    \(example["file"] ?? ""):\(example["line"] ?? ""): \(example["rule"] ?? ""): \(example["reason"] ?? "")")
             }
             context.results.problem("reject_limit", severity: "error", message: message, details: exceeded.details)
+            throw TransformError(message)
+        } catch let drift as SchemaDrift {
+            context.lake.discard(staging)
+            context.results.problem("schema_drift", severity: "error", message: drift.failure.description, details: ["table": table.name])
+            throw drift.failure
+        } catch let empty as EmptyInput {
+            context.lake.discard(staging)
+            let message = empty.message(table: table.name, ds: context.ds)
+            context.log(message)
+            context.results.problem("empty_input", severity: "error", message: message,
+                                    details: ["table": table.name, "ds": context.ds, "files": empty.inputs])
             throw TransformError(message)
         } catch {
             context.lake.discard(staging)
