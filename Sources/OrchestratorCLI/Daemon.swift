@@ -33,6 +33,11 @@ extension OrchestratorCommand {
             // /proc/PID/environ shows) before any thread or task starts; tasks get only the connections they name.
             SchedulerSetup.protectSecrets()
             _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
+            // A backfill that took over from a dead daemon hands its lock to this one within a pass (≤ 10 s here):
+            // a restarted daemon serves at once instead of failing for the rest of the backfill.
+            let home = global.layout
+            SchedulerHandover.requestFromBackfill(home, timeout: 10)
+            defer { SchedulerHandover.withdraw(home) }
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
                                                        gracePeriod: try execution.resolvedGracePeriod(default: 60, configuration),
                                                        configuration: configuration)
@@ -89,6 +94,7 @@ extension OrchestratorCommand {
                     + (webServer.map(\.bindStatus).flatMap { $0.port == nil ? ", web not listening (\($0.lastError ?? "starting"); retrying)" : nil } ?? "")
             }
             loop.onReady = {
+                SchedulerHandover.withdraw(home)  // the lock is ours: a backfill that handed it over may follow us now
                 OpenDescriptors.markCloseOnExec()  // the scheduler lock, the store, inotify: opened since the first sweep
                 log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
                                             ("parallelism", String(settings.parallelism)),
