@@ -6,6 +6,7 @@ import Notifications
 import WebStatus
 import Workflow
 import Scheduler
+import SecretMasking
 import SQLiteStore
 
 extension OrchestratorCommand {
@@ -58,6 +59,8 @@ extension OrchestratorCommand {
             scheduler.onDagsLoaded = { loadedDags.set($0) }
             let passLatency = LatencyRecorder(buckets: StatusServer.loopBuckets)
             var webServer: StatusServer?
+            // Every configured connection's password is masked in the logs the web side serves, even printed bare.
+            let servedSecrets = KnownSecrets(KnownSecrets.ofConnections(configuration.connections.values))
             if configuration.value("web_address") != "off", let (host, port) = Configuration.hostAndPort(configuration.value("web_address")) {
                 let layout = settings.home
                 let token = configuration.value("web_token") ?? ""
@@ -67,6 +70,7 @@ extension OrchestratorCommand {
                     resultPath: { layout.resultPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
                     token: token, actions: token.isEmpty ? nil : WebActions(store: store, dags: { loadedDags.get() }),
                     loopLatency: { passLatency.snapshot() })
+                setup.knownSecrets = servedSecrets
                 setup.limits = try configuration.webLimits()
                 setup.log = { warning, message, fields in log(warning ? .warning : .info, message, fields) }
                 // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
@@ -113,6 +117,7 @@ extension OrchestratorCommand {
                     // Connections are granted per task from the configuration, never exported: a connection gone
                     // from the file is gone for new tasks.
                     scheduler.applyReload(connections: fresh.connections, parallelism: parallelism)
+                    servedSecrets.set(KnownSecrets.ofConnections(fresh.connections.values))
                     log(.info, "configuration reloaded", [("file", fresh.file ?? "none")])
                 } catch {
                     log(.error, "configuration not reloaded; keeping the previous one", [("error", "\(error)")])

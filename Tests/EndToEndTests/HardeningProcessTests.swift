@@ -250,7 +250,7 @@ final class HardeningProcessTests: XCTestCase {
         backfill.arguments = ["backfill", "handover", "--start", "2024-01-01", "--end", "2024-01-09"]
         backfill.environment = h.environment
         let err = h.path("backfill.err")
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         backfill.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         backfill.standardOutput = FileHandle.nullDevice
         try backfill.run()
@@ -275,6 +275,42 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertEqual(inRange.compactMap { $0["state"] as? String }, Array(repeating: "success", count: 9), "\(inRange)")
         let days = h.lines("ledger").filter { $0.hasPrefix("2024-") }
         XCTAssertEqual(days.sorted(), (1...9).map { "2024-01-0\($0)" }, "every day ran exactly once")
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
+
+    /// A task that prints a configured connection's bare password (short, no URL around it) gets it masked in the
+    /// served log; a connection added by a reload counts from then on.
+    func testServedLogsMaskTheBarePasswordsOfConfiguredConnections() throws {
+        let h = try Harness()
+        let config = h.path("orchestrator.yaml")
+        try "connections: { alpha: \"postgres://a:al-pw@127.0.0.1:1/a\" }\n".write(toFile: config, atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = config
+        try h.writeDag("bare", """
+            dag_id: bare
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - { id: say, command: 'echo "alpha al-pw beta be-pw9"' }
+            """)
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "bare", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the task") { try h.runStates(dag: "bare") == ["success"] }
+        let base = try XCTUnwrap(h.webURL)
+        let logURL = base + "api/v1/dags/bare/runs/\(HTTPClient.encoded("manual__2024-01-01T00:00:00Z"))/tasks/say/logs/1"
+        func content() throws -> String {
+            let reply = try HTTPClient().get(logURL)
+            XCTAssertEqual(reply.status, 200)
+            return try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])?["content"] as? String)
+        }
+        let before = try content()
+        XCTAssertTrue(before.contains("alpha ***** beta be-pw9"), before)
+
+        try "connections: { alpha: \"postgres://a:al-pw@127.0.0.1:1/a\", beta: \"postgres://b:be-pw9@127.0.0.1:1/b\" }\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        kill(try XCTUnwrap(h.daemon).processIdentifier, SIGHUP)
+        try h.waitFor("the reload") { h.daemonLogText.contains("configuration reloaded") }
+        let after = try content()
+        XCTAssertTrue(after.contains("alpha ***** beta ******"), after)
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 
