@@ -13,8 +13,9 @@ extension OrchestratorCommand {
                 By default only the dates without a run get one. --rerun-failed also re-runs the failed tasks (and those
                 that ended upstream_failed) of the failed runs in the range; --reset re-runs every finished run in the
                 range from scratch. If a daemon runs on the same home it executes the runs and this command follows
-                them; otherwise, or as soon as a followed daemon dies, this command executes them itself. Exits 1 if
-                any run in the range ends failed.
+                them; otherwise, or as soon as a followed daemon dies, this command executes them itself, until a
+                daemon starts again: that daemon asks for the scheduler lock, gets it within a pass, adopts the running
+                tasks, and this command follows it again. Exits 1 if any run in the range ends failed.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "DAG id.") var dagId: String
@@ -113,6 +114,11 @@ extension OrchestratorCommand {
                     if try progress.follow(while: daemonAlive) == .finished { return }
                     FileHandle.standardError.write(Data("\(progress.label): the daemon (pid \(pid)) is gone; running the remaining runs here\n".utf8))
                 }
+                // A daemon that asked for the lock is about to take it (this command just handed it over): wait for it.
+                if SchedulerHandover.pendingRequester(layout) != nil {
+                    Thread.sleep(forTimeInterval: 0.1)
+                    continue
+                }
                 let refs = try store.runs(filter).filter { onSchedule.contains($0.logicalDate) && !$0.state.isFinished }
                     .map { RunRef(dagId: $0.dagId, runId: $0.runId) }
                 if refs.isEmpty { return }
@@ -127,12 +133,16 @@ extension OrchestratorCommand {
                 let scheduler = Scheduler(store: store, settings: settings, log: log, folder: try global.loadFolder())
                 let reporter = progress.startReporting()
                 defer { reporter.stop() }
+                let loop = SchedulerLoop(scheduler: scheduler, settings: settings, log: log)
+                // A daemon started meanwhile asks for the lock: hand it over and follow that daemon.
+                loop.stepDownRequested = { SchedulerHandover.pendingRequester(layout) != nil }
                 do {
-                    try SchedulerLoop(scheduler: scheduler, settings: settings, log: log).run(watchDags: false)
-                    return
+                    if try loop.run(watchDags: false) == .finished { return }
+                    let requester = SchedulerHandover.pendingRequester(layout).map { " (pid \($0))" } ?? ""
+                    FileHandle.standardError.write(Data("\(progress.label): a daemon\(requester) started; handing the runs over to it\n".utf8))
                 } catch is SchedulerLockError {
-                    // A daemon started meanwhile: it owns the runs now; follow it (and take over again if it dies).
-                    continue
+                    // A daemon started meanwhile (or is writing its pid): follow it once it is up.
+                    Thread.sleep(forTimeInterval: 0.1)
                 }
             }
         }

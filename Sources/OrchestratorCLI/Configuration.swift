@@ -196,14 +196,11 @@ struct Configuration {
         Connections.redacted(url)
     }
 
-    /// Whether a variable of the launch environment holds a secret that no task may see: the web token, every
-    /// connection, and any other `ORCHESTRATOR_…` variable that holds a password or a token (a store URL, say).
-    /// Those are read into the configuration at start, then scrubbed from the process (`ProcessSecrets`).
+    /// Whether a variable of the launch environment holds a secret no task may see (`SecretMasker.isSecretVariable`,
+    /// the one rule the scheduler's worker environment uses too). Read into the configuration at start, then
+    /// scrubbed from the process (`ProcessSecrets`).
     static func isSecretVariable(name: String, value: String) -> Bool {
-        guard name.hasPrefix("ORCHESTRATOR_") else { return false }
-        if name == "ORCHESTRATOR_WEB_TOKEN" || name.hasPrefix("ORCHESTRATOR_CONN_") { return true }
-        let upper = name.uppercased()
-        return ["PASSWORD", "TOKEN", "SECRET"].contains { upper.contains($0) } || SecretMasker.containsSecret(value)
+        SecretMasker.isSecretVariable(name: name, value: value)
     }
 }
 

@@ -6,6 +6,7 @@ import Notifications
 import WebStatus
 import Workflow
 import Scheduler
+import SecretMasking
 import SQLiteStore
 
 extension OrchestratorCommand {
@@ -33,6 +34,11 @@ extension OrchestratorCommand {
             // /proc/PID/environ shows) before any thread or task starts; tasks get only the connections they name.
             SchedulerSetup.protectSecrets()
             _ = try global.loadFolder()  // a missing DAG folder is a start-up error, not a silent empty daemon
+            // A backfill that took over from a dead daemon hands its lock to this one within a pass (≤ 10 s here):
+            // a restarted daemon serves at once instead of failing for the rest of the backfill.
+            let home = global.layout
+            SchedulerHandover.requestFromBackfill(home, timeout: 10)
+            defer { SchedulerHandover.withdraw(home) }
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
                                                        gracePeriod: try execution.resolvedGracePeriod(default: 60, configuration),
                                                        configuration: configuration)
@@ -53,6 +59,8 @@ extension OrchestratorCommand {
             scheduler.onDagsLoaded = { loadedDags.set($0) }
             let passLatency = LatencyRecorder(buckets: StatusServer.loopBuckets)
             var webServer: StatusServer?
+            // Every configured connection's password is masked in the logs the web side serves, even printed bare.
+            let servedSecrets = KnownSecrets(KnownSecrets.ofConnections(configuration.connections.values))
             if configuration.value("web_address") != "off", let (host, port) = Configuration.hostAndPort(configuration.value("web_address")) {
                 let layout = settings.home
                 let token = configuration.value("web_token") ?? ""
@@ -62,6 +70,7 @@ extension OrchestratorCommand {
                     resultPath: { layout.resultPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
                     token: token, actions: token.isEmpty ? nil : WebActions(store: store, dags: { loadedDags.get() }),
                     loopLatency: { passLatency.snapshot() })
+                setup.knownSecrets = servedSecrets
                 setup.limits = try configuration.webLimits()
                 setup.log = { warning, message, fields in log(warning ? .warning : .info, message, fields) }
                 // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
@@ -89,6 +98,7 @@ extension OrchestratorCommand {
                     + (webServer.map(\.bindStatus).flatMap { $0.port == nil ? ", web not listening (\($0.lastError ?? "starting"); retrying)" : nil } ?? "")
             }
             loop.onReady = {
+                SchedulerHandover.withdraw(home)  // the lock is ours: a backfill that handed it over may follow us now
                 OpenDescriptors.markCloseOnExec()  // the scheduler lock, the store, inotify: opened since the first sweep
                 log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
                                             ("parallelism", String(settings.parallelism)),
@@ -107,6 +117,7 @@ extension OrchestratorCommand {
                     // Connections are granted per task from the configuration, never exported: a connection gone
                     // from the file is gone for new tasks.
                     scheduler.applyReload(connections: fresh.connections, parallelism: parallelism)
+                    servedSecrets.set(KnownSecrets.ofConnections(fresh.connections.values))
                     log(.info, "configuration reloaded", [("file", fresh.file ?? "none")])
                 } catch {
                     log(.error, "configuration not reloaded; keeping the previous one", [("error", "\(error)")])

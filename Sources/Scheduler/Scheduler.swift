@@ -299,9 +299,8 @@ public final class Scheduler {
     func start(_ instance: TaskInstance, dag: DAG, task: TaskDefinition, run: DagRun, now: Date) throws {
         let tryNumber = instance.tryNumber + 1
         let spec: AttemptSpec
-        let options: ConfigValue?
         do {
-            (spec, options) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
+            (spec, _) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
         } catch {
             _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
                                              set: [.state(.failed), .endedAt(now), .note("cannot render the task: \(SecretMasker.masked(error.message))")])
@@ -310,7 +309,7 @@ public final class Scheduler {
         }
         let granted: [String: String]
         do {
-            granted = try TaskConnections.environment(for: task, options: options, connections: connections)
+            granted = try TaskConnections.environment(for: task, connections: connections)
         } catch {
             _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
                                              set: [.state(.failed), .endedAt(now), .note(error.message)])

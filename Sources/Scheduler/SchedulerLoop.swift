@@ -18,7 +18,6 @@ public final class SchedulerLoop: @unchecked Sendable {
     let settings: SchedulerSettings
     let log: SchedulerLog
     let events = EventQueue()
-    let spawned = DispatchSemaphore(value: 0)
     var signalSources: [DispatchSourceSignal] = []
     var lockDescriptor: Int32 = -1
     /// How often orphaned attempts are looked for; adopted workers also wake the loop when they finish.
@@ -34,6 +33,11 @@ public final class SchedulerLoop: @unchecked Sendable {
     public var heartbeatInterval: Double?
     /// Durations of the scheduler's passes, when someone wants them (the daemon's /metrics).
     public var passLatency: LatencyRecorder?
+    /// Asked after each pass of a scoped loop: true makes it release the lock at once, leaving its workers running
+    /// for whoever takes the lock next to adopt (a backfill handing over to a daemon started meanwhile).
+    public var stepDownRequested: (() -> Bool)?
+
+    public enum Outcome: Equatable { case finished, steppedDown }
 
     public init(scheduler: Scheduler, settings: SchedulerSettings, log: SchedulerLog) {
         self.scheduler = scheduler
@@ -46,7 +50,14 @@ public final class SchedulerLoop: @unchecked Sendable {
         try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SchedulerLockError(message: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        // `runningScheduler` probes by taking the lock for an instant: a few retries keep such a probe (a following
+        // backfill polls) from refusing a daemon that starts at that very moment.
+        var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        for _ in 0..<10 where !locked {
+            usleep(20_000)
+            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             close(fd)
             let holder = (try? String(contentsOfFile: pidPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             throw SchedulerLockError(message: "another scheduler (pid \(holder)) is already running on \(home)")
@@ -68,8 +79,9 @@ public final class SchedulerLoop: @unchecked Sendable {
         return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish).
-    public func run(watchDags: Bool) throws {
+    /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish or it steps down).
+    @discardableResult
+    public func run(watchDags: Bool) throws -> Outcome {
         // Workers and the CLI wake whoever the pid file names, and SIGUSR1 terminates by default: the soak saw a
         // daemon killed by an adopted worker's wake-up between writing its pid and installing its handlers.
         signal(SIGUSR1, SIG_IGN)
@@ -82,7 +94,7 @@ public final class SchedulerLoop: @unchecked Sendable {
         installSignals()
         startReaper()
         if watchDags { startWatcher() }
-        scheduler.onSpawn = { [spawned] in spawned.signal() }
+        scheduler.onSpawn = { Reaper.shared.spawned.signal() }
         if settings.scope == .everything { try scheduler.reloadDags() }
         try scheduler.recoverOrphans(now: Date())
         onReady()
@@ -105,6 +117,11 @@ public final class SchedulerLoop: @unchecked Sendable {
             passLatency?.record(Date().timeIntervalSince(now))
             if try scheduler.scopeFinished() { break }
             if stopping { break }
+            if let stepDownRequested, stepDownRequested() {
+                log(.info, "handing the scheduler lock over; running tasks go on", [("tasks", String(scheduler.runningWorkers))])
+                releaseSignals()
+                return .steppedDown
+            }
             let deadline = [next, nextOrphanCheck, nextHeartbeat].compactMap { $0 }.min()
             for event in events.wait(until: deadline) {
                 switch event {
@@ -123,6 +140,7 @@ public final class SchedulerLoop: @unchecked Sendable {
             }
         }
         try shutDown()
+        return .finished
     }
 
     /// Lets running workers finish within the grace period, then terminates them; each records why.
@@ -170,20 +188,46 @@ public final class SchedulerLoop: @unchecked Sendable {
         }
     }
 
-    /// One thread waits for any child to exit and posts it, so a task's end wakes the loop at once.
-    func startReaper() {
-        let thread = Thread { [events, spawned] in
-            while true {
-                var status: Int32 = 0
-                let pid = waitpid(-1, &status, 0)
-                if pid > 0 {
-                    events.post(.childExited(pid: pid, status: ExitStatus(waitStatus: status)))
-                } else if errno == ECHILD {
-                    spawned.wait()  // no children: sleep until one is started
+    /// The signals go back to their defaults once the loop is gone: a backfill that stepped down still stops on ^C.
+    func releaseSignals() {
+        for source in signalSources { source.cancel() }
+        signalSources = []
+        for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
+    }
+
+    /// Child exits go to the loop running now.
+    func startReaper() { Reaper.shared.start(posting: events) }
+
+    /// One thread per process waits for any child to exit and posts it, so a task's end wakes the loop at once. One
+    /// only: a backfill can run several loops in turn (it hands the lock over and takes it back), and two threads
+    /// in waitpid(-1) would take each other's children.
+    final class Reaper: @unchecked Sendable {
+        static let shared = Reaper()
+        let spawned = DispatchSemaphore(value: 0)
+        private let lock = NSLock()
+        private var target: EventQueue?
+        private var started = false
+
+        func start(posting events: EventQueue) {
+            let first = lock.withLock {
+                target = events
+                defer { started = true }
+                return !started
+            }
+            guard first else { return }
+            let thread = Thread { [self] in
+                while true {
+                    var status: Int32 = 0
+                    let pid = waitpid(-1, &status, 0)
+                    if pid > 0 {
+                        lock.withLock { target }?.post(.childExited(pid: pid, status: ExitStatus(waitStatus: status)))
+                    } else if errno == ECHILD {
+                        spawned.wait()  // no children: sleep until one is started
+                    }
                 }
             }
+            thread.start()
         }
-        thread.start()
     }
 
     /// inotify on the DAG folder: adding, editing or removing a file reloads the DAGs at once.

@@ -1,8 +1,11 @@
+import SecretMasking
 import Workflow
 
 /// Which connections a task's worker receives: the names in its `connections:` field, and for a transform or a
-/// sensor the one its rendered `with:` names (`connection`, and `target` for load.warehouse). Each reaches the
-/// task as `ORCHESTRATOR_CONN_<NAME>`; every other connection stays in the scheduler.
+/// sensor the one its `with:` names (`connection`, and `target` for load.warehouse) as written in the DAG file,
+/// never as rendered: run params (`trigger --param`) must not steer a task to another configured connection. A
+/// templated name therefore grants nothing, and the transform reports the rendered name as not configured. Each
+/// reaches the task as `ORCHESTRATOR_CONN_<NAME>`; every other connection stays in the scheduler.
 public enum TaskConnections {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let message: String
@@ -15,8 +18,7 @@ public enum TaskConnections {
     /// The variables to add to the worker's environment. A name in `connections:` that is not configured fails the
     /// task with a message naming it (DAG files are validated without the daemon's configuration); a transform's
     /// unknown connection is left to the transform, which says so itself (or skips an `optional` load).
-    public static func environment(for task: TaskDefinition, options: ConfigValue?,
-                                   connections: [String: String]) throws(Failure) -> [String: String] {
+    public static func environment(for task: TaskDefinition, connections: [String: String]) throws(Failure) -> [String: String] {
         var granted: [String: String] = [:]
         for name in task.connections {
             guard let url = connections[name.lowercased()] else {
@@ -27,7 +29,13 @@ public enum TaskConnections {
             }
             granted[variable(name)] = url
         }
-        if case .object(let values)? = options {
+        let written: ConfigValue?
+        switch task.action {
+        case .command: written = nil
+        case .transform(_, let with): written = with
+        case .sensor(let sensor): written = sensor.options
+        }
+        if case .object(let values)? = written {
             for key in optionKeys {
                 guard case .string(let name)? = values[key], let url = connections[name.lowercased()] else { continue }
                 granted[variable(name)] = url
@@ -38,8 +46,9 @@ public enum TaskConnections {
 
     static func variable(_ name: String) -> String { "ORCHESTRATOR_CONN_\(name.uppercased())" }
 
-    /// The environment without any connection or the web token.
+    /// The environment without any secret variable: connections, the web token, and whatever else the daemon
+    /// scrubs from itself (the same predicate).
     public static func withoutSecrets(_ environment: [String: String]) -> [String: String] {
-        environment.filter { !$0.key.hasPrefix("ORCHESTRATOR_CONN_") && $0.key != "ORCHESTRATOR_WEB_TOKEN" }
+        environment.filter { !SecretMasker.isSecretVariable(name: $0.key, value: $0.value) }
     }
 }

@@ -8,7 +8,9 @@ import Foundation
 ///   the last `@` that is followed by a host (`postgres://u:p/a@ss@host/db` → `p/a@ss`); an `@` inside the query
 ///   (`?opt=a@b`) does not count. On http(s) a lone user part is a bearer token (`https://TOKEN@api…`).
 /// - Query and keyword/value pairs: `?password=…`, `&sslpassword=…`, libpq's `host=h password=secret` and
-///   `password = 'a b'` (quoted, with `\'` escapes), and in a query tokens (`?token=`, `&api_key=`, `&secret=`).
+///   `password = 'a b'` (quoted, with `\'` escapes), and in a query tokens (`?api_key=`, `&apikey=`).
+/// - Any key ending in password, passwd, secret or token (`PGPASSWORD=x`, `DB_PASSWORD=x`, `client_secret=x`,
+///   `ORCHESTRATOR_WEB_TOKEN=x`), with `=` or `:` and optional quotes (`"password": "x"`, `password: x`).
 /// Known secrets (the web token, connection passwords) are masked wherever they appear.
 public enum SecretMasker {
     /// Keys whose value is a password, in a query string or a libpq keyword/value string (case-insensitive).
@@ -16,6 +18,24 @@ public enum SecretMasker {
     /// Keys whose value is a token in a query string (`?token=…`, `&api_key=…`); a bare `token=x` in prose is not
     /// taken for one.
     public static let queryTokenKeys: Set<String> = ["token", "access_token", "api_key", "apikey", "secret", "client_secret"]
+    /// A key ending in one of these (case-insensitive) holds a secret anywhere: `PGPASSWORD`, `db_password`, `api_token`.
+    public static let secretKeySuffixes = ["password", "passwd", "secret", "token"]
+
+    /// Whether a key (an environment variable, a YAML or JSON key, a query key) names a secret.
+    public static func isSecretKey(_ key: String) -> Bool {
+        let lower = key.lowercased()
+        return secretKeySuffixes.contains { lower.hasSuffix($0) }
+    }
+
+    /// The one rule for an environment variable that no task may see and that is scrubbed from the daemon: the web
+    /// token, every connection, and any other `ORCHESTRATOR_…` variable whose name or value holds a secret (a store
+    /// URL with a password, say).
+    public static func isSecretVariable(name: String, value: String) -> Bool {
+        guard name.hasPrefix("ORCHESTRATOR_") else { return false }
+        if name == "ORCHESTRATOR_WEB_TOKEN" || name.hasPrefix("ORCHESTRATOR_CONN_") { return true }
+        let upper = name.uppercased()
+        return ["PASSWORD", "PASSWD", "TOKEN", "SECRET"].contains { upper.contains($0) } || containsSecret(value)
+    }
 
     /// `text` with every password form and every known secret replaced by `***`.
     public static func masked(_ text: String, secrets: [String] = []) -> String {
@@ -171,19 +191,22 @@ public enum SecretMasker {
         return ranges
     }
 
-    /// Values of secret keys: `?password=x`, `&token=x`, and libpq's `password=x`, `password = 'a b'`. `queryKeys`
-    /// count only right after `?` or `&`.
+    /// Values of secret keys: `?password=x`, `&api_key=x`, libpq's `password=x`, `password = 'a b'`, any key ending in
+    /// password/passwd/secret/token with `=` or `:`, the key and the value optionally quoted (`"password": "x"`).
+    /// `queryKeys` count only right after `?` or `&`.
     static func keyValueRanges(_ bytes: [UInt8], keys: Set<String>, queryKeys: Set<String>) -> [Range<Int>] {
-        let equals = UInt8(ascii: "="), quote = UInt8(ascii: "'"), backslash = UInt8(ascii: "\\")
-        let ampersand = UInt8(ascii: "&"), hash = UInt8(ascii: "#")
+        let equals = UInt8(ascii: "="), colon = UInt8(ascii: ":"), quote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\"")
+        let backslash = UInt8(ascii: "\\"), ampersand = UInt8(ascii: "&"), hash = UInt8(ascii: "#")
         func isKeyByte(_ byte: UInt8) -> Bool {
             (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
         }
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         let allKeys = keys.union(queryKeys)
         let keyLengths = Set(allKeys.map(\.utf8.count))
-        // Cheap filters first: served log windows are scanned on every request.
-        let firstBytes = Set(allKeys.compactMap { $0.utf8.first })
+        // Cheap filters first: served log windows are scanned on every request. Every suffix ends in d, t or n.
+        let suffixLastBytes: Set<UInt8> = Set(secretKeySuffixes.compactMap { $0.utf8.last })
+        let shortestSuffix = secretKeySuffixes.map(\.utf8.count).min() ?? 0
         var ranges: [Range<Int>] = []
         var index = 0
         while index < bytes.count {
@@ -191,21 +214,33 @@ public enum SecretMasker {
             var keyEnd = index
             while keyEnd < bytes.count, isKeyByte(bytes[keyEnd]) { keyEnd += 1 }
             defer { index = max(index + 1, keyEnd) }
-            guard keyLengths.contains(keyEnd - index), firstBytes.contains(bytes[index] | 0x20) else { continue }
+            let length = keyEnd - index
+            let maybeSuffix = length >= shortestSuffix && suffixLastBytes.contains(bytes[keyEnd - 1] | 0x20)
+            guard maybeSuffix || keyLengths.contains(length) else { continue }
             let key = String(decoding: bytes[index..<keyEnd], as: UTF8.self).lowercased()
             let inQuery = index > 0 && (bytes[index - 1] == UInt8(ascii: "?") || bytes[index - 1] == ampersand)
-            guard keys.contains(key) || (inQuery && queryKeys.contains(key)) else { continue }
-            // libpq allows spaces around '='.
+            guard keys.contains(key) || isSecretKey(key) || (inQuery && queryKeys.contains(key)) else { continue }
             var cursor = keyEnd
-            while cursor < bytes.count, bytes[cursor] == 0x20 { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] == equals else { continue }
+            // A quoted key (`"password":`) ends with its quote.
+            if index > 0, bytes[index - 1] == doubleQuote || bytes[index - 1] == quote, cursor < bytes.count, bytes[cursor] == bytes[index - 1] {
+                cursor += 1
+            }
+            // libpq allows spaces around '='; YAML and JSON put one after ':'.
+            while cursor < bytes.count, isBlank(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == equals || bytes[cursor] == colon else { continue }
+            let byColon = bytes[cursor] == colon
+            // `user:password@host` after `scheme://` is the URL scanner's; `password::` is no pair.
+            if byColon, (index > 0 && bytes[index - 1] == UInt8(ascii: "/")) || (cursor + 1 < bytes.count && bytes[cursor + 1] == colon) {
+                continue
+            }
             cursor += 1
-            while cursor < bytes.count, bytes[cursor] == 0x20 { cursor += 1 }
+            while cursor < bytes.count, isBlank(bytes[cursor]) { cursor += 1 }
             guard cursor < bytes.count else { continue }
-            if bytes[cursor] == quote {
+            if bytes[cursor] == quote || bytes[cursor] == doubleQuote {
+                let closing = bytes[cursor]
                 let valueStart = cursor + 1
                 var valueEnd = valueStart
-                while valueEnd < bytes.count, bytes[valueEnd] != quote, bytes[valueEnd] != 0x0A {
+                while valueEnd < bytes.count, bytes[valueEnd] != closing, bytes[valueEnd] != 0x0A {
                     valueEnd += bytes[valueEnd] == backslash && valueEnd + 1 < bytes.count ? 2 : 1
                 }
                 valueEnd = min(valueEnd, bytes.count)
@@ -213,7 +248,9 @@ public enum SecretMasker {
             } else {
                 var valueEnd = cursor
                 while valueEnd < bytes.count, !isSpace(bytes[valueEnd]), bytes[valueEnd] != ampersand, bytes[valueEnd] != hash,
-                      bytes[valueEnd] != UInt8(ascii: "\""), bytes[valueEnd] != UInt8(ascii: "'") {
+                      bytes[valueEnd] != doubleQuote, bytes[valueEnd] != quote,
+                      // In a flow mapping or JSON (`{password: x, user: y}`) the value ends at `,` or `}`.
+                      !(byColon && (bytes[valueEnd] == UInt8(ascii: ",") || bytes[valueEnd] == UInt8(ascii: "}"))) {
                     valueEnd += bytes[valueEnd] == backslash && valueEnd + 1 < bytes.count ? 2 : 1
                 }
                 valueEnd = min(valueEnd, bytes.count)

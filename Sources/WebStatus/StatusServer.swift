@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MetadataStore
+import SecretMasking
 import Workflow
 
 /// How the daemon sets up its HTTP side.
@@ -20,6 +21,9 @@ public struct StatusServerSetup: Sendable {
     public var loopLatency: (@Sendable () -> DurationHistogram)?
     /// Timeouts and the connection cap.
     public var limits = WebLimits.defaults
+    /// Exact secrets masked in served logs besides the token: the configured connections' passwords. The daemon
+    /// replaces them on a reload.
+    public var knownSecrets = KnownSecrets()
     /// Where the server says it is listening, or why it cannot bind yet (warning: true).
     public var log: (@Sendable (_ warning: Bool, _ message: String, _ fields: [(String, String)]) -> Void)?
 
@@ -56,8 +60,9 @@ public final class StatusServer: @unchecked Sendable {
         self.store = store
         self.setup = setup
         self.dags = dags
+        let token = [setup.token].compactMap { $0 }.filter { !$0.isEmpty }
         files = TaskFiles(logsFolder: setup.logsFolder, logPath: setup.logPath, resultPath: setup.resultPath,
-                          secrets: [setup.token].compactMap { $0 }.filter { !$0.isEmpty })
+                          secrets: { [known = setup.knownSecrets] in token + known.values })
         auth = WebAuth(token: setup.actions == nil ? nil : setup.token)
     }
 

@@ -9,8 +9,12 @@ struct TaskFiles: Sendable {
     let logsFolder: String
     let logPath: @Sendable (TaskKey, Int) -> String
     let resultPath: @Sendable (TaskKey, Int) -> String
-    /// Exact secrets to mask in served logs (the web token), besides passwords in URLs.
-    let secrets: [String]
+    /// Exact secrets to mask in served logs (the web token, the connections' passwords), besides the password
+    /// forms the masker finds by itself; read on each request, so a reload's new connections count at once.
+    let secrets: @Sendable () -> [String]
+    /// Known secrets are exact matches, so they can be shorter than a guessed form; below 4 bytes they would mask
+    /// ordinary words.
+    static let minimumSecretLength = 4
 
     /// A piece of a log: `bytes` are [offset, offset + bytes.count) of a file of `size` bytes. Offsets count
     /// bytes, not characters, so a piece that ends inside a UTF-8 sequence does not shift the next one.
@@ -57,7 +61,7 @@ struct TaskFiles: Sendable {
         let windowStart = max(0, start - margin), windowEnd = min(size, end + margin)
         try? handle.seek(toOffset: UInt64(windowStart))
         var window = [UInt8]((try? handle.read(upToCount: windowEnd - windowStart)) ?? Data())
-        SecretMasker.mask(&window, secrets: secrets)
+        SecretMasker.mask(&window, secrets: secrets(), minimumSecretLength: Self.minimumSecretLength)
         let from = min(window.count, start - windowStart), to = min(window.count, max(from, end - windowStart))
         return Chunk(bytes: Data(window[from..<to]), offset: start, size: size)
     }

@@ -1,3 +1,4 @@
+import Executor
 import SQLiteAttemptStore
 import WorkerCore
 #if canImport(Glibc)
@@ -11,6 +12,10 @@ func fail(_ message: String, code: Int32) -> Never {
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, bytes.count) }
     exit(code)
 }
+
+// The worker's environment holds the connections granted to its task: tasks of other DAGs, same user, must not
+// read them from /proc/<worker>/environ. (The task itself is dumpable again after its exec.)
+ProcessSecrets.makeNonDumpable()
 
 let spec: AttemptSpec
 do {

@@ -15,6 +15,8 @@ final class HardeningProcessTests: XCTestCase {
     }
 
     func testTasksAndWorkersInheritNoDescriptorOfTheDaemon() throws {
+        // /proc/<daemon>/fdinfo of a non-dumpable daemon is readable by root only.
+        try XCTSkipUnless(getuid() == 0, "reads the daemon's /proc entries, which only root can")
         let h = try Harness()
         try h.writeDag("fds", """
             dag_id: fds
@@ -109,6 +111,8 @@ final class HardeningProcessTests: XCTestCase {
     /// The daemon keeps no secret in its environment (not even in the block /proc/PID/environ shows), is not
     /// dumpable, and a command task gets only the connections it names.
     func testTasksReadNoSecretOfTheDaemonAndOnlyTheConnectionsTheyName() throws {
+        // The task reads /proc/<daemon>/environ, which only root can of a non-dumpable process.
+        try XCTSkipUnless(getuid() == 0, "reads the daemon's /proc entries, which only root can")
         let h = try Harness()
         let token = "web-token-0123456789abcdef"
         h.extraEnvironment["ORCHESTRATOR_WEB_TOKEN"] = token
@@ -225,6 +229,89 @@ final class HardeningProcessTests: XCTestCase {
         let days = h.lines("ledger").filter { $0.hasPrefix("2024-") }
         XCTAssertEqual(Set(days), Set((1...6).map { "2024-01-0\($0)" }))
         XCTAssertEqual(days.count, 6, "no day ran twice")
+    }
+
+    /// A daemon started while a backfill has taken over gets the lock within seconds (the backfill hands it over
+    /// and follows again), serves, and every run of the range still runs exactly once.
+    func testDaemonRestartedWhileABackfillTookOverGetsTheLock() throws {
+        let h = try Harness()
+        try h.writeDag("handover", """
+            dag_id: handover
+            schedule: "@daily"
+            start_date: 2024-01-01
+            catchup: false
+            max_active_runs: 1
+            tasks:
+              - { id: step, command: 'sleep 1; echo "{{ ds }}" >> "$WORK/ledger"' }
+            """)
+        try h.startDaemon()
+        let backfill = Process()
+        backfill.executableURL = URL(fileURLWithPath: Harness.orchestrator)
+        backfill.arguments = ["backfill", "handover", "--start", "2024-01-01", "--end", "2024-01-09"]
+        backfill.environment = h.environment
+        let err = h.path("backfill.err")
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        backfill.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        backfill.standardOutput = FileHandle.nullDevice
+        try backfill.run()
+        defer { if backfill.isRunning { backfill.terminate() } }
+        let errText = { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
+        try h.waitFor("the daemon to run the first day") { h.lines("ledger").count >= 1 }
+        XCTAssertEqual(h.stopDaemon(signal: SIGKILL), 9)
+        try h.waitFor("the backfill to take over", timeout: 10) { errText().contains("is gone; running the remaining runs here") }
+
+        let restarted = Date()
+        try h.startDaemon()
+        XCTAssertLessThan(Date().timeIntervalSince(restarted), 12, "the lock was handed over within a pass: \(h.daemonLogText)")
+        XCTAssertTrue(try XCTUnwrap(h.daemon).isRunning, h.daemonLogText)
+        XCTAssertTrue(backfill.isRunning, "the backfill still had runs to do when the daemon took the lock: \(errText())")
+        XCTAssertTrue(errText().contains("a daemon (pid \(try XCTUnwrap(h.daemon).processIdentifier)) started; handing the runs over to it"), errText())
+        let base = try XCTUnwrap(h.webURL)
+        XCTAssertEqual(try HTTPClient().get(base + "healthz").status, 200)
+
+        try h.waitFor("the backfill to finish", timeout: 90) { !backfill.isRunning }
+        XCTAssertEqual(backfill.terminationStatus, 0, errText())
+        let inRange = try h.runs(dag: "handover").filter { ($0["logical_date"] as? String)?.hasPrefix("2024-01-0") ?? false }
+        XCTAssertEqual(inRange.compactMap { $0["state"] as? String }, Array(repeating: "success", count: 9), "\(inRange)")
+        let days = h.lines("ledger").filter { $0.hasPrefix("2024-") }
+        XCTAssertEqual(days.sorted(), (1...9).map { "2024-01-0\($0)" }, "every day ran exactly once")
+        XCTAssertEqual(h.stopDaemon(), 0)
+    }
+
+    /// A task that prints a configured connection's bare password (short, no URL around it) gets it masked in the
+    /// served log; a connection added by a reload counts from then on.
+    func testServedLogsMaskTheBarePasswordsOfConfiguredConnections() throws {
+        let h = try Harness()
+        let config = h.path("orchestrator.yaml")
+        try "connections: { alpha: \"postgres://a:al-pw@127.0.0.1:1/a\" }\n".write(toFile: config, atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = config
+        try h.writeDag("bare", """
+            dag_id: bare
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - { id: say, command: 'echo "alpha al-pw beta be-pw9"' }
+            """)
+        try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "bare", "--date", "2024-01-01"]).status, 0)
+        try h.waitFor("the task") { try h.runStates(dag: "bare") == ["success"] }
+        let base = try XCTUnwrap(h.webURL)
+        let logURL = base + "api/v1/dags/bare/runs/\(HTTPClient.encoded("manual__2024-01-01T00:00:00Z"))/tasks/say/logs/1"
+        func content() throws -> String {
+            let reply = try HTTPClient().get(logURL)
+            XCTAssertEqual(reply.status, 200)
+            return try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])?["content"] as? String)
+        }
+        let before = try content()
+        XCTAssertTrue(before.contains("alpha ***** beta be-pw9"), before)
+
+        try "connections: { alpha: \"postgres://a:al-pw@127.0.0.1:1/a\", beta: \"postgres://b:be-pw9@127.0.0.1:1/b\" }\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        kill(try XCTUnwrap(h.daemon).processIdentifier, SIGHUP)
+        try h.waitFor("the reload") { h.daemonLogText.contains("configuration reloaded") }
+        let after = try content()
+        XCTAssertTrue(after.contains("alpha ***** beta ******"), after)
+        XCTAssertEqual(h.stopDaemon(), 0)
     }
 
     /// Every password form is masked in `config check` and in a log served by the web API.

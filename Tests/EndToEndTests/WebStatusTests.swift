@@ -257,7 +257,7 @@ final class WebStatusTests: XCTestCase {
             tasks:
               - { id: a, command: "exit 1" }
               - { id: b, depends_on: [a], command: "true" }
-              - { id: c, command: 'echo "token=${ORCHESTRATOR_WEB_TOKEN:-absent}"' }
+              - { id: c, command: 'echo "web token is ${ORCHESTRATOR_WEB_TOKEN:-absent}"' }
             """)
         try h.startDaemon()
         let base = try XCTUnwrap(h.webURL)
@@ -276,7 +276,7 @@ final class WebStatusTests: XCTestCase {
         try h.waitFor("the run to fail") { try h.runStates(dag: "act") == ["failed"] }
         let run = HTTPClient.encoded("manual__2024-01-01T00:00:00Z")
         let taskLog = try http.get(base + "api/v1/dags/act/runs/\(run)/tasks/c/logs/1").body
-        XCTAssertTrue(taskLog.contains("token=absent"), "tasks never see the web token: \(taskLog)")
+        XCTAssertTrue(taskLog.contains("web token is absent"), "tasks never see the web token: \(taskLog)")
         XCTAssertEqual(try http.send("POST", base + "api/v1/dags/act/runs/\(run)/clear", headers: bearer, body: #"{"tasks": ["zzz"]}"#).status, 400)
         XCTAssertEqual(try http.send("POST", base + "api/v1/dags/act/runs/nope/clear", headers: bearer, body: "{}").status, 404)
         let cleared = try http.send("POST", base + "api/v1/dags/act/runs/\(run)/clear", headers: bearer, body: #"{"tasks": ["a"], "downstream": true}"#)

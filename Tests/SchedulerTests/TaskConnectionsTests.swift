@@ -14,6 +14,7 @@ final class TaskConnectionsTests: XCTestCase {
         try parseDag("""
             dag_id: grants
             schedule: null
+            params: { db: beta }
             start_date: 2024-01-01
             tasks:
               - { id: plain, command: env }
@@ -23,18 +24,13 @@ final class TaskConnectionsTests: XCTestCase {
               - { id: both, transform: extract.postgres, connections: [alpha], with: { connection: beta, tables: [t] } }
               - { id: poke, sensor: { sql: "select 1", connection: alpha } }
               - { id: missing, connections: [alpha, nowhere], command: env }
+              - { id: steered, transform: extract.postgres, with: { connection: "{{ params.db }}", tables: [t] } }
             """)
     }
 
     func granted(_ taskId: String) throws -> [String: String] {
         let task = try XCTUnwrap(try dag().task(taskId))
-        let options: ConfigValue?
-        switch task.action {
-        case .command: options = nil
-        case .transform(_, let with): options = with
-        case .sensor(let sensor): options = sensor.options
-        }
-        return try TaskConnections.environment(for: task, options: options, connections: configured)
+        return try TaskConnections.environment(for: task, connections: configured)
     }
 
     func testEachTaskGetsOnlyWhatItNames() throws {
@@ -45,6 +41,8 @@ final class TaskConnectionsTests: XCTestCase {
         XCTAssertEqual(try granted("both"), ["ORCHESTRATOR_CONN_ALPHA": "postgres://a:pw-a@127.0.0.1/a",
                                              "ORCHESTRATOR_CONN_BETA": "postgres://b:pw-b@127.0.0.1/b"])
         XCTAssertEqual(try granted("poke"), ["ORCHESTRATOR_CONN_ALPHA": "postgres://a:pw-a@127.0.0.1/a"])
+        // The name as written, not as a run's params would render it: a template grants nothing.
+        XCTAssertEqual(try granted("steered"), [:])
     }
 
     func testAnUnconfiguredNameFailsTheTaskNamingIt() throws {

@@ -34,7 +34,22 @@ final class SecretMaskerTests: XCTestCase {
         ("s3://bucket/key", "s3://bucket/key"),
         ("mypassword_hint=left", "mypassword_hint=left"),
         ("no secrets here: password", "no secrets here: password"),
-        ("echo token=absent", "echo token=absent"),
+        ("echo token=absent", "echo token=***"),
+        // Keys ending in password/passwd/secret/token, with '=' or ':' and optional quotes (JSON, YAML, env).
+        ("PGPASSWORD=pg-pw psql", "PGPASSWORD=*** psql"),
+        ("export DB_PASSWORD=db-pw", "export DB_PASSWORD=***"),
+        ("ORCHESTRATOR_X_PASSWORD=x1 next", "ORCHESTRATOR_X_PASSWORD=*** next"),
+        ("ftp_passwd=fp client_secret=cs api_token=at", "ftp_passwd=*** client_secret=*** api_token=***"),
+        ("{\"user\": \"app\", \"password\": \"j s\\\"on\"}", "{\"user\": \"app\", \"password\": \"***\"}"),
+        ("{'password': 'py-dict'}", "{'password': '***'}"),
+        ("password: yaml-pw", "password: ***"),
+        ("{password: flow-pw, user: app}", "{password: ***, user: app}"),
+        ("  db_password:\tTabbed", "  db_password:\t***"),
+        ("X-Auth-Token: header-tok", "X-Auth-Token: ***"),
+        ("password_hint: left", "password_hint: left"),
+        ("tokens: 3", "tokens: 3"),
+        ("Enter password: ", "Enter password: "),
+        ("std::password::x", "std::password::x"),
         ("https://api.example.com/v1?page=2&api_key=k-123", "https://api.example.com/v1?page=2&api_key=***"),
     ]
 
@@ -63,6 +78,23 @@ final class SecretMaskerTests: XCTestCase {
         var bytes = Array("short abc and long abcdefgh".utf8)
         SecretMasker.mask(&bytes, secrets: ["abc", "abcdefgh"])
         XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "short abc and long ********", "short exact secrets are not masked byte-wise")
+    }
+
+    /// Connection passwords are exact secrets and may be short: served logs mask them from 4 bytes on.
+    func testShortKnownSecretsAreMaskedFromFourBytes() {
+        var bytes = Array("pw is abcd, not abc".utf8)
+        SecretMasker.mask(&bytes, secrets: ["abcd", "xyz"], minimumSecretLength: 4)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "pw is ****, not abc")
+    }
+
+    /// The daemon's scrubbing and the workers' environment use this one rule.
+    func testSecretVariables() {
+        XCTAssertTrue(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_WEB_TOKEN", value: "t"))
+        XCTAssertTrue(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_CONN_A", value: "sqlite:///x"))
+        XCTAssertTrue(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_DB_PASSWD", value: "x"))
+        XCTAssertTrue(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_STORE_URL", value: "postgres://u:pw@h/db"))
+        XCTAssertFalse(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_HOME", value: "/h"))
+        XCTAssertFalse(SecretMasker.isSecretVariable(name: "PGPASSWORD", value: "x"), "not the daemon's: a task's own")
     }
 
     func testSecretsOfAURLAreFoundRawAndDecoded() {
