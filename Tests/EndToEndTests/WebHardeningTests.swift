@@ -27,6 +27,34 @@ final class WebHardeningTests: XCTestCase {
         XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: 127.0.0.1.nip.io"], path: "/api/v1/dags"), 421)
     }
 
+    func testAWildcardBindAnswersOnlyToLoopbackAndTheAllowedNames() throws {
+        let h = try Harness()
+        try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
+        h.extraEnvironment = ["ORCHESTRATOR_WEB_ADDRESS_FOR_TESTS": "0.0.0.0:0",
+                              "ORCHESTRATOR_WEB_ALLOWED_HOSTS": "status.example.org, 192.0.2.7"]
+        try h.startDaemon()
+        let port = try port(h)
+        for host in ["127.0.0.1:\(port)", "localhost", "status.example.org:\(port)", "STATUS.EXAMPLE.ORG", "192.0.2.7:\(port)"] {
+            XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: \(host)"]), 200, "Host: \(host)")
+        }
+        // A rebound name, the wildcard itself and a name only starting like an allowed one are refused.
+        for host in ["evil.com", "evil.com:\(port)", "0.0.0.0:\(port)", "status.example.org.evil.com", "example.org", "192.0.2.8"] {
+            XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: \(host)"]), 421, "Host: '\(host)'")
+        }
+        XCTAssertEqual(RawConnection.status(port: port, headerLines: []), 421, "a request without Host")
+    }
+
+    func testABadAllowedHostIsRefusedAtStart() throws {
+        let h = try Harness()
+        for value in ["status.example.org:8080", "a b", "*.example.org"] {
+            h.extraEnvironment = ["ORCHESTRATOR_WEB_ALLOWED_HOSTS": value]
+            let result = try h.run(["config", "check"])
+            XCTAssertNotEqual(result.status, 0, value)
+            XCTAssertTrue(result.stderr.contains("environment ORCHESTRATOR_WEB_ALLOWED_HOSTS: web_allowed_hosts: '\(value)' is not"),
+                          result.stderr)
+        }
+    }
+
     func testSlowAndIdleConnectionsAreClosedAndTheCapHolds() throws {
         let h = try Harness()
         try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
