@@ -8,6 +8,10 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         public var truncations = 0
         /// TRUNCATE checkpoints that gave up on readers still in the WAL (retried on the next pass).
         public var busy = 0
+        /// Tries to open the thread's connection that failed (retried every interval, so the WAL is not left unchecked).
+        public var openFailures = 0
+        /// Why the last try to open failed; nil once the connection is open.
+        public var openError: String?
         public init() {}
     }
 
@@ -42,7 +46,23 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
             config.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteMetadataStore.walSizeLimit)")
             }
-            guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return }
+            // An unusable connection must not end the thread quietly: nothing would checkpoint again. Retry, and say so.
+            var opened: DatabaseQueue?
+            while opened == nil, !lock.withLock({ stopped }) {
+                do {
+                    opened = try DatabaseQueue(path: path, configuration: config)
+                    lock.withLock { counts.openError = nil }
+                } catch {
+                    let first = lock.withLock { () -> Bool in
+                        counts.openFailures += 1
+                        counts.openError = "\(error)"
+                        return counts.openFailures == 1
+                    }
+                    if first { warn("store checkpoints cannot open the database; retrying every \(interval)s", error: "\(error)") }
+                    Thread.sleep(forTimeInterval: interval)
+                }
+            }
+            guard let queue = opened else { return }
             var behind = false
             while !lock.withLock({ stopped }) {
                 // Still over the threshold after a pass (a slow fsync, readers in the way): try again soon.
@@ -66,6 +86,16 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
             lock.withLock { counts.busy += 1 }
         }
         return walSize() > truncateAbove
+    }
+
+    /// One logfmt warning on stderr, where the daemon's and the CLI's own log lines go.
+    func warn(_ message: String, error: String) {
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+        let line = "level=warning msg=\(quoted(message)) path=\(quoted(path)) error=\(quoted(error))\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     func walSize() -> Int {

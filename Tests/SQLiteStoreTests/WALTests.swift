@@ -60,6 +60,37 @@ final class WALTests: XCTestCase {
         XCTAssertEqual(try store.runs(RunFilter(dagId: "etl")).count, 3000)
     }
 
+    func testACheckpointThreadThatCannotOpenTheStoreRetriesAndSaysWhy() throws {
+        // The store's folder is moved away after the store opened it: the thread's own connection cannot open the path.
+        let folder = directory.appendingPathComponent("moved")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteMetadataStore(path: path)
+        let aside = directory.appendingPathComponent("aside")
+        try FileManager.default.moveItem(at: folder, to: aside)
+        let checkpoints = store.startBackgroundCheckpoints(interval: 0.05, truncateAbove: 64 << 10)
+        defer { checkpoints.stop() }
+        let failing = Date().addingTimeInterval(10)
+        while checkpoints.snapshot.openFailures < 2 && Date() < failing { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertGreaterThanOrEqual(checkpoints.snapshot.openFailures, 2, "the thread keeps trying instead of ending")
+        XCTAssertNotNil(checkpoints.snapshot.openError)
+        // Back in place, the thread opens it and truncates the WAL the writer grows.
+        try FileManager.default.moveItem(at: aside, to: folder)
+        let start = Date(timeIntervalSince1970: 1_704_067_200)
+        for index in 0..<100 {
+            let logical = start.addingTimeInterval(Double(index) * 3600)
+            let runId = DagRun.makeRunId(type: .scheduled, logicalDate: logical)
+            let run = DagRun(dagId: "etl", runId: runId, logicalDate: logical, dataIntervalStart: logical,
+                             dataIntervalEnd: logical.addingTimeInterval(3600), runType: .scheduled, state: .queued, createdAt: logical)
+            XCTAssertTrue(try store.createRun(run, taskInstances: [TaskInstance(key: TaskKey(dagId: "etl", runId: runId, taskId: "t"),
+                                                                               maxTries: 1, pool: "default_pool", priorityWeight: 1)]))
+        }
+        let recovering = Date().addingTimeInterval(10)
+        while checkpoints.snapshot.truncations == 0 && Date() < recovering { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertNil(checkpoints.snapshot.openError, "\(checkpoints.snapshot)")
+        XCTAssertGreaterThan(checkpoints.snapshot.truncations, 0, "\(checkpoints.snapshot)")
+    }
+
     struct Outcome {
         var runs = 0, peak = 0, final = 0
         /// Times the WAL was seen smaller than at the previous look, and the sum of its growth between looks.
