@@ -21,6 +21,8 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
     private let lock = NSLock()
     private var counts = Counts()
     private var stopped = false
+    /// 1 s for the write lock, lowered while a TRUNCATE waits for readers with the write lock held.
+    private let busyLimit = BusyLimit(tries: 10_000)
 
     init(path: String, interval: TimeInterval, truncateAbove: Int) {
         self.path = path
@@ -38,11 +40,7 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
             var config = Configuration()
             // Poll for the write lock as often as the writers do (SQLiteMetadataStore.init): with SQLite's own 1-100 ms
             // sleeps, busy writers always got the lock first and a TRUNCATE waited out its whole second.
-            config.busyMode = .callback { tries in
-                guard tries < 10_000 else { return false }
-                usleep(100)
-                return true
-            }
+            config.busyMode = .callback { [busyLimit] tries in busyLimit.shouldRetry(tries) }
             config.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteMetadataStore.walSizeLimit)")
             }
@@ -80,7 +78,9 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
         guard walSize() > truncateAbove else { return false }
         do {
-            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try busyLimit.lowered(to: BusyLimit.truncateTries) {
+                try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            }
             lock.withLock { counts.truncations += 1 }
         } catch {
             lock.withLock { counts.busy += 1 }

@@ -16,7 +16,8 @@ extension SQLiteMetadataStore {
     func truncateOverfullWAL(_ db: Database) {
         var info = stat()
         guard stat(walPath, &info) == 0, Int(info.st_size) > Self.walBackPressureThreshold else { return }
-        _ = try? db.checkpoint(.truncate)
+        // A reader in the WAL would otherwise hold this writer, and every other one, for the busy limit (30 s).
+        busyLimit.lowered(to: BusyLimit.truncateTries) { _ = try? db.checkpoint(.truncate) }
     }
 
     var walPath: String { path + "-wal" }

@@ -2,6 +2,7 @@ import Foundation
 import MetadataStore
 import SQLiteStore
 import XCTest
+import GRDB
 
 /// The WAL stays bounded under a writer that never pauses and a reader that never stops: the background checkpoints
 /// truncate it, where PASSIVE checkpoints alone let it grow for as long as the writes went on.
@@ -89,6 +90,40 @@ final class WALTests: XCTestCase {
         while checkpoints.snapshot.truncations == 0 && Date() < recovering { Thread.sleep(forTimeInterval: 0.02) }
         XCTAssertNil(checkpoints.snapshot.openError, "\(checkpoints.snapshot)")
         XCTAssertGreaterThan(checkpoints.snapshot.truncations, 0, "\(checkpoints.snapshot)")
+    }
+
+    func testAReaderInTheWALDoesNotStallTheWriterTruncatingIt() throws {
+        // A reader keeps a snapshot open, so no TRUNCATE can finish: the writer's own truncation past 48 MB gives
+        // up quickly instead of waiting out its 30 s busy limit on every commit, with the write lock held.
+        let path = directory.appendingPathComponent("held.sqlite").path
+        let store = try SQLiteMetadataStore(path: path)
+        var held = Configuration()
+        held.allowsUnsafeTransactions = true  // the snapshot stays open across accesses
+        let reader = try DatabaseQueue(path: path, configuration: held)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM dag_runs")
+        }
+        defer { try? reader.inDatabase { db in try db.execute(sql: "ROLLBACK") } }
+        let start = Date(timeIntervalSince1970: 1_704_067_200)
+        var slowest = 0.0, pastThreshold = 0, index = 0
+        while pastThreshold < 20 && index < 6000 {
+            let logical = start.addingTimeInterval(Double(index) * 3600)
+            let runId = DagRun.makeRunId(type: .backfill, logicalDate: logical)
+            let run = DagRun(dagId: "etl", runId: runId, logicalDate: logical, dataIntervalStart: logical,
+                             dataIntervalEnd: logical.addingTimeInterval(3600), runType: .backfill, state: .queued, createdAt: logical)
+            let instances = (1...5).map {
+                TaskInstance(key: TaskKey(dagId: "etl", runId: runId, taskId: "t\($0)"), maxTries: 1, pool: "default_pool", priorityWeight: 1)
+            }
+            let began = Date()
+            XCTAssertTrue(try store.createRun(run, taskInstances: instances))
+            slowest = max(slowest, Date().timeIntervalSince(began))
+            if Self.size(path + "-wal") > SQLiteMetadataStore.walBackPressureThreshold { pastThreshold += 1 }
+            index += 1
+            if slowest > 5 { break }
+        }
+        XCTAssertEqual(pastThreshold, 20, "the WAL passed the back-pressure threshold (reached after \(index) runs)")
+        XCTAssertLessThan(slowest, 5, "a commit past the threshold waited out the busy limit for the reader")
     }
 
     struct Outcome {
