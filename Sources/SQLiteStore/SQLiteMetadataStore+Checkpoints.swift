@@ -31,8 +31,8 @@ extension SQLiteMetadataStore {
     /// either: every second brings new frames, so no writer ever finds the WAL fully copied and restarts it, and the
     /// file grew without bound (2.1 GB after 43,800 task instances). So once the WAL passes `truncateAbove` bytes, a
     /// TRUNCATE checkpoint follows the PASSIVE one: it holds writers off only while it copies the few frames written
-    /// since, waits (1 s at most) for readers to leave the WAL, and cuts the file to zero. If readers stay, it tries
-    /// again on the next pass.
+    /// since, waits (20 ms at most, `BusyLimit.truncateTries`) for readers to leave the WAL, and cuts the file to
+    /// zero. If readers stay, it tries again on the next pass.
     @discardableResult
     public func startBackgroundCheckpoints(interval: TimeInterval = 1, truncateAbove: Int = walTruncateThreshold) -> BackgroundCheckpoints {
         let checkpoints = BackgroundCheckpoints(path: path, interval: interval, truncateAbove: truncateAbove)
