@@ -1,7 +1,8 @@
 /// How long a connection may take and how many may be open: a client cannot hold the server's descriptors by opening
 /// connections and sending nothing, or a request line a byte at a time.
 public struct WebLimits: Sendable, Equatable {
-    /// Seconds from a request's first byte to the end of its head; a slower client is disconnected.
+    /// Seconds from a request's first byte to the end of its head, and again from its head to the end of its body;
+    /// a slower client is disconnected.
     public var headerTimeout: Double
     /// Seconds a connection may stay open between requests (or before its first) without sending anything.
     public var idleTimeout: Double
