@@ -49,6 +49,8 @@ struct Configuration {
         ("web_header_timeout", "ORCHESTRATOR_WEB_HEADER_TIMEOUT", "10s"),
         ("web_idle_timeout", "ORCHESTRATOR_WEB_IDLE_TIMEOUT", "30s"),
         ("web_max_connections", "ORCHESTRATOR_WEB_MAX_CONNECTIONS", "128"),
+        // Comma-separated Host names answered besides the address and loopback (for 0.0.0.0 or a LAN address).
+        ("web_allowed_hosts", "ORCHESTRATOR_WEB_ALLOWED_HOSTS", ""),
     ]
 
     /// Loads the file (when there is one) and applies the environment over it.
@@ -164,6 +166,8 @@ struct Configuration {
         }
         try check("web_max_connections", { Int($0).map(openConnections.contains) ?? false },
                   "a whole number from \(openConnections.lowerBound) to \(openConnections.upperBound)")
+        try check("web_allowed_hosts", { Self.allowedHosts($0).allSatisfy(WebLimits.isAllowableHostName) },
+                  "a comma-separated list of host names or addresses without ports (status.example.org, 192.168.1.10)")
         // A short token is guessable; the check names the rule, never the value.
         try check("web_token", { $0.isEmpty || ($0.count >= 16 && !$0.contains(where: \.isWhitespace)) },
                   "empty (actions off) or at least 16 characters without spaces")
@@ -174,13 +178,19 @@ struct Configuration {
 
     func value(_ key: String) -> String { values[key]?.value ?? "" }
 
-    /// The web server's timeouts and connection cap (checked by `validate`).
+    /// The web server's timeouts, connection cap and Host allow-list (checked by `validate`).
     func webLimits() throws -> WebLimits {
         guard let header = DurationParser.seconds(value("web_header_timeout")), let idle = DurationParser.seconds(value("web_idle_timeout")),
               let connections = Int(value("web_max_connections")) else {
             throw CLIError("web_header_timeout, web_idle_timeout and web_max_connections must be checked before use")
         }
-        return WebLimits(headerTimeout: header, idleTimeout: idle, maxConnections: connections)
+        var limits = WebLimits(headerTimeout: header, idleTimeout: idle, maxConnections: connections)
+        limits.allowedHosts = Self.allowedHosts(value("web_allowed_hosts"))
+        return limits
+    }
+
+    static func allowedHosts(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// `127.0.0.1:8080` → ("127.0.0.1", 8080); `[::1]:8080` too.

@@ -8,6 +8,10 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         public var truncations = 0
         /// TRUNCATE checkpoints that gave up on readers still in the WAL (retried on the next pass).
         public var busy = 0
+        /// Tries to open the thread's connection that failed (retried every interval, so the WAL is not left unchecked).
+        public var openFailures = 0
+        /// Why the last try to open failed; nil once the connection is open.
+        public var openError: String?
         public init() {}
     }
 
@@ -17,6 +21,8 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
     private let lock = NSLock()
     private var counts = Counts()
     private var stopped = false
+    /// 1 s for the write lock, lowered while a TRUNCATE waits for readers with the write lock held.
+    private let busyLimit = BusyLimit(tries: 10_000)
 
     init(path: String, interval: TimeInterval, truncateAbove: Int) {
         self.path = path
@@ -34,15 +40,27 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
             var config = Configuration()
             // Poll for the write lock as often as the writers do (SQLiteMetadataStore.init): with SQLite's own 1-100 ms
             // sleeps, busy writers always got the lock first and a TRUNCATE waited out its whole second.
-            config.busyMode = .callback { tries in
-                guard tries < 10_000 else { return false }
-                usleep(100)
-                return true
-            }
+            config.busyMode = .callback { [busyLimit] tries in busyLimit.shouldRetry(tries) }
             config.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteMetadataStore.walSizeLimit)")
             }
-            guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return }
+            // An unusable connection must not end the thread quietly: nothing would checkpoint again. Retry, and say so.
+            var opened: DatabaseQueue?
+            while opened == nil, !lock.withLock({ stopped }) {
+                do {
+                    opened = try DatabaseQueue(path: path, configuration: config)
+                    lock.withLock { counts.openError = nil }
+                } catch {
+                    let first = lock.withLock { () -> Bool in
+                        counts.openFailures += 1
+                        counts.openError = "\(error)"
+                        return counts.openFailures == 1
+                    }
+                    if first { warn("store checkpoints cannot open the database; retrying every \(interval)s", error: "\(error)") }
+                    Thread.sleep(forTimeInterval: interval)
+                }
+            }
+            guard let queue = opened else { return }
             var behind = false
             while !lock.withLock({ stopped }) {
                 // Still over the threshold after a pass (a slow fsync, readers in the way): try again soon.
@@ -60,12 +78,24 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
         guard walSize() > truncateAbove else { return false }
         do {
-            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try busyLimit.lowered(to: BusyLimit.truncateTries) {
+                try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            }
             lock.withLock { counts.truncations += 1 }
         } catch {
             lock.withLock { counts.busy += 1 }
         }
         return walSize() > truncateAbove
+    }
+
+    /// One logfmt warning on stderr, where the daemon's and the CLI's own log lines go.
+    func warn(_ message: String, error: String) {
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+        let line = "level=warning msg=\(quoted(message)) path=\(quoted(path)) error=\(quoted(error))\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     func walSize() -> Int {

@@ -16,7 +16,8 @@ extension SQLiteMetadataStore {
     func truncateOverfullWAL(_ db: Database) {
         var info = stat()
         guard stat(walPath, &info) == 0, Int(info.st_size) > Self.walBackPressureThreshold else { return }
-        _ = try? db.checkpoint(.truncate)
+        // A reader in the WAL would otherwise hold this writer, and every other one, for the busy limit (30 s).
+        busyLimit.lowered(to: BusyLimit.truncateTries) { _ = try? db.checkpoint(.truncate) }
     }
 
     var walPath: String { path + "-wal" }
@@ -30,8 +31,8 @@ extension SQLiteMetadataStore {
     /// either: every second brings new frames, so no writer ever finds the WAL fully copied and restarts it, and the
     /// file grew without bound (2.1 GB after 43,800 task instances). So once the WAL passes `truncateAbove` bytes, a
     /// TRUNCATE checkpoint follows the PASSIVE one: it holds writers off only while it copies the few frames written
-    /// since, waits (1 s at most) for readers to leave the WAL, and cuts the file to zero. If readers stay, it tries
-    /// again on the next pass.
+    /// since, waits (20 ms at most, `BusyLimit.truncateTries`) for readers to leave the WAL, and cuts the file to
+    /// zero. If readers stay, it tries again on the next pass.
     @discardableResult
     public func startBackgroundCheckpoints(interval: TimeInterval = 1, truncateAbove: Int = walTruncateThreshold) -> BackgroundCheckpoints {
         let checkpoints = BackgroundCheckpoints(path: path, interval: interval, truncateAbove: truncateAbove)

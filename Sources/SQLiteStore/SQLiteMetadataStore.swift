@@ -7,6 +7,8 @@ import MetadataStore
 public final class SQLiteMetadataStore: MetadataStore, Sendable {
     let dbQueue: DatabaseQueue
     public let path: String
+    /// The writer's busy limit (30 s), lowered while it truncates an overfull WAL.
+    let busyLimit = BusyLimit(tries: 300_000)
 
     /// Opens (creating if needed) and migrates the store at `path`. A read-only store (the status pages) opens
     /// its own connection to an existing store, so page loads never queue behind the scheduler's writes.
@@ -17,11 +19,8 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         if !readOnly { config.journalMode = .wal }
         // Retry a locked database every 100 µs (for up to 30 s) rather than with SQLite's 1–100 ms sleeps:
         // the scheduler and its workers hold the write lock for well under a millisecond at a time.
-        config.busyMode = .callback { tries in
-            guard tries < 300_000 else { return false }
-            usleep(100)
-            return true
-        }
+        let busyLimit = self.busyLimit
+        config.busyMode = .callback { tries in busyLimit.shouldRetry(tries) }
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL is durable across process crashes; only power loss can drop the last commits.
             try Cached.execute(db, sql: "PRAGMA synchronous = NORMAL")

@@ -1,8 +1,10 @@
 import NIOCore
 
-/// Closes a connection whose request head does not arrive within the timeout of its first byte. It sits first in
-/// the pipeline, where it sees raw bytes; `RequestProgressHandler`, behind the HTTP decoder, tells it when a head has
-/// been read and when its response has ended (outbound user events travel towards this end of the pipeline).
+/// Closes a connection whose request head does not arrive within the timeout of its first byte, or whose body does
+/// not arrive within the same timeout of its head (the idle timeout alone let a body sent a byte every 29 s hold a
+/// connection for ever). It sits first in the pipeline, where it sees raw bytes; `RequestProgressHandler`, behind
+/// the HTTP decoder, tells it when a head and a whole request have been read and when its response has ended
+/// (outbound user events travel towards this end of the pipeline).
 final class HeaderReadTimeoutHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -11,6 +13,7 @@ final class HeaderReadTimeoutHandler: ChannelDuplexHandler {
 
     enum Progress {
         case headReceived
+        case requestEnded
         case responseEnded
     }
 
@@ -35,6 +38,10 @@ final class HeaderReadTimeoutHandler: ChannelDuplexHandler {
         switch progress {
         case .headReceived:
             awaitingHead = false
+            cancelDeadline()
+            // The body gets the same time from the head on; a request without one ends at once and cancels it.
+            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { context.close(promise: nil) }
+        case .requestEnded:
             cancelDeadline()
         case .responseEnded:
             awaitingHead = true

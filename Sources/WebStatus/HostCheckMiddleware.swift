@@ -1,12 +1,15 @@
 import Hummingbird
 
-/// On a loopback address, only requests naming this server are answered: a page of another site whose name was
-/// rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host and gets a 421. The name is matched exactly
+/// Only requests naming this server are answered: a page of another site whose name was rebound to the server's
+/// address (DNS rebinding) sends its own name as Host and gets a 421. The name is matched exactly
 /// (`127.0.0.1.evil.com` is another site's name, not 127.0.0.1), and a request without a Host is refused too.
+/// Installed whatever the bind address: on a LAN address the rebinding works just as well.
 struct HostCheckMiddleware: RouterMiddleware {
     let matcher: HostMatcher
 
-    init(configuredHost: String) { matcher = HostMatcher(configuredHost: configuredHost) }
+    init(configuredHost: String, allowedHosts: [String] = []) {
+        matcher = HostMatcher(configuredHost: configuredHost, allowedHosts: allowedHosts)
+    }
 
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         guard matcher.accepts(request.head.authority) else {
@@ -16,29 +19,32 @@ struct HostCheckMiddleware: RouterMiddleware {
     }
 }
 
-/// The Host values a loopback server answers to: the configured address, `localhost`, `127.0.0.1` and `[::1]`,
-/// each alone or with `:PORT` (digits only). Case-insensitive, as host names are.
+/// The Host values a server answers to: the configured address (unless it is a wildcard such as 0.0.0.0 or ::,
+/// which no client names), `localhost`, `127.0.0.1`, `[::1]` and the names of `web_allowed_hosts`, each alone or
+/// with `:PORT` (digits only). Case-insensitive, as host names are.
 struct HostMatcher: Sendable {
     /// The accepted names as they appear in a Host header (IPv6 in brackets), lowercased.
     let names: [String]
 
-    init(configuredHost: String) {
-        let configured = configuredHost.lowercased()
-        let spelled = configured.contains(":") && !configured.hasPrefix("[") ? "[\(configured)]" : configured
+    init(configuredHost: String, allowedHosts: [String] = []) {
         var names = ["localhost", "127.0.0.1", "[::1]"]
-        if !names.contains(spelled) { names.insert(spelled, at: 0) }
+        if !Self.isWildcard(configuredHost) {
+            let spelled = Self.spelled(configuredHost)
+            if !names.contains(spelled) { names.insert(spelled, at: 0) }
+        }
+        for allowed in allowedHosts.map(Self.spelled) where !allowed.isEmpty && !names.contains(allowed) { names.append(allowed) }
         self.names = names
     }
 
-    /// Whether the configured host is a loopback address (the only case where the check applies: a server bound to
-    /// another address answers to names this process cannot know).
-    static func isLoopback(_ host: String) -> Bool {
+    /// A name as a Host header carries it: lowercased, an IPv6 address in brackets.
+    static func spelled(_ host: String) -> String {
         let host = host.lowercased()
-        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
-        }
+        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
+    /// Whether the address binds every interface: then only the loopback and allowed names are accepted.
+    static func isWildcard(_ host: String) -> Bool {
+        ["0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", "*", ""].contains(host.lowercased())
     }
 
     func accepts(_ authority: String?) -> Bool {

@@ -1,7 +1,8 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Behind the HTTP decoder: reports each request head read and each response ended to `HeaderReadTimeoutHandler`.
+/// Behind the HTTP decoder: reports each request head and request end read, and each response ended, to
+/// `HeaderReadTimeoutHandler`.
 final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -9,8 +10,10 @@ final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
-            context.triggerUserOutboundEvent(HeaderReadTimeoutHandler.Progress.headReceived, promise: nil)
+        switch unwrapInboundIn(data) {
+        case .head: context.triggerUserOutboundEvent(HeaderReadTimeoutHandler.Progress.headReceived, promise: nil)
+        case .end: context.triggerUserOutboundEvent(HeaderReadTimeoutHandler.Progress.requestEnded, promise: nil)
+        case .body: break
         }
         context.fireChannelRead(data)
     }

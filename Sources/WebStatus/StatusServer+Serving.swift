@@ -76,7 +76,8 @@ extension StatusServer {
         logger.logLevel = .warning
         let router = Router()
         router.middlewares.add(RefusalMiddleware())
-        if HostMatcher.isLoopback(setup.host) { router.middlewares.add(HostCheckMiddleware(configuredHost: setup.host)) }
+        // Always on: a LAN or wildcard address is as open to DNS rebinding as loopback.
+        router.middlewares.add(HostCheckMiddleware(configuredHost: setup.host, allowedHosts: setup.limits.allowedHosts))
         pageRoutes(router)
         apiRoutes(router)
         actionRoutes(router)

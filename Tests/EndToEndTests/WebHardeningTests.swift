@@ -27,6 +27,34 @@ final class WebHardeningTests: XCTestCase {
         XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: 127.0.0.1.nip.io"], path: "/api/v1/dags"), 421)
     }
 
+    func testAWildcardBindAnswersOnlyToLoopbackAndTheAllowedNames() throws {
+        let h = try Harness()
+        try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
+        h.extraEnvironment = ["ORCHESTRATOR_WEB_ADDRESS_FOR_TESTS": "0.0.0.0:0",
+                              "ORCHESTRATOR_WEB_ALLOWED_HOSTS": "status.example.org, 192.0.2.7"]
+        try h.startDaemon()
+        let port = try port(h)
+        for host in ["127.0.0.1:\(port)", "localhost", "status.example.org:\(port)", "STATUS.EXAMPLE.ORG", "192.0.2.7:\(port)"] {
+            XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: \(host)"]), 200, "Host: \(host)")
+        }
+        // A rebound name, the wildcard itself and a name only starting like an allowed one are refused.
+        for host in ["evil.com", "evil.com:\(port)", "0.0.0.0:\(port)", "status.example.org.evil.com", "example.org", "192.0.2.8"] {
+            XCTAssertEqual(RawConnection.status(port: port, headerLines: ["Host: \(host)"]), 421, "Host: '\(host)'")
+        }
+        XCTAssertEqual(RawConnection.status(port: port, headerLines: []), 421, "a request without Host")
+    }
+
+    func testABadAllowedHostIsRefusedAtStart() throws {
+        let h = try Harness()
+        for value in ["status.example.org:8080", "a b", "*.example.org"] {
+            h.extraEnvironment = ["ORCHESTRATOR_WEB_ALLOWED_HOSTS": value]
+            let result = try h.run(["config", "check"])
+            XCTAssertNotEqual(result.status, 0, value)
+            XCTAssertTrue(result.stderr.contains("environment ORCHESTRATOR_WEB_ALLOWED_HOSTS: web_allowed_hosts: '\(value)' is not"),
+                          result.stderr)
+        }
+    }
+
     func testSlowAndIdleConnectionsAreClosedAndTheCapHolds() throws {
         let h = try Harness()
         try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
@@ -69,6 +97,38 @@ final class WebHardeningTests: XCTestCase {
         XCTAssertEqual(try http.get("http://127.0.0.1:\(port)/healthz").status, 200, "the page still answers afterwards")
         XCTAssertEqual(try h.run(["trigger", "a", "--date", "2024-01-01"]).status, 0)
         try h.waitFor("the run to succeed") { try h.runStates(dag: "a") == ["success"] }
+    }
+
+    func testABodySentAByteAtATimeIsCutAtTheTimeout() throws {
+        let h = try Harness()
+        try h.writeDag("a", "dag_id: a\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: t, command: \"true\" }\n")
+        let token = "a-token-of-enough-length"
+        h.extraEnvironment = ["ORCHESTRATOR_WEB_HEADER_TIMEOUT": "1s", "ORCHESTRATOR_WEB_IDLE_TIMEOUT": "3s", "ORCHESTRATOR_WEB_TOKEN": token]
+        try h.startDaemon()
+        let port = try port(h)
+        let slow = try XCTUnwrap(RawConnection(port: port))
+        slow.send("POST /api/v1/dags/a/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n" +
+                  "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{")
+        let sentHead = Date()
+        // A byte every 0.3 s keeps the idle timeout (3 s) from ever firing; the body's own timeout (1 s) must.
+        var outcome = RawConnection.Outcome.timedOut("")
+        for _ in 0..<25 {
+            slow.send(" ")
+            outcome = slow.readUntilClosed(within: 0.3)
+            if case .closed = outcome { break }
+        }
+        guard case .closed(let received) = outcome else { return XCTFail("a body trickled for 7.5 s was never cut") }
+        let after = Date().timeIntervalSince(sentHead)
+        XCTAssertGreaterThan(after, 0.8, "cut by the timeout, not at once")
+        XCTAssertLessThan(after, 2.9, "cut by the body's timeout (1 s), before the idle one (3 s) could have")
+        XCTAssertFalse(received.contains("201"), received)
+        XCTAssertEqual(try h.runStates(dag: "a"), [], "the half-sent trigger created no run")
+        // A whole body within the timeout is served as before.
+        let whole = try XCTUnwrap(RawConnection(port: port))
+        let body = "{}"
+        whole.send("POST /api/v1/dags/a/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n" +
+                   "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        XCTAssertEqual(whole.readStatus(within: 10), 201)
     }
 
     func testLimitsOutOfBoundsAreRefusedAtStart() throws {

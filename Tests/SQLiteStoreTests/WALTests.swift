@@ -2,6 +2,7 @@ import Foundation
 import MetadataStore
 import SQLiteStore
 import XCTest
+import GRDB
 
 /// The WAL stays bounded under a writer that never pauses and a reader that never stops: the background checkpoints
 /// truncate it, where PASSIVE checkpoints alone let it grow for as long as the writes went on.
@@ -58,6 +59,71 @@ final class WALTests: XCTestCase {
         XCTAssertGreaterThan(peak, 32 << 20, "the writer reached the back-pressure threshold")
         XCTAssertLessThanOrEqual(peak, SQLiteMetadataStore.walSizeLimit, "peak WAL \(peak) bytes")
         XCTAssertEqual(try store.runs(RunFilter(dagId: "etl")).count, 3000)
+    }
+
+    func testACheckpointThreadThatCannotOpenTheStoreRetriesAndSaysWhy() throws {
+        // The store's folder is moved away after the store opened it: the thread's own connection cannot open the path.
+        let folder = directory.appendingPathComponent("moved")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteMetadataStore(path: path)
+        let aside = directory.appendingPathComponent("aside")
+        try FileManager.default.moveItem(at: folder, to: aside)
+        let checkpoints = store.startBackgroundCheckpoints(interval: 0.05, truncateAbove: 64 << 10)
+        defer { checkpoints.stop() }
+        let failing = Date().addingTimeInterval(10)
+        while checkpoints.snapshot.openFailures < 2 && Date() < failing { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertGreaterThanOrEqual(checkpoints.snapshot.openFailures, 2, "the thread keeps trying instead of ending")
+        XCTAssertNotNil(checkpoints.snapshot.openError)
+        // Back in place, the thread opens it and truncates the WAL the writer grows.
+        try FileManager.default.moveItem(at: aside, to: folder)
+        let start = Date(timeIntervalSince1970: 1_704_067_200)
+        for index in 0..<100 {
+            let logical = start.addingTimeInterval(Double(index) * 3600)
+            let runId = DagRun.makeRunId(type: .scheduled, logicalDate: logical)
+            let run = DagRun(dagId: "etl", runId: runId, logicalDate: logical, dataIntervalStart: logical,
+                             dataIntervalEnd: logical.addingTimeInterval(3600), runType: .scheduled, state: .queued, createdAt: logical)
+            XCTAssertTrue(try store.createRun(run, taskInstances: [TaskInstance(key: TaskKey(dagId: "etl", runId: runId, taskId: "t"),
+                                                                               maxTries: 1, pool: "default_pool", priorityWeight: 1)]))
+        }
+        let recovering = Date().addingTimeInterval(10)
+        while checkpoints.snapshot.truncations == 0 && Date() < recovering { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertNil(checkpoints.snapshot.openError, "\(checkpoints.snapshot)")
+        XCTAssertGreaterThan(checkpoints.snapshot.truncations, 0, "\(checkpoints.snapshot)")
+    }
+
+    func testAReaderInTheWALDoesNotStallTheWriterTruncatingIt() throws {
+        // A reader keeps a snapshot open, so no TRUNCATE can finish: the writer's own truncation past 48 MB gives
+        // up quickly instead of waiting out its 30 s busy limit on every commit, with the write lock held.
+        let path = directory.appendingPathComponent("held.sqlite").path
+        let store = try SQLiteMetadataStore(path: path)
+        var held = Configuration()
+        held.allowsUnsafeTransactions = true  // the snapshot stays open across accesses
+        let reader = try DatabaseQueue(path: path, configuration: held)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM dag_runs")
+        }
+        defer { try? reader.inDatabase { db in try db.execute(sql: "ROLLBACK") } }
+        let start = Date(timeIntervalSince1970: 1_704_067_200)
+        var slowest = 0.0, pastThreshold = 0, index = 0
+        while pastThreshold < 20 && index < 6000 {
+            let logical = start.addingTimeInterval(Double(index) * 3600)
+            let runId = DagRun.makeRunId(type: .backfill, logicalDate: logical)
+            let run = DagRun(dagId: "etl", runId: runId, logicalDate: logical, dataIntervalStart: logical,
+                             dataIntervalEnd: logical.addingTimeInterval(3600), runType: .backfill, state: .queued, createdAt: logical)
+            let instances = (1...5).map {
+                TaskInstance(key: TaskKey(dagId: "etl", runId: runId, taskId: "t\($0)"), maxTries: 1, pool: "default_pool", priorityWeight: 1)
+            }
+            let began = Date()
+            XCTAssertTrue(try store.createRun(run, taskInstances: instances))
+            slowest = max(slowest, Date().timeIntervalSince(began))
+            if Self.size(path + "-wal") > SQLiteMetadataStore.walBackPressureThreshold { pastThreshold += 1 }
+            index += 1
+            if slowest > 5 { break }
+        }
+        XCTAssertEqual(pastThreshold, 20, "the WAL passed the back-pressure threshold (reached after \(index) runs)")
+        XCTAssertLessThan(slowest, 5, "a commit past the threshold waited out the busy limit for the reader")
     }
 
     struct Outcome {

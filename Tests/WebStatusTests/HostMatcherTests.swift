@@ -30,10 +30,31 @@ final class HostMatcherTests: XCTestCase {
         XCTAssertFalse(six.accepts("::1"))
     }
 
-    func testOnlyLoopbackAddressesTurnTheCheckOn() {
-        for host in ["127.0.0.1", "127.1.2.3", "localhost", "::1", "LocalHost"] { XCTAssertTrue(HostMatcher.isLoopback(host), host) }
-        for host in ["0.0.0.0", "192.168.1.10", "127.evil.com", "127.0.0.1.nip.io", "::", "example.org", "127.0.0.256"] {
-            XCTAssertFalse(HostMatcher.isLoopback(host), host)
+    func testAWildcardOrLANBindAnswersToLoopbackAndTheAllowListOnly() {
+        let wildcard = HostMatcher(configuredHost: "0.0.0.0", allowedHosts: ["Status.Example.org", "192.168.1.10", "fe80::1"])
+        for host in ["localhost:8080", "127.0.0.1", "[::1]", "status.example.org", "STATUS.example.org:8080", "192.168.1.10:80",
+                     "[fe80::1]:8080"] {
+            XCTAssertTrue(wildcard.accepts(host), host)
+        }
+        for host in ["0.0.0.0", "0.0.0.0:8080", "evil.com", "status.example.org.evil.com", "example.org", "192.168.1.11",
+                     "fe80::1", "[fe80::2]"] {
+            XCTAssertFalse(wildcard.accepts(host), host)
+        }
+        XCTAssertFalse(HostMatcher(configuredHost: "::").accepts("[::]"), "a wildcard is not a name")
+        XCTAssertFalse(HostMatcher(configuredHost: "0.0.0.0").accepts("status.example.org"), "nothing is allowed unless listed")
+        let lan = HostMatcher(configuredHost: "192.168.1.10")
+        XCTAssertTrue(lan.accepts("192.168.1.10:8080"))
+        XCTAssertTrue(lan.accepts("localhost"))
+        XCTAssertFalse(lan.accepts("attacker.example"), "a LAN address is checked as strictly as loopback")
+    }
+
+    func testAllowListEntriesAreNamesWithoutPorts() {
+        for name in ["status.example.org", "host-1", "192.168.1.10", "fe80::1", "[fe80::1]", "LOCALHOST"] {
+            XCTAssertTrue(WebLimits.isAllowableHostName(name), name)
+        }
+        for name in ["", "a b", "host:8080", "*.example.org", "http://x", "x/y", ".example.org", "a..b", "-x", "[]", "ex@mple",
+                     "caf\u{E9}.fr", String(repeating: "a", count: 254)] {
+            XCTAssertFalse(WebLimits.isAllowableHostName(name), name)
         }
     }
 }
