@@ -138,13 +138,7 @@ public final class SQLiteStatement {
         sqlite3_clear_bindings(handle)
         for (index, argument) in arguments.enumerated() {
             let position = Int32(index + 1)
-            let result: Int32
-            switch argument {
-            case .null: result = sqlite3_bind_null(handle, position)
-            case .integer(let value): result = sqlite3_bind_int64(handle, position, sqlite3_int64(value))
-            case .real(let value): result = sqlite3_bind_double(handle, position, value)
-            case .text(let value): result = sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient)
-            }
+            let result = bindValue(argument, at: position)
             guard result == SQLITE_OK else { throw SQLiteError("binding argument \(position) of \(SQLiteDatabase.summary(sql)): \(database.errorMessage)") }
         }
     }
@@ -164,14 +158,17 @@ public final class SQLiteStatement {
             guard name.hasPrefix(":"), let argument = arguments[String(name.dropFirst())] else {
                 throw SQLiteError("\(SQLiteDatabase.summary(sql)): unknown parameter \(name) (known: \(arguments.keys.sorted().map { ":" + $0 }.joined(separator: ", ")))")
             }
-            let result: Int32
-            switch argument {
-            case .null: result = sqlite3_bind_null(handle, position)
-            case .integer(let value): result = sqlite3_bind_int64(handle, position, sqlite3_int64(value))
-            case .real(let value): result = sqlite3_bind_double(handle, position, value)
-            case .text(let value): result = sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient)
-            }
+            let result = bindValue(argument, at: position)
             guard result == SQLITE_OK else { throw SQLiteError("binding \(name) of \(SQLiteDatabase.summary(sql)): \(database.errorMessage)") }
+        }
+    }
+
+    private func bindValue(_ argument: SQLiteValue, at position: Int32) -> Int32 {
+        switch argument {
+        case .null: return sqlite3_bind_null(handle, position)
+        case .integer(let value): return sqlite3_bind_int64(handle, position, sqlite3_int64(value))
+        case .real(let value): return sqlite3_bind_double(handle, position, value)
+        case .text(let value): return sqlite3_bind_text(handle, position, value, -1, SQLiteDatabase.transient)
         }
     }
 
