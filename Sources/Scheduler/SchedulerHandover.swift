@@ -15,9 +15,12 @@ public enum SchedulerHandover {
     /// seconds. Returns at once when the lock is free or held by something else (the caller's lock attempt then
     /// reports the holder).
     public static func requestFromBackfill(_ home: HomeLayout, timeout: Double) {
+        // Written before looking at the lock, and kept until the daemon is ready or exits: a following backfill that
+        // sees a live request does not take the lock over, so a daemon starting just as its predecessor died (the
+        // backfill not yet holding the lock) is not beaten to it.
+        try? "\(getpid())\n".write(toFile: requestPath(home), atomically: true, encoding: .utf8)
         guard let holder = SchedulerLoop.runningScheduler(lockPath: home.schedulerLockPath, pidPath: home.schedulerPidPath),
               isBackfill(holder) else { return }
-        try? "\(getpid())\n".write(toFile: requestPath(home), atomically: true, encoding: .utf8)
         let deadline = Date().addingTimeInterval(timeout)
         var nextWake = Date()
         while Date() < deadline {
