@@ -7,6 +7,9 @@ import Workflow
 
 extension OrchestratorCommand {
     struct Backfill: ParsableCommand {
+        /// The most logical dates one backfill covers (a year of 5-minute runs is 105,120).
+        static let maxLogicalDates = 100_000
+
         static let configuration = CommandConfiguration(
             abstract: "Run a DAG for the logical dates of its schedule from --start to --end, both inclusive.",
             discussion: """
@@ -46,7 +49,11 @@ extension OrchestratorCommand {
             let startDate = try RunLookup.parseDate(start, dag: dag, option: "--start")
             let endDate = try RunLookup.parseDate(end, dag: dag, option: "--end")
             guard startDate <= endDate else { throw CLIError("--start \(start) is after --end \(end)") }
-            let dates = dag.timetable.logicalDates(from: startDate, through: endDate)
+            let dates = dag.timetable.logicalDates(from: startDate, through: endDate, limit: Self.maxLogicalDates)
+            // The timetable stops at the limit: a range holding more dates is refused, never cut short in silence.
+            if dates.count == Self.maxLogicalDates, let following = dates.last.flatMap(dag.timetable.next(after:)), following <= endDate {
+                throw CLIError("the range \(start) to \(end) holds more than \(Self.maxLogicalDates) logical dates of '\(dag.dagId)'; backfill it in smaller ranges")
+            }
             guard !dates.isEmpty else { throw CLIError("the schedule of '\(dag.dagId)' has no logical date between \(start) and \(end)") }
             let overrides = try RunLookup.parseParams(params, dag: dag)
 

@@ -25,6 +25,26 @@ final class BackfillDryRunTests: XCTestCase {
             """)
     }
 
+    func testARangeBeyondTheDateLimitIsRefusedNotCutShort() throws {
+        let h = try Harness()
+        try h.writeDag("minutely", """
+            dag_id: minutely
+            schedule: "* * * * *"
+            start_date: 2024-01-01
+            tasks:
+              - { id: a, command: "true" }
+            """)
+        // 70 days of minutes: 100,801 dates, one more than a backfill covers.
+        let refused = try h.run(["backfill", "minutely", "--start", "2024-01-01", "--end", "2024-03-11", "--dry-run"])
+        XCTAssertEqual(refused.status, 1, refused.stdout)
+        XCTAssertTrue(refused.stderr.contains("holds more than 100000 logical dates"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("orchestrator.db").path))
+        // Exactly the limit is fine: 100,000 minutes from the start.
+        let atLimit = try h.run(["backfill", "minutely", "--start", "2024-01-01", "--end", "2024-03-10T10:39", "--dry-run", "--limit", "1"])
+        XCTAssertEqual(atLimit.status, 0, atLimit.stderr)
+        XCTAssertTrue(atLimit.stderr.contains("would create 100000 run(s)"), atLimit.stderr)
+    }
+
     func testDryRunInAnEmptyHomeListsEveryDateAndCreatesNothing() throws {
         let h = try Harness()
         try writeNewYorkDag(h)
