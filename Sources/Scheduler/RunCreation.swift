@@ -10,7 +10,8 @@ public enum RunCreation {
         guard dag.timetable.cron != nil, let latestComplete = dag.timetable.latestCompleteLogicalDate(asOf: now) else { return [] }
         var last = latestComplete
         if let end = dag.endDate, end < last {
-            guard let capped = dag.timetable.logicalDates(from: dag.startDate, through: end).last else { return [] }
+            // One step back from end_date, not a walk from start_date: the walk stops at its date limit.
+            guard let capped = dag.timetable.lastFire(atOrBefore: end), capped >= dag.startDate else { return [] }
             last = capped
         }
         guard last >= dag.startDate else { return [] }

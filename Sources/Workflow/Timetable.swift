@@ -21,6 +21,11 @@ public struct Timetable: Sendable, Equatable {
 
     public func next(after date: Date) -> Date? { cron?.next(after: date, in: timeZone) }
 
+    /// The last fire time at or before `date`.
+    public func lastFire(atOrBefore date: Date) -> Date? {
+        cron?.previous(before: date.addingTimeInterval(0.001), in: timeZone)
+    }
+
     /// The data interval of a scheduled run whose logical date is `logicalDate`.
     public func dataInterval(forScheduled logicalDate: Date) -> DateInterval? {
         guard let end = next(after: logicalDate) else { return nil }

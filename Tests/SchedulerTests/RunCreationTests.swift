@@ -68,6 +68,13 @@ final class RunCreationTests: XCTestCase {
                        [utc(2024, 1, 3), utc(2024, 1, 4)])
     }
 
+    func testAnEndDateFarBeyondTheTimetablesDateLimitStillCapsAtItself() throws {
+        // 152 days of minutes (218,880 logical dates) before end_date: more than a walk of the timetable covers.
+        let dag = try daily(end: "2024-06-01", schedule: "\"* * * * *\"")
+        XCTAssertEqual(RunCreation.dueLogicalDates(dag: dag, latestExisting: utc(2024, 5, 31, 23, 58), now: utc(2024, 7, 1)),
+                       [utc(2024, 5, 31, 23, 59), utc(2024, 6, 1)])
+    }
+
     func testEndDateIsHonoured() throws {
         let dag = try daily(end: "2024-01-03")
         XCTAssertEqual(RunCreation.dueLogicalDates(dag: dag, latestExisting: nil, now: utc(2024, 1, 10)),
