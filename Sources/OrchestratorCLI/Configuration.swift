@@ -13,6 +13,7 @@ import Yams
 /// ```yaml
 /// home: /var/lib/orchestrator
 /// dags: /etc/orchestrator/dags
+/// lake: s3://lake-bucket/prod   # or a folder; default HOME/lake
 /// parallelism: 32
 /// grace_period: 60s
 /// log_level: info            # debug, info, warning, error
@@ -38,6 +39,8 @@ struct Configuration {
     static let keys: [(key: String, environment: String, fallback: String)] = [
         ("home", "ORCHESTRATOR_HOME", "~/.orchestrator"),
         ("dags", "ORCHESTRATOR_DAGS", "./dags"),
+        // Where transforms keep bronze, silver and gold: a folder, file:///path or s3://bucket/prefix; empty: HOME/lake.
+        ("lake", "ORCHESTRATOR_LAKE", ""),
         ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),

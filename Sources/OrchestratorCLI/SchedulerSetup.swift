@@ -17,6 +17,9 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Log level: debug, info, warning, error (env ORCHESTRATOR_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(help: "The lake: a folder, file:///path or s3://bucket/prefix (env ORCHESTRATOR_LAKE, configuration lake:; default HOME/lake).")
+    var lake: String?
+
     /// Flags first, then the configuration (file and environment) when the daemon loaded one, then the environment.
     func resolvedParallelism(_ configuration: Configuration? = nil) throws -> Int {
         let text = parallelism.map(String.init) ?? configuration?.value("parallelism") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_PARALLELISM"]
@@ -78,6 +81,8 @@ enum SchedulerSetup {
             home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(configuration),
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
         settings.connections = configuration?.connections ?? [:]
+        // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
+        if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }
         return settings
     }
 }
