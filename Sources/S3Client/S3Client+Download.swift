@@ -10,7 +10,7 @@ extension S3Client {
         var template = Array(((directory.isEmpty ? "." : directory) + "/.\(name).part-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else {
-            throw S3Error(kind: .localFile, operation: operation, message: "cannot create a file beside \(path): \(String(cString: strerror(errno)))")
+            throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot create a file beside \(path): \(String(cString: strerror(errno)))"))
         }
         let temporary = String(cString: template)
         var renamed = false
@@ -22,14 +22,14 @@ extension S3Client {
         request.sink = .file(descriptor: descriptor)
         let response = try transport.send(request)
         if let expected = response.contentLength, expected != response.bytesWritten {
-            throw S3Error(kind: .badResponse, operation: operation,
-                          message: "received \(response.bytesWritten) of \(expected) bytes")
+            throw transport.mask(S3Error(kind: .badResponse, operation: operation,
+                          message: "received \(response.bytesWritten) of \(expected) bytes"))
         }
         guard fsync(descriptor) == 0 else {
-            throw S3Error(kind: .localFile, operation: operation, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot write \(path): \(String(cString: strerror(errno)))"))
         }
         guard rename(temporary, path) == 0 else {
-            throw S3Error(kind: .localFile, operation: operation, message: "cannot rename the download to \(path): \(String(cString: strerror(errno)))")
+            throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot rename the download to \(path): \(String(cString: strerror(errno)))"))
         }
         renamed = true
         return S3ObjectInfo(key: key, size: response.bytesWritten, etag: response.etag)

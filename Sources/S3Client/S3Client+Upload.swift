@@ -10,12 +10,12 @@ extension S3Client {
         let operation = "PUT \(S3URL.display(bucket: bucket, key: key))"
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw S3Error(kind: .localFile, operation: operation, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot open \(path): \(String(cString: strerror(errno)))"))
         }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            throw S3Error(kind: .localFile, operation: operation, message: "\(path) is not a regular file")
+            throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "\(path) is not a regular file"))
         }
         let size = Int64(status.st_size)
         let conditions = conditionHeaders(ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)

@@ -153,6 +153,7 @@ struct S3Transport: Sendable {
         var masked = error
         for secret in credentials.secrets where !secret.isEmpty {
             masked.message = masked.message.replacingOccurrences(of: secret, with: "***")
+            masked.operation = masked.operation.replacingOccurrences(of: secret, with: "***")
         }
         return masked
     }
