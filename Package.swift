@@ -75,6 +75,10 @@ let package = Package(
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData"]),
+        // S3-compatible object storage (MinIO, AWS; moto in the tests) over libcurl: SigV4, streaming, multipart.
+        .target(name: "CS3Curl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "S3Client", dependencies: ["CS3Curl"]),
+        .testTarget(name: "S3ClientTests", dependencies: ["S3Client"]),
     ],
     swiftLanguageModes: [.v6]
 )
