@@ -7,7 +7,7 @@ public enum LakeFactory {
     public static func make(url: String, home: String, folder: String, environment: [String: String],
                             connections: Connections) throws(TransformError) -> any Lake {
         if url.hasPrefix("s3://") {
-            throw TransformError("lake URL '\(Connections.redacted(url))': S3 lakes are not built in yet")
+            return try S3Lake.make(url: url, home: home, environment: environment, connections: connections)
         }
         if url.hasPrefix("file://") {
             let path = String(url.dropFirst("file://".count))
