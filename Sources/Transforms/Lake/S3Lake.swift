@@ -52,13 +52,14 @@ public struct S3Lake: Lake {
 
     public func publish(_ staging: LakeStaging) throws(TransformError) {
         let partition = staging.partition
-        let previous = try manifest(of: partition)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: staging.folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         let version = S3LakeManifest.newVersion(at: Date())
         let versionPrefix = versionPrefix(partition, version)
         var uploaded: [String] = []
         var files: [S3LakeManifest.File] = []
+        let previous: (manifest: S3LakeManifest, etag: String)?
         do throws(S3Error) {
+            previous = try fetchManifest(partition)
             for name in names {
                 let path = staging.path(name)
                 let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
@@ -87,14 +88,14 @@ public struct S3Lake: Lake {
 
     /// The partition's current manifest and its ETag; nil when the partition was never published.
     func manifest(of partition: LakePartition) throws(TransformError) -> (manifest: S3LakeManifest, etag: String)? {
+        do { return try fetchManifest(partition) } catch { throw failure(error, "reading \(partition)") }
+    }
+
+    func fetchManifest(_ partition: LakePartition) throws(S3Error) -> (manifest: S3LakeManifest, etag: String)? {
         let key = manifestKey(partition)
-        let found: (bytes: [UInt8], etag: String)?
-        do { found = try client.getObject(bucket: bucket, key: key, maxBytes: S3LakeManifest.maxBytes) } catch {
-            throw failure(error, "reading \(partition)")
-        }
-        guard let found else { return nil }
+        guard let found = try client.getObject(bucket: bucket, key: key, maxBytes: S3LakeManifest.maxBytes) else { return nil }
         guard let manifest = S3LakeManifest.decode(found.bytes) else {
-            throw TransformError("lake \(description): s3://\(bucket)/\(key) is not a lake manifest")
+            throw S3Error(kind: .badResponse, operation: "GET s3://\(bucket)/\(key)", message: "not a lake manifest")
         }
         return (manifest, found.etag)
     }
