@@ -51,7 +51,7 @@ let package = Package(
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim", "YAMLLimits",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim", "YAMLLimits", "S3Client",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
@@ -74,12 +74,16 @@ let package = Package(
         // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", "WorkerCore", "SQLiteAttemptStore",
                                                              .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["S3Client", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TransformsTests", dependencies: ["Transforms", "S3Client"]),
         .testTarget(name: "StoreAddressTests", dependencies: ["StoreAddress"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData"]),
+        // S3-compatible object storage (MinIO, AWS; moto in the tests) over libcurl: SigV4, streaming, multipart.
+        .target(name: "CS3Curl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "S3Client", dependencies: ["CS3Curl"]),
+        .testTarget(name: "S3ClientTests", dependencies: ["S3Client"]),
     ],
     swiftLanguageModes: [.v6]
 )

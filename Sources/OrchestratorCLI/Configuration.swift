@@ -13,6 +13,7 @@ import Yams
 /// ```yaml
 /// home: /var/lib/orchestrator
 /// dags: /etc/orchestrator/dags
+/// lake: s3://lake-bucket/prod   # or a folder; default HOME/lake
 /// parallelism: 32
 /// grace_period: 60s
 /// log_level: info            # debug, info, warning, error
@@ -40,6 +41,8 @@ struct Configuration {
         ("dags", "ORCHESTRATOR_DAGS", "./dags"),
         // The metadata store's URL (StoreFactory); empty: sqlite:///<home>/orchestrator.db.
         ("store", "ORCHESTRATOR_STORE", ""),
+        // Where transforms keep bronze, silver and gold: a folder, file:///path or s3://bucket/prefix; empty: HOME/lake.
+        ("lake", "ORCHESTRATOR_LAKE", ""),
         ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),

@@ -17,6 +17,9 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Log level: debug, info, warning, error (env ORCHESTRATOR_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(help: "The lake: a folder, file:///path or s3://bucket/prefix (env ORCHESTRATOR_LAKE, configuration lake:; default HOME/lake).")
+    var lake: String?
+
     /// Flags first, then the configuration (file and environment) when the daemon loaded one, then the environment.
     func resolvedParallelism(_ configuration: Configuration? = nil) throws -> Int {
         let text = parallelism.map(String.init) ?? configuration?.value("parallelism") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_PARALLELISM"]
@@ -81,6 +84,8 @@ enum SchedulerSetup {
         // A scheduler for another home (a test run's scratch home) keeps that home's own SQLite store.
         // Workers get it in their argv, which any local user can read: never with its password.
         if home == nil { settings.storeURL = try global.storeURL().withoutPassword }
+        // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
+        if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }
         return settings
     }
 }

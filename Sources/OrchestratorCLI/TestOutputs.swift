@@ -16,7 +16,7 @@ struct TestOutputs {
     /// folder's `work` links to the home's `work/`, where gold.sql keeps the partitions of earlier days. With
     /// `scratch`, everything lives in a fresh temporary home, whatever the environment says.
     /// The workers get the lake and warehouse through the environment, which the scheduler passes on.
-    static func prepare(realHome: HomeLayout, scratch: Bool, dagId: String) throws -> TestOutputs {
+    static func prepare(realHome: HomeLayout, scratch: Bool, dagId: String, lake: String? = nil) throws -> TestOutputs {
         let environment = ProcessInfo.processInfo.environment
         func configured(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         if scratch {
@@ -41,7 +41,7 @@ struct TestOutputs {
         } catch {
             throw CLIError("cannot prepare \(runHome.home) for the test run: \(error.localizedDescription)")
         }
-        let outputs = TestOutputs(runHome: runHome, lake: configured("ORCHESTRATOR_LAKE") ?? "\(realHome.home)/lake",
+        let outputs = TestOutputs(runHome: runHome, lake: lake ?? configured("ORCHESTRATOR_LAKE") ?? "\(realHome.home)/lake",
                                   warehouse: configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db", work: work)
         outputs.export()
         return outputs

@@ -42,7 +42,8 @@ public struct TransformContext: Sendable {
         self.log = log
     }
 
-    /// Reads the task's environment. `ORCHESTRATOR_LAKE` and `ORCHESTRATOR_WAREHOUSE` override the defaults.
+    /// Reads the task's environment. `ORCHESTRATOR_LAKE` (a folder, `file:///path` or `s3://bucket/prefix`) and
+    /// `ORCHESTRATOR_WAREHOUSE` override the defaults.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
                                        folder: String = FileManager.default.currentDirectoryPath) throws(TransformError) -> TransformContext {
         func required(_ name: String) throws(TransformError) -> String {
@@ -60,12 +61,13 @@ public struct TransformContext: Sendable {
         }
         let dagId = environment["ORCHESTRATOR_DAG_ID"] ?? "dag"
         let connections = Connections(environment: environment)
-        let lakeRoot = environment["ORCHESTRATOR_LAKE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/lake"
+        let lakeURL = environment["ORCHESTRATOR_LAKE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/lake"
+        let lake = try LakeFactory.make(url: lakeURL, home: home, folder: folder, environment: environment, connections: connections)
         let warehouse = environment["ORCHESTRATOR_WAREHOUSE"].flatMap { $0.isEmpty ? nil : $0 } ?? "sqlite://\(home)/warehouse.db"
         return TransformContext(
             dagId: dagId, taskId: environment["ORCHESTRATOR_TASK_ID"] ?? "task", runId: environment["ORCHESTRATOR_RUN_ID"] ?? "run",
             ds: ds, dataIntervalStart: start, dataIntervalEnd: end, folder: folder, home: home,
-            lake: LocalLake(root: Self.absolute(lakeRoot, in: folder)), warehouse: warehouse,
+            lake: lake, warehouse: warehouse,
             workDatabase: "\(home)/work/\(dagId).db", connections: connections, log: TransformLog(redactor: connections.redactor))
     }
 

@@ -1,30 +1,36 @@
+import Foundation
+
 /// Where pipeline data lives between steps: `bronze/<source>/<table>/ds=YYYY-MM-DD/…`, `silver/<table>/ds=…/`,
-/// `gold/<table>/…`. A partition is always replaced whole: files are written into a staging area and
-/// `publish` swaps them in atomically, so a reader (or a crash) never sees half a partition.
-/// The local folder is the first implementation; an S3-compatible store can follow behind the same protocol.
+/// `gold/<table>/ds=…/`. The seam is about partitions and named files, not paths, so that a local folder and an
+/// S3-compatible bucket can both sit behind it. A partition is always replaced whole: files are written into a
+/// local staging folder and `publish` makes them current atomically, so a reader (or a crash) never sees half a
+/// partition. `LakeFactory` picks the backend from the lake URL.
 public protocol Lake: Sendable {
+    /// The lake's URL or folder, for messages (never with a secret).
     var description: String { get }
-    /// A fresh, empty staging area for `partition` (a path such as `silver/clients/ds=2024-01-01`).
-    func stage(_ partition: String) throws(TransformError) -> LakeStaging
-    /// Makes the staged files the partition's whole content, atomically; the previous content is dropped.
+    /// A fresh, empty local staging folder for `partition`.
+    func stage(_ partition: LakePartition) throws(TransformError) -> LakeStaging
+    /// Makes the staged files (dot files excepted) the partition's whole content, atomically; the previous
+    /// content is dropped. On failure the previous content stays current and the staging folder is kept.
     func publish(_ staging: LakeStaging) throws(TransformError)
-    /// Drops a staging area that will not be published.
+    /// Drops a staging folder that will not be published.
     func discard(_ staging: LakeStaging)
-    /// Readable local paths of the files of a partition, sorted; empty if the partition does not exist.
-    func files(in partition: String) throws(TransformError) -> [String]
-    /// The partitions directly under `prefix` (e.g. the `ds=…` folders of a table), sorted.
-    func partitions(under prefix: String) throws(TransformError) -> [String]
+    /// The published files of a partition, as of one moment (all from the same publish); empty when the
+    /// partition does not exist.
+    func content(of partition: LakePartition) throws(TransformError) -> LakeContent
+    /// A readable local file with the content of `file` (the lake's own file, or a downloaded copy).
+    func localPath(of file: LakeFile) throws(TransformError) -> String
+    /// The `ds=…` partitions of a table such as `silver/clients`, sorted by date.
+    func partitions(of table: String) throws(TransformError) -> [LakePartition]
+    /// Removes what killed or failed writers left behind (staging, unreferenced versions) once older than
+    /// `grace`, so that a publish in flight is not broken; returns what it removed.
+    func collectGarbage(olderThan grace: Double, now: Date) throws(TransformError) -> [String]
 }
 
-/// Files being written for one partition; `folder` is a local directory.
-public struct LakeStaging: Sendable {
-    public let partition: String
-    public let folder: String
-
-    public init(partition: String, folder: String) {
-        self.partition = partition
-        self.folder = folder
+extension Lake {
+    /// A readable local copy of the file `name` of `content`, or nil when the partition has no such file.
+    public func localPath(of name: String, in content: LakeContent) throws(TransformError) -> String? {
+        guard let file = content.file(named: name) else { return nil }
+        return try localPath(of: file)
     }
-
-    public func path(_ name: String) -> String { "\(folder)/\(name)" }
 }

@@ -2,7 +2,7 @@ import CSystemCalls
 import Foundation
 
 /// A lake in a local folder. Partitions are swapped in with renameat2(RENAME_EXCHANGE): readers see the old
-/// partition or the new one, never a mix, and a crash leaves the old one in place.
+/// partition or the new one, never a mix, and a crash leaves the old one in place. Files are read in place.
 public struct LocalLake: Lake {
     public let root: String
 
@@ -12,11 +12,13 @@ public struct LocalLake: Lake {
 
     public var description: String { root }
 
-    func absolute(_ partition: String) -> String { "\(root)/\(partition)" }
+    func absolute(_ partition: LakePartition) -> String { "\(root)/\(partition.path)" }
 
-    public func stage(_ partition: String) throws(TransformError) -> LakeStaging {
-        try Self.validate(partition)
-        let folder = "\(root)/.staging/\(UUID().uuidString)"
+    /// Where staging folders live: inside the lake, so that publishing is a rename on one file system.
+    var stagingRoot: String { "\(root)/.staging" }
+
+    public func stage(_ partition: LakePartition) throws(TransformError) -> LakeStaging {
+        let folder = "\(stagingRoot)/\(UUID().uuidString)"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
@@ -26,7 +28,6 @@ public struct LocalLake: Lake {
     }
 
     public func publish(_ staging: LakeStaging) throws(TransformError) {
-        try Self.validate(staging.partition)  // LakeStaging can be built by hand
         let target = absolute(staging.partition)
         let parent = (target as NSString).deletingLastPathComponent
         do {
@@ -56,26 +57,43 @@ public struct LocalLake: Lake {
         try? FileManager.default.removeItem(atPath: staging.folder)
     }
 
-    public func files(in partition: String) throws(TransformError) -> [String] {
-        try Self.validate(partition)
+    public func content(of partition: LakePartition) throws(TransformError) -> LakeContent {
         let folder = absolute(partition)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-        return names.filter { !$0.hasPrefix(".") }.sorted().map { "\(folder)/\($0)" }
-    }
-
-    public func partitions(under prefix: String) throws(TransformError) -> [String] {
-        try Self.validate(prefix)
-        let folder = absolute(prefix)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-        return names.filter { !$0.hasPrefix(".") }.sorted().map { "\(prefix)/\($0)" }
-    }
-
-    /// Partition paths are built from DAG options: keep them inside the lake.
-    static func validate(_ partition: String) throws(TransformError) {
-        let parts = partition.split(separator: "/", omittingEmptySubsequences: false)
-        guard !partition.isEmpty, !partition.hasPrefix("/"), !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
-            throw TransformError("'\(partition)' is not a lake path (relative, no '..' or empty parts)")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            return LakeContent(partition: partition, files: [])
         }
+        let files = names.filter { !$0.hasPrefix(".") }.map { name in
+            let path = "\(folder)/\(name)"
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+            return LakeFile(name: name, size: size, etag: "", location: path, displayPath: path)
+        }
+        return LakeContent(partition: partition, files: files)
+    }
+
+    public func localPath(of file: LakeFile) throws(TransformError) -> String { file.location }
+
+    public func partitions(of table: String) throws(TransformError) -> [LakePartition] {
+        try LakePartition.validate(table)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(table)") else { return [] }
+        return names.compactMap { LakePartition.child($0, of: table) }.sorted()
+    }
+
+    /// Staging folders left by killed writers, older than `grace` (a publish in flight keeps its own).
+    public func collectGarbage(olderThan grace: Double, now: Date) throws(TransformError) -> [String] {
+        Self.removeStale(in: stagingRoot, olderThan: grace, now: now)
+    }
+
+    /// Removes the entries of `folder` last modified more than `grace` seconds before `now`; returns their paths.
+    static func removeStale(in folder: String, olderThan grace: Double, now: Date) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() {
+            let path = "\(folder)/\(name)"
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  now.timeIntervalSince(modified) > grace, (try? FileManager.default.removeItem(atPath: path)) != nil else { continue }
+            removed.append(path)
+        }
+        return removed
     }
 
     static func sync(_ path: String) {

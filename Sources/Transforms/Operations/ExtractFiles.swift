@@ -26,7 +26,7 @@ public enum ExtractFiles: TransformOperation {
             let fileName = (file as NSString).lastPathComponent
             let table = (fileName as NSString).deletingPathExtension
             try Naming.check(table, what: "table (from file \(fileName))", operation: name)
-            let partition = "bronze/\(source)/\(table)/ds=\(context.ds)"
+            let partition = try LakePartition(table: "bronze/\(source)/\(table)", ds: context.ds)
             let staging = try context.lake.stage(partition)
             do {
                 let copy = try FileCopy.copy(from: file, to: staging.path(fileName), countCSVRows: fileName.hasSuffix(".csv"))

@@ -35,7 +35,7 @@ public enum ExtractHTTP: TransformOperation {
         let timeout = try options.int("timeout") ?? 30
         orchestrator_http_global_init()
 
-        let partition = "bronze/\(source)/\(table)/ds=\(context.ds)"
+        let partition = try LakePartition(table: "bronze/\(source)/\(table)", ds: context.ds)
         let staging = try context.lake.stage(partition)
         do {
             guard let output = FileHandle(forWritingAtPath: staging.path("records.jsonl"))
@@ -117,7 +117,7 @@ public enum ExtractHTTP: TransformOperation {
             try JSONFile.write(["url": display(base + path), "records": records, "pages": pages, "requests": requests,
                                 "retries": retried, "ds": context.ds], to: staging.path("_manifest.json"))
             try context.lake.publish(staging)
-            context.results.output(partition, rows: records)
+            context.results.output(partition.path, rows: records)
             context.log("extract.http: \(display(base + path)) → \(partition): \(records) records, \(pages) pages, \(requests) requests (\(retried) retried)")
         } catch {
             context.lake.discard(staging)

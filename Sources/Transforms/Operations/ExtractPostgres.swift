@@ -47,7 +47,7 @@ public enum ExtractPostgres: TransformOperation {
                 // Timestamps are compared in UTC; the interval is [start, end) as for the run itself.
                 select += " WHERE \(quoted) >= '\(start)'::timestamptz AND \(quoted) < '\(end)'::timestamptz ORDER BY \(quoted)"
             }
-            let partition = "bronze/\(source)/\(spec.name)/ds=\(context.ds)"
+            let partition = try LakePartition(table: "bronze/\(source)/\(spec.name)", ds: context.ds)
             let staging = try context.lake.stage(partition)
             do {
                 let file = staging.path("\(spec.name).csv")
@@ -60,7 +60,7 @@ public enum ExtractPostgres: TransformOperation {
                 ], to: staging.path("_manifest.json"))
                 try context.lake.publish(staging)
                 let mode = spec.incrementalColumn.map { "rows with \($0) in [\(start), \(end))" } ?? "snapshot"
-                context.results.output(partition, rows: rows)
+                context.results.output(partition.path, rows: rows)
                 context.log("extract.postgres: \(spec.schema).\(spec.name) (\(mode)) → \(partition): \(rows) rows, \(bytes) bytes in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
             } catch {
                 context.lake.discard(staging)

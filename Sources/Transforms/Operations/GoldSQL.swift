@@ -140,11 +140,8 @@ public enum GoldSQL: TransformOperation {
     /// a summary and the current partition's row count.
     static func stageSilver(_ table: String, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> (String, Int) {
         let target = "silver_\(table)"
-        let partitions = try context.lake.partitions(under: "silver/\(table)").filter { partition in
-            guard let ds = partition.split(separator: "=").last else { return false }
-            return ds <= context.ds
-        }
-        guard partitions.contains("silver/\(table)/ds=\(context.ds)") else {
+        let partitions = try context.lake.partitions(of: "silver/\(table)").filter { $0.ds <= context.ds }
+        guard partitions.contains(where: { $0.ds == context.ds }) else {
             throw TransformError("\(name): silver/\(table)/ds=\(context.ds) does not exist in the lake; run silver.clean first")
         }
         let present = try sqlite("reading \(target)") { () throws(SQLiteError) -> Set<String> in
@@ -158,10 +155,11 @@ public enum GoldSQL: TransformOperation {
         var rowsToday = 0
         var loadedPartitions = 0
         for partition in partitions {
-            guard let ds = partition.split(separator: "=").last.map(String.init), ds == context.ds || !present.contains(ds) else { continue }
-            let files = try context.lake.files(in: partition)
-            guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }) else { continue }
-            let columns = try TableLoader.columns(partitionFiles: files, csv: csv)
+            let ds = partition.ds
+            guard ds == context.ds || !present.contains(ds) else { continue }
+            let content = try context.lake.content(of: partition)
+            guard let csv = try context.lake.localPath(of: "data.csv", in: content) else { continue }
+            let columns = try TableLoader.columns(schema: try context.lake.localPath(of: "_schema.json", in: content), csv: csv)
             let loaded = try sqlite("staging \(partition)") { () throws(SQLiteError) -> Int in
                 try db.transaction { () throws(SQLiteError) -> Int in
                     try TableLoader.ensureTable(db, table: target, columns: columns, partitioned: true)
@@ -182,7 +180,7 @@ public enum GoldSQL: TransformOperation {
 
     /// Writes the model's rows for this run to `gold/<model>/ds=<ds>/data.csv` with its schema.
     static func export(_ model: Model, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> Int {
-        let partition = "gold/\(model.name)/ds=\(context.ds)"
+        let partition = try LakePartition(table: "gold/\(model.name)", ds: context.ds)
         let staging = try context.lake.stage(partition)
         do {
             let columns = try sqlite("reading \(model.name)") { () throws(SQLiteError) -> [(String, String)] in

@@ -28,14 +28,14 @@ public enum LoadPostgres: TransformOperation {
             try connection.execute("CREATE SCHEMA IF NOT EXISTS \(quotedSchema)")
             for table in tables {
                 try Naming.check(table, what: "table", operation: name)
-                let partition = "gold/\(table)/ds=\(context.ds)"
-                let files = try context.lake.files(in: partition)
-                guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }),
-                      let schemaFile = files.first(where: { $0.hasSuffix("/_schema.json") }) else {
+                let partition = try LakePartition(table: "gold/\(table)", ds: context.ds)
+                let content = try context.lake.content(of: partition)
+                guard let csv = try context.lake.localPath(of: "data.csv", in: content),
+                      let schemaFile = try context.lake.localPath(of: "_schema.json", in: content) else {
                     throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
                 }
                 let partitioned = (try JSONFile.read(schemaFile)["materialized"] as? String) == "partition"
-                let columns = try TableLoader.columns(partitionFiles: files, csv: csv)
+                let columns = try TableLoader.columns(schema: schemaFile, csv: csv)
                 let target = "\(quotedSchema).\(PostgresConnection.quote(table))"
                 var definitions = columns.map { "\(PostgresConnection.quote($0.name)) \(Self.postgresType($0))" }
                 if partitioned { definitions.insert("ds date NOT NULL", at: 0) }

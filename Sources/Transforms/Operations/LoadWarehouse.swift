@@ -30,14 +30,14 @@ public enum LoadWarehouse: TransformOperation {
         var sources: [Source] = []
         for table in tables {
             try Naming.check(table, what: "table", operation: name)
-            let partition = "gold/\(table)/ds=\(context.ds)"
-            let files = try context.lake.files(in: partition)
-            guard let csv = files.first(where: { $0.hasSuffix("/data.csv") }),
-                  let schemaPath = files.first(where: { $0.hasSuffix("/_schema.json") }) else {
+            let partition = try LakePartition(table: "gold/\(table)", ds: context.ds)
+            let content = try context.lake.content(of: partition)
+            guard let csv = try context.lake.localPath(of: "data.csv", in: content),
+                  let schemaPath = try context.lake.localPath(of: "_schema.json", in: content) else {
                 throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
             }
             let schema = try JSONFile.read(schemaPath)
-            sources.append(Source(table: table, csv: csv, columns: try TableLoader.columns(partitionFiles: files, csv: csv),
+            sources.append(Source(table: table, csv: csv, columns: try TableLoader.columns(schema: schemaPath, csv: csv),
                                   partitioned: (schema["materialized"] as? String) == "partition"))
         }
         let counts = try sqlite("\(name) into \(path)") { () throws(SQLiteError) -> [Int] in

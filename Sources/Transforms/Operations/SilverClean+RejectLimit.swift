@@ -7,8 +7,7 @@ extension SilverClean {
     static func quarantine(_ staging: LakeStaging, report: Report, context: TransformContext) throws(TransformError) {
         for name in ["data.csv", ".valid.csv", ".duplicates.csv"] { unlink(staging.path(name)) }
         try JSONFile.write(report.json, to: staging.path("quality.json"))
-        let quarantine = LakeStaging(partition: "quarantine/\(report.table)/ds=\(report.ds)", folder: staging.folder)
-        do { try context.lake.publish(quarantine) } catch {
+        do { try context.lake.publish(staging.retargeted(to: try LakePartition(table: "quarantine/\(report.table)", ds: report.ds))) } catch {
             context.lake.discard(staging)
             throw error
         }

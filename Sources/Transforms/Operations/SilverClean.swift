@@ -66,11 +66,13 @@ public enum SilverClean: TransformOperation {
     }
 
     static func clean(_ table: CleaningRules.TableRules, source: String, context: TransformContext) throws(TransformError) -> Report {
-        let bronze = "bronze/\(source)/\(table.name)/ds=\(context.ds)"
-        let inputs = try context.lake.files(in: bronze).filter { $0.hasSuffix(".csv") }
-        guard !inputs.isEmpty else {
+        let bronze = try LakePartition(table: "bronze/\(source)/\(table.name)", ds: context.ds)
+        let inputFiles = try context.lake.content(of: bronze).files.filter { $0.name.hasSuffix(".csv") }
+        guard !inputFiles.isEmpty else {
             throw TransformError("\(name): no bronze data for \(table.name) at \(context.ds) (expected CSV files in \(context.lake.description)/\(bronze))")
         }
+        // Messages name each file where the lake keeps it; the reader gets a local copy.
+        let inputs = inputFiles.map(\.displayPath)
         var cleaners = table.columns.map(ColumnCleaner.init(rule:))
         for index in cleaners.indices {
             if let reference = cleaners[index].rule.references {
@@ -80,7 +82,7 @@ public enum SilverClean: TransformOperation {
         }
         let byteCleaners = cleaners.map(ByteColumnCleaner.init)
         var report = Report(table: table.name, ds: context.ds)
-        let partition = "silver/\(table.name)/ds=\(context.ds)"
+        let partition = try LakePartition(table: "silver/\(table.name)", ds: context.ds)
         let staging = try context.lake.stage(partition)
         do {
             let keyPositions = table.key.compactMap { key in table.columns.firstIndex { $0.name == key } }
@@ -112,10 +114,12 @@ public enum SilverClean: TransformOperation {
             func value(_ index: Int) -> String { String(decoding: values.bytes(valueRange(index)), as: UTF8.self) }
             let noBytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
-            for input in inputs {
-                let file = (input as NSString).lastPathComponent
+            for inputFile in inputFiles {
+                let input = inputFile.displayPath
+                let file = inputFile.name
                 report.files.append(file)
-                let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: input) }
+                let localInput = try context.lake.localPath(of: inputFile)
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: localInput) }
                 guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
                 let header = reader.strings()
                 // The input field of each rule; schema drift fails here, before any row.
@@ -306,9 +310,12 @@ public enum SilverClean: TransformOperation {
     /// Values of `column` in every silver partition of `table` up to and including `ds`, read as bytes.
     static func knownKeys(table: String, column: String, integer: Bool, upTo ds: String, lake: any Lake) throws(TransformError) -> KnownKeys {
         let keys = KnownKeys(integer: integer)
-        for partition in try lake.partitions(under: "silver/\(table)") where partition.hasSuffix("ds=\(ds)") || partition < "silver/\(table)/ds=\(ds)" {
-            for file in try lake.files(in: partition) where file.hasSuffix("/data.csv") {
-                let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: file) }
+        for partition in try lake.partitions(of: "silver/\(table)") where partition.ds <= ds {
+            let content = try lake.content(of: partition)
+            if let data = content.file(named: "data.csv") {
+                let file = data.displayPath
+                let local = try lake.localPath(of: data)
+                let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: local) }
                 guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }), let position = reader.strings().firstIndex(of: column) else {
                     throw TransformError("\(name): \(file) has no column '\(column)' for the foreign key")
                 }

@@ -20,8 +20,8 @@ enum TableLoader {
     }
 
     /// The columns of a partition, from its `_schema.json` (falling back to the CSV header as text).
-    static func columns(partitionFiles: [String], csv: String) throws(TransformError) -> [Column] {
-        if let schemaPath = partitionFiles.first(where: { $0.hasSuffix("/_schema.json") }) {
+    static func columns(schema schemaPath: String?, csv: String) throws(TransformError) -> [Column] {
+        if let schemaPath {
             let schema = try JSONFile.read(schemaPath)
             if let list = schema["columns"] as? [[String: Any]] {
                 return list.compactMap { item in

@@ -1,0 +1,132 @@
+import Foundation
+import S3Client
+
+/// A lake in a bucket of an S3-compatible store (AWS, MinIO, Ceph). S3 cannot rename, so a publish uploads the
+/// partition's files under a new version, `_versions/<partition>/<version>/<file>`, then writes the partition's
+/// manifest, `<partition>/_manifest.json`, naming that version (a conditional PUT, so two writers do not silently
+/// overwrite each other); readers go through the manifest only, and see the old version or the new one whole.
+/// The superseded version is deleted afterwards; what a killed writer left is removed by `collectGarbage`.
+/// See docs/decisions/0006-s3-lake-manifest.md.
+public struct S3Lake: Lake {
+    let client: S3Client
+    public let bucket: String
+    /// Key prefix of the lake inside the bucket, without slashes around it; may be empty.
+    public let prefix: String
+    /// Local staging folders (writers stage locally, then upload).
+    let stagingRoot: String
+    let cache: LakeReadCache
+
+    init(client: S3Client, bucket: String, prefix: String, stagingRoot: String, cache: LakeReadCache) {
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.stagingRoot = stagingRoot
+        self.cache = cache
+    }
+
+    public var description: String { "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)") }
+
+    func key(_ relative: String) -> String { prefix.isEmpty ? relative : "\(prefix)/\(relative)" }
+    func manifestKey(_ partition: LakePartition) -> String { key("\(partition.path)/_manifest.json") }
+    /// Versions live outside the partitions' prefixes, so listing a table by delimiter finds only published partitions.
+    func versionPrefix(_ partition: LakePartition, _ version: String) -> String { key("_versions/\(partition.path)/\(version)/") }
+
+    /// One line naming the lake and the failed operation (S3Error never carries a secret).
+    func failure(_ error: S3Error, _ what: String) -> TransformError {
+        TransformError("lake \(description): \(what): \(error.description)")
+    }
+
+    public func stage(_ partition: LakePartition) throws(TransformError) -> LakeStaging {
+        let folder = "\(stagingRoot)/\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw TransformError("cannot create the staging folder \(folder): \(error.localizedDescription)")
+        }
+        return LakeStaging(partition: partition, folder: folder)
+    }
+
+    public func discard(_ staging: LakeStaging) {
+        try? FileManager.default.removeItem(atPath: staging.folder)
+    }
+
+    public func publish(_ staging: LakeStaging) throws(TransformError) {
+        let partition = staging.partition
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: staging.folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        let version = S3LakeManifest.newVersion(at: Date())
+        let versionPrefix = versionPrefix(partition, version)
+        var uploaded: [String] = []
+        var files: [S3LakeManifest.File] = []
+        let previous: (manifest: S3LakeManifest, etag: String)?
+        do throws(S3Error) {
+            previous = try fetchManifest(partition)
+            for name in names {
+                let path = staging.path(name)
+                let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+                uploaded.append(versionPrefix + name)
+                let etag = try client.putObject(bucket: bucket, key: versionPrefix + name, fromFile: path)
+                files.append(S3LakeManifest.File(name: name, size: size, etag: etag))
+            }
+            let manifest = S3LakeManifest(version: version, published: S3LakeManifest.stamp(Date()), files: files)
+            // The switch: only over the manifest this writer read (or where there was none).
+            _ = try client.putObject(bucket: bucket, key: manifestKey(partition), bytes: manifest.bytes,
+                                     ifNoneMatch: previous == nil, ifMatch: previous?.etag)
+        } catch {
+            // Nothing became current; what was uploaded goes now (or, after a kill, with `orchestrator lake gc`).
+            try? client.deleteObjects(bucket: bucket, keys: uploaded)
+            if error.kind == .preconditionFailed {
+                throw TransformError("lake \(description): cannot publish \(partition): another writer published it meanwhile; nothing published")
+            }
+            throw TransformError("lake \(description): cannot publish \(partition), nothing published: \(error.description)")
+        }
+        if let previous, previous.manifest.version != version {
+            let superseded = self.versionPrefix(partition, previous.manifest.version)
+            try? client.deleteObjects(bucket: bucket, keys: previous.manifest.files.map { superseded + $0.name })
+        }
+        discard(staging)
+    }
+
+    /// The partition's current manifest and its ETag; nil when the partition was never published.
+    func manifest(of partition: LakePartition) throws(TransformError) -> (manifest: S3LakeManifest, etag: String)? {
+        do { return try fetchManifest(partition) } catch { throw failure(error, "reading \(partition)") }
+    }
+
+    func fetchManifest(_ partition: LakePartition) throws(S3Error) -> (manifest: S3LakeManifest, etag: String)? {
+        let key = manifestKey(partition)
+        guard let found = try client.getObject(bucket: bucket, key: key, maxBytes: S3LakeManifest.maxBytes) else { return nil }
+        guard let manifest = S3LakeManifest.decode(found.bytes) else {
+            throw S3Error(kind: .badResponse, operation: "GET s3://\(bucket)/\(key)", message: "not a lake manifest")
+        }
+        return (manifest, found.etag)
+    }
+
+    public func content(of partition: LakePartition) throws(TransformError) -> LakeContent {
+        guard let (manifest, _) = try manifest(of: partition) else { return LakeContent(partition: partition, files: []) }
+        let versionPrefix = versionPrefix(partition, manifest.version)
+        return LakeContent(partition: partition, files: manifest.files.map { file in
+            LakeFile(name: file.name, size: file.size, etag: file.etag, location: versionPrefix + file.name,
+                     displayPath: "\(description)/\(partition.path)/\(file.name)")
+        })
+    }
+
+    public func localPath(of file: LakeFile) throws(TransformError) -> String {
+        try cache.path(for: file) { (destination: String) throws(TransformError) in
+            do throws(S3Error) { _ = try client.getObject(bucket: bucket, key: file.location, toFile: destination) } catch {
+                throw failure(error, "reading \(file.displayPath)")
+            }
+        }
+    }
+
+    public func partitions(of table: String) throws(TransformError) -> [LakePartition] {
+        try LakePartition.validate(table)
+        let tablePrefix = key(table) + "/"
+        let listed: [String]
+        do { listed = try client.list(bucket: bucket, prefix: tablePrefix, delimiter: "/").prefixes } catch {
+            throw failure(error, "listing \(table)")
+        }
+        return listed.compactMap { prefix in
+            let name = prefix.dropFirst(tablePrefix.count).split(separator: "/").first.map(String.init) ?? ""
+            return LakePartition.child(name, of: table)
+        }.sorted()
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import S3Client
+import XCTest
+
+/// What is retried and what is not, over real sockets: a scripted server, a closed port, a silent server.
+final class S3RetryTests: XCTestCase {
+    private let secret = "retry-secret-9fK2pQ"
+
+    private func client(_ endpoint: String, maxAttempts: Int = 4, requestTimeout: Double = 10) throws -> S3Client {
+        var configuration = S3Configuration(endpoint: endpoint, credentials: S3Credentials(accessKeyId: "AKIDRETRY", secretAccessKey: secret))
+        configuration.maxAttempts = maxAttempts
+        configuration.retryBaseDelay = 0.02
+        configuration.retryMaxDelay = 0.2
+        configuration.connectTimeout = 2
+        configuration.requestTimeout = requestTimeout
+        return try S3Client(configuration)
+    }
+
+    func testSlowDownAndServerErrorsAreRetriedUntilSuccess() throws {
+        let server = try ScriptedS3Server(steps: ["503", "500", "reset", "200"])
+        let etag = try client(server.endpoint).putObject(bucket: "b", key: "k", bytes: [1, 2, 3])
+        XCTAssertEqual(etag, "\"0123456789abcdef0123456789abcdef\"")
+        XCTAssertEqual(server.requests, Array(repeating: "PUT /b/k", count: 4))
+    }
+
+    func testRetriesStopAtMaxAttempts() throws {
+        let server = try ScriptedS3Server(steps: ["503"])
+        let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 3).putObject(bucket: "b", key: "k", bytes: [1]) }
+        XCTAssertEqual(error?.kind, .throttled)
+        XCTAssertEqual(error?.code, "SlowDown")
+        XCTAssertEqual(error?.message.hasSuffix("(after 3 attempts)"), true, error?.message ?? "")
+        XCTAssertEqual(server.requests.count, 3)
+    }
+
+    func testClientErrorsAreNotRetried() throws {
+        let server = try ScriptedS3Server(steps: ["400", "200"])
+        let error = s3Error { _ = try self.client(server.endpoint).putObject(bucket: "b", key: "k", bytes: [1]) }
+        XCTAssertEqual(error?.kind, .invalidRequest)
+        XCTAssertEqual(error?.status, 400)
+        XCTAssertEqual(server.requests.count, 1, "a 400 is an answer, not a failure to retry")
+    }
+
+    func testClosedPortIsUnreachableQuicklyWithBoundedRetries() throws {
+        let port = try closedPort()
+        let started = Date()
+        let error = s3Error { _ = try self.client("http://127.0.0.1:\(port)", maxAttempts: 3).headObject(bucket: "b", key: "k") }
+        XCTAssertEqual(error?.kind, .unreachable)
+        XCTAssertEqual(error?.isRetryable, true)
+        XCTAssertEqual(error?.message.contains("(after 3 attempts)"), true, error?.message ?? "")
+        XCTAssertEqual(error?.operation, "HEAD s3://b/k")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3)
+    }
+
+    func testSilentServerTimesOut() throws {
+        let server = try ScriptedS3Server(steps: ["hang"])
+        let started = Date()
+        let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 2, requestTimeout: 1).list(bucket: "b", prefix: "") }
+        XCTAssertEqual(error?.kind, .timeout)
+        XCTAssertEqual(server.requests.count, 2)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6)
+    }
+
+    func testFailedMultipartUploadIsAborted() throws {
+        // Initiate succeeds, the first part is refused: the upload must be aborted (DELETE ?uploadId=…).
+        let server = try ScriptedS3Server(steps: ["initiate", "400", "200"])
+        var configuration = S3Configuration(endpoint: server.endpoint, credentials: S3Credentials(accessKeyId: "AKID", secretAccessKey: secret))
+        configuration.multipartThreshold = 1 << 20
+        configuration.partSize = 5 << 20
+        let directory = try TemporaryDirectory()
+        let path = directory.file("big")
+        try writeRandomFile(path, size: 6 << 20, seed: 1)
+        let error = s3Error { _ = try S3Client(configuration).putObject(bucket: "b", key: "k", fromFile: path) }
+        XCTAssertEqual(error?.kind, .invalidRequest)
+        XCTAssertEqual(server.requests, ["POST /b/k?uploads=", "PUT /b/k?partNumber=1&uploadId=u-1", "DELETE /b/k?uploadId=u-1"])
+    }
+
+    func testSecretNeverAppearsInErrors() throws {
+        // A server that quotes the secret back, a closed port, a missing file: none of the errors may carry it.
+        let server = try ScriptedS3Server(steps: ["403echo"], echo: secret)
+        var errors: [S3Error] = []
+        errors += [s3Error { _ = try self.client(server.endpoint).putObject(bucket: "b", key: "k", bytes: [1]) }].compactMap { $0 }
+        errors += [s3Error { _ = try self.client("http://127.0.0.1:\(try self.closedPort())", maxAttempts: 1).list(bucket: "b", prefix: "p") }].compactMap { $0 }
+        errors += [s3Error { _ = try self.client(server.endpoint).putObject(bucket: "b", key: "k", fromFile: "/nonexistent/\(self.secret)") }].compactMap { $0 }
+        XCTAssertEqual(errors.count, 3)
+        XCTAssertEqual(errors.first?.kind, .accessDenied)
+        for error in errors {
+            for text in [error.description, error.message, String(describing: error), String(reflecting: error)] {
+                XCTAssertFalse(text.contains(secret), text)
+            }
+        }
+        let configuration = S3Configuration(endpoint: "http://127.0.0.1:1", credentials: S3Credentials(accessKeyId: "AKIDSHOWN", secretAccessKey: secret, sessionToken: "token-Zx81"))
+        for text in [String(describing: configuration), String(reflecting: configuration), "\(configuration.credentials!)"] {
+            XCTAssertFalse(text.contains(secret), text)
+            XCTAssertFalse(text.contains("token-Zx81"), text)
+            XCTAssertTrue(text.contains("AKIDSHOWN"), text)
+        }
+    }
+
+    func testMissingCredentialsAreRefusedUpFront() {
+        XCTAssertEqual(s3Error { _ = try S3Client(S3Configuration(endpoint: "http://127.0.0.1:9000")) }?.kind, .missingCredentials)
+        let configuration = S3Configuration.fromEnvironment(["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "",
+                                                             "AWS_ENDPOINT_URL": "http://a:1", "AWS_ENDPOINT_URL_S3": "http://b:2",
+                                                             "AWS_DEFAULT_REGION": "eu-west-1"])
+        XCTAssertNil(configuration.credentials)
+        XCTAssertEqual(configuration.endpoint, "http://b:2")
+        XCTAssertEqual(configuration.region, "eu-west-1")
+        let full = S3Configuration.fromEnvironment(["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
+                                                    "AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "eu-west-1"])
+        XCTAssertEqual(full.credentials?.sessionToken, "t")
+        XCTAssertEqual(full.region, "eu-central-1")
+        XCTAssertNil(full.endpoint)
+    }
+
+    /// A port nothing listens on: bound, then closed.
+    private func closedPort() throws -> Int {
+        let output = try runTool("/usr/bin/env", ["python3", "-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+        return try XCTUnwrap(Int(output.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+
+/// A tiny HTTP server (python3's http.server, in a child process) that answers each request with the next step
+/// of a script — `503`, `reset`, `hang`, `200`… — and logs `METHOD path` per request, to pin down retries and
+/// aborts without mocking the client: the bytes go over a real socket.
+final class ScriptedS3Server {
+    let endpoint: String
+    private let process: Process
+    private let logPath: String
+    private let directory: TemporaryDirectory
+
+    /// Steps: `200` (empty body, an ETag), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
+    /// (InvalidArgument), `403echo` (AccessDenied whose message quotes `echo`), `reset` (connection reset with no
+    /// answer), `hang` (no answer for 30 s). The last step repeats.
+    init(steps: [String], echo: String = "") throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || ProcessInfo.processInfo.environment["PATH"] != nil else {
+            throw XCTSkip("python3 is missing")
+        }
+        directory = try TemporaryDirectory()
+        let script = directory.file("server.py")
+        logPath = directory.file("requests.log")
+        try ScriptedS3Server.source.write(toFile: script, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, steps.joined(separator: ","), logPath, echo]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // The server prints its port once it listens.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw XCTSkip("the scripted server did not start (python3 missing?)")
+        }
+        endpoint = "http://127.0.0.1:\(port)"
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// `METHOD path?query` of every request received so far.
+    var requests: [String] {
+        ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    private static let source = #"""
+import http.server, socket, struct, sys, time
+
+steps = sys.argv[1].split(",")
+log_path = sys.argv[2]
+echo = sys.argv[3]
+count = 0
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def error(self, status, code, message):
+        body = ("<?xml version=\"1.0\"?><Error><Code>%s</Code><Message>%s</Message></Error>" % (code, message)).encode()
+        self.answer(status, body, [("Content-Type", "application/xml")])
+
+    def handle_any(self):
+        global count
+        step = steps[min(count, len(steps) - 1)]
+        count += 1
+        with open(log_path, "a") as log:
+            log.write("%s %s\n" % (self.command, self.path))
+        length = int(self.headers.get("Content-Length") or 0)
+        if step not in ("reset", "hang") and length:
+            self.rfile.read(length)
+        if step == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+        elif step == "hang":
+            time.sleep(30)
+        elif step == "200":
+            self.answer(200, b"", [("ETag", "\"0123456789abcdef0123456789abcdef\"")])
+        elif step == "initiate":
+            self.answer(200, b"<InitiateMultipartUploadResult><UploadId>u-1</UploadId></InitiateMultipartUploadResult>")
+        elif step == "503":
+            self.error(503, "SlowDown", "Please reduce your request rate.")
+        elif step == "500":
+            self.error(500, "InternalError", "We encountered an internal error. Please try again.")
+        elif step == "400":
+            self.error(400, "InvalidArgument", "Invalid argument.")
+        elif step == "403echo":
+            self.error(403, "AccessDenied", "denied for secret " + echo)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""#
+}
