@@ -19,14 +19,19 @@ extension S3Client {
         }
         let size = Int64(status.st_size)
         let conditions = conditionHeaders(ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)
-        if size > Int64(configuration.multipartThreshold) {
-            return try MultipartUpload(client: self, bucket: bucket, key: key, operation: operation)
-                .run(descriptor: descriptor, size: size, conditions: conditions)
+        return try conditional(ifMatch: ifMatch, operation: operation) { () throws(S3Error) in
+            if size > Int64(configuration.multipartThreshold) {
+                // The condition is checked before sending gigabytes, and again (atomically) by CompleteMultipartUpload
+                // where the server supports it: AWS and MinIO both ways; moto 5.2 only If-None-Match.
+                try checkCondition(bucket: bucket, key: key, ifNoneMatch: ifNoneMatch, ifMatch: ifMatch, operation: operation)
+                return try MultipartUpload(client: self, bucket: bucket, key: key, operation: operation)
+                    .run(descriptor: descriptor, size: size, conditions: conditions)
+            }
+            var request = S3Request(method: "PUT", url: urls.url(bucket: bucket, key: key), operation: operation)
+            request.headers = ["Content-Type: application/octet-stream"] + conditions
+            request.body = .file(descriptor: descriptor, offset: 0, length: size)
+            return try transport.send(request).etag
         }
-        var request = S3Request(method: "PUT", url: urls.url(bucket: bucket, key: key), operation: operation)
-        request.headers = ["Content-Type: application/octet-stream"] + conditions
-        request.body = .file(descriptor: descriptor, offset: 0, length: size)
-        return try transport.send(request).etag
     }
 
     public func putObject(bucket: String, key: String, bytes: [UInt8],
@@ -36,7 +41,27 @@ extension S3Client {
         request.headers = ["Content-Type: application/octet-stream", "Content-MD5: \(S3Client.contentMD5(bytes))"]
             + conditionHeaders(ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)
         request.body = .bytes(bytes)
-        return try transport.send(request).etag
+        return try conditional(ifMatch: ifMatch, operation: request.operation) { () throws(S3Error) in try transport.send(request).etag }
+    }
+
+    /// With If-Match, S3 answers 404 NoSuchKey when the key is gone: for the caller that is the condition refused.
+    private func conditional(ifMatch: String?, operation: String, _ body: () throws(S3Error) -> String) throws(S3Error) -> String {
+        do {
+            return try body()
+        } catch where ifMatch != nil && error.kind == .noSuchKey {
+            throw S3Error(kind: .preconditionFailed, operation: operation, message: "If-Match: the object does not exist", code: error.code, status: error.status)
+        }
+    }
+
+    private func checkCondition(bucket: String, key: String, ifNoneMatch: Bool, ifMatch: String?, operation: String) throws(S3Error) {
+        guard ifNoneMatch || ifMatch != nil else { return }
+        let current = try headObject(bucket: bucket, key: key)
+        if ifNoneMatch, current != nil {
+            throw S3Error(kind: .preconditionFailed, operation: operation, message: "If-None-Match: the object exists", status: 412)
+        }
+        if let ifMatch, current?.etag.trimmingCharacters(in: ["\""]) != ifMatch.trimmingCharacters(in: ["\""]) {
+            throw S3Error(kind: .preconditionFailed, operation: operation, message: "If-Match: the object's ETag is not \(ifMatch.oneLine)", status: 412)
+        }
     }
 
     func conditionHeaders(ifNoneMatch: Bool, ifMatch: String?) -> [String] {

@@ -78,6 +78,8 @@ final class S3ObjectTests: XCTestCase {
         let stale = s3Error { _ = try client.putObject(bucket: bucket, key: "manifest.json", bytes: Array("v3".utf8), ifMatch: first) }
         XCTAssertEqual(stale?.kind, .preconditionFailed)
         XCTAssertEqual(try client.getObject(bucket: bucket, key: "manifest.json", maxBytes: 10)?.bytes, Array("v2".utf8))
+        let gone = s3Error { _ = try client.putObject(bucket: bucket, key: "absent.json", bytes: [1], ifMatch: second) }
+        XCTAssertEqual(gone?.kind, .preconditionFailed, "If-Match on a missing key is a refused condition")
     }
 
     func testListPaginatesPastAThousandKeysAndGroupsByDelimiter() throws {
