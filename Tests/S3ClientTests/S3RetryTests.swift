@@ -74,6 +74,31 @@ final class S3RetryTests: XCTestCase {
         XCTAssertEqual(server.requests, ["POST /b/k?uploads=", "PUT /b/k?partNumber=1&uploadId=u-1", "DELETE /b/k?uploadId=u-1"])
     }
 
+    func testCompletionThatFailsWithStatus200IsRetriedThenAborted() throws {
+        // S3 may answer CompleteMultipartUpload with 200 and an <Error> body: InternalError there is retried.
+        let directory = try TemporaryDirectory()
+        let path = directory.file("big")
+        try writeRandomFile(path, size: 10 << 20, seed: 2)   // two parts
+        func configuration(_ endpoint: String, maxAttempts: Int) -> S3Configuration {
+            var configuration = S3Configuration(endpoint: endpoint, credentials: S3Credentials(accessKeyId: "AKID", secretAccessKey: secret),
+                                                maxAttempts: maxAttempts, retryBaseDelay: 0.01, multipartThreshold: 1 << 20, partSize: 5 << 20)
+            configuration.retryMaxDelay = 0.1
+            return configuration
+        }
+        let flaky = try ScriptedS3Server(steps: ["initiate", "200", "200", "200error", "completed"])
+        XCTAssertEqual(try S3Client(configuration(flaky.endpoint, maxAttempts: 3)).putObject(bucket: "b", key: "k", fromFile: path), "\"abc-2\"")
+        XCTAssertEqual(flaky.requests, ["POST /b/k?uploads=", "PUT /b/k?partNumber=1&uploadId=u-1", "PUT /b/k?partNumber=2&uploadId=u-1",
+                                        "POST /b/k?uploadId=u-1", "POST /b/k?uploadId=u-1"])
+
+        let broken = try ScriptedS3Server(steps: ["initiate", "200", "200", "200error", "200error", "200"])
+        let error = s3Error { _ = try S3Client(configuration(broken.endpoint, maxAttempts: 2)).putObject(bucket: "b", key: "k", fromFile: path) }
+        XCTAssertEqual(error?.code, "InternalError")
+        XCTAssertEqual(error?.message.hasPrefix("completing the multipart upload failed"), true, error?.message ?? "")
+        XCTAssertEqual(error?.message.hasSuffix("(after 2 attempts)"), true, error?.message ?? "")
+        XCTAssertEqual(broken.requests, ["POST /b/k?uploads=", "PUT /b/k?partNumber=1&uploadId=u-1", "PUT /b/k?partNumber=2&uploadId=u-1",
+                                         "POST /b/k?uploadId=u-1", "POST /b/k?uploadId=u-1", "DELETE /b/k?uploadId=u-1"])
+    }
+
     func testSecretNeverAppearsInErrors() throws {
         // A server that quotes the secret back, a closed port, a missing file: none of the errors may carry it.
         let server = try ScriptedS3Server(steps: ["403echo"], echo: secret)
