@@ -12,7 +12,7 @@ extension S3Client {
         guard descriptor >= 0 else {
             throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot create a file beside \(path): \(String(cString: strerror(errno)))"))
         }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var renamed = false
         defer {
             close(descriptor)

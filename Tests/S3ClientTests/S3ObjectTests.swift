@@ -20,7 +20,7 @@ final class S3ObjectTests: XCTestCase {
         // S3's ETag of a single-part upload is the MD5 of the body: computed here by coreutils.
         let directory = try TemporaryDirectory()
         let source = directory.file("source")
-        FileManager.default.createFile(atPath: source, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: source, contents: Data(bytes)))
         let md5 = String(try runTool("/usr/bin/md5sum", [source]).prefix(32))
         XCTAssertEqual(etag, "\"\(md5)\"")
 

@@ -14,9 +14,6 @@ final class ScriptedS3Server {
     /// (InvalidArgument), `403echo` (AccessDenied whose message quotes `echo`), `reset` (connection reset with no
     /// answer), `hang` (no answer for 30 s). The last step repeats.
     init(steps: [String], echo: String = "") throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || ProcessInfo.processInfo.environment["PATH"] != nil else {
-            throw XCTSkip("python3 is missing")
-        }
         directory = try TemporaryDirectory()
         let script = directory.file("server.py")
         logPath = directory.file("requests.log")
@@ -36,7 +33,8 @@ final class ScriptedS3Server {
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
-            throw XCTSkip("the scripted server did not start (python3 missing?)")
+            if ProcessInfo.processInfo.environment["ORCHESTRATOR_TEST_STRICT"] == "1" { XCTFail("the scripted S3 server did not start (python3 missing?)") }
+            throw XCTSkip("the scripted S3 server did not start (python3 missing?)")
         }
         endpoint = "http://127.0.0.1:\(port)"
     }
