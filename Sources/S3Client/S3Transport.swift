@@ -10,6 +10,7 @@ import Darwin
 struct S3Transport: Sendable {
     let configuration: S3Configuration
     let credentials: S3Credentials
+    let handles = CurlHandlePool()
 
     /// Sends `request`, retrying transient failures; 2xx comes back, anything else is thrown.
     func send(_ request: S3Request) throws(S3Error) -> S3Response {
@@ -94,7 +95,7 @@ struct S3Transport: Sendable {
                                 curlRequest.connect_timeout_ms = Int(configuration.connectTimeout * 1000)
                                 curlRequest.total_timeout_ms = request.streamed ? 0 : Int(configuration.requestTimeout * 1000)
                                 curlRequest.stall_timeout_s = max(1, Int(configuration.requestTimeout.rounded(.up)))
-                                s3curl_perform(&curlRequest, &response)
+                                s3curl_perform(handles.pointer, &curlRequest, &response)
                             }
                         }
                     }

@@ -67,6 +67,27 @@ final class S3ObjectTests: XCTestCase {
         XCTAssertEqual(error?.message.contains("4096"), true)
     }
 
+    func testOneClientServesManyThreadsAtOnce() throws {
+        let client = try XCTUnwrap(client)
+        let bucket = bucket
+        let failures = FailureList()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            do {
+                for round in 0..<10 {
+                    let bytes = Array("worker \(worker) round \(round)".utf8)
+                    _ = try client.putObject(bucket: bucket, key: "w\(worker)/r\(round)", bytes: bytes)
+                    if try client.getObject(bucket: bucket, key: "w\(worker)/r\(round)", maxBytes: 100)?.bytes != bytes {
+                        failures.append("w\(worker)/r\(round) came back different")
+                    }
+                }
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.all, [])
+        XCTAssertEqual(try client.list(bucket: bucket, prefix: "w").objects.count, 80)
+    }
+
     func testConditionalPutBothWays() throws {
         let first = try client.putObject(bucket: bucket, key: "manifest.json", bytes: Array("v1".utf8), ifNoneMatch: true)
         let refused = s3Error { _ = try client.putObject(bucket: bucket, key: "manifest.json", bytes: Array("v2".utf8), ifNoneMatch: true) }
@@ -104,4 +125,12 @@ final class S3ObjectTests: XCTestCase {
         XCTAssertEqual(try client.list(bucket: bucket, prefix: "").objects.map(\.key), ["other/x"])
         XCTAssertNoThrow(try client.deleteObjects(bucket: bucket, keys: []))
     }
+}
+
+/// Failures gathered from several threads.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
 }

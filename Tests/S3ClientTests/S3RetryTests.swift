@@ -23,6 +23,14 @@ final class S3RetryTests: XCTestCase {
         XCTAssertEqual(server.requests, Array(repeating: "PUT /b/k", count: 4))
     }
 
+    func testConsecutiveRequestsReuseTheConnection() throws {
+        let server = try ScriptedS3Server(steps: ["200"])
+        let client = try client(server.endpoint)
+        for index in 0..<5 { _ = try client.putObject(bucket: "b", key: "k\(index)", bytes: [UInt8(index)]) }
+        XCTAssertEqual(server.clientPorts.count, 5)
+        XCTAssertEqual(Set(server.clientPorts).count, 1, "one connection for five requests: \(server.clientPorts)")
+    }
+
     func testRetriesStopAtMaxAttempts() throws {
         let server = try ScriptedS3Server(steps: ["503"])
         let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 3).putObject(bucket: "b", key: "k", bytes: [1]) }

@@ -49,6 +49,11 @@ final class ScriptedS3Server {
         ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
+    /// The client's port of every request so far: equal ports mean one connection, reused.
+    var clientPorts: [String] {
+        ((try? String(contentsOfFile: logPath + ".ports", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
     private static let source = #"""
 import http.server, socket, struct, sys, time
 
@@ -81,6 +86,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         count += 1
         with open(log_path, "a") as log:
             log.write("%s %s\n" % (self.command, self.path))
+        with open(log_path + ".ports", "a") as log:
+            log.write("%d\n" % self.client_address[1])
         length = int(self.headers.get("Content-Length") or 0)
         if step not in ("reset", "hang") and length:
             self.rfile.read(length)
