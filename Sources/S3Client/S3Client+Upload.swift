@@ -7,7 +7,7 @@ extension S3Client {
     /// A refused condition throws .preconditionFailed.
     public func putObject(bucket: String, key: String, fromFile path: String,
                           ifNoneMatch: Bool = false, ifMatch: String? = nil) throws(S3Error) -> String {
-        let operation = "PUT \(S3URL.display(bucket: bucket, key: key))"
+        let operation = try checkedOperation("PUT", bucket: bucket, key: key)
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot open \(path): \(String(cString: strerror(errno)))"))
@@ -37,7 +37,7 @@ extension S3Client {
     public func putObject(bucket: String, key: String, bytes: [UInt8],
                           ifNoneMatch: Bool = false, ifMatch: String? = nil) throws(S3Error) -> String {
         var request = S3Request(method: "PUT", url: urls.url(bucket: bucket, key: key),
-                                operation: "PUT \(S3URL.display(bucket: bucket, key: key))")
+                                operation: try checkedOperation("PUT", bucket: bucket, key: key))
         request.headers = ["Content-Type: application/octet-stream", "Content-MD5: \(S3Client.contentMD5(bytes))"]
             + conditionHeaders(ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)
         request.body = .bytes(bytes)

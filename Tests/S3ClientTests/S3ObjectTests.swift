@@ -60,6 +60,19 @@ final class S3ObjectTests: XCTestCase {
         XCTAssertNoThrow(try client.createBucket(bucket), "creating a bucket we own again is fine")
     }
 
+    func testInvalidNamesAreRefusedBeforeAnyRequest() throws {
+        // An empty key would address the bucket itself: a PUT there is a CreateBucket.
+        let empty = s3Error { _ = try client.putObject(bucket: bucket, key: "", bytes: [1]) }
+        XCTAssertEqual(empty?.kind, .invalidRequest)
+        XCTAssertEqual(empty?.message, "the object key is empty")
+        XCTAssertEqual(s3Error { _ = try client.headObject(bucket: "Upper_Case", key: "k") }?.kind, .invalidRequest)
+        XCTAssertEqual(s3Error { try client.createBucket("ab") }?.kind, .invalidRequest)
+        XCTAssertEqual(s3Error { try client.deleteObjects(bucket: bucket, keys: ["a", ""]) }?.kind, .invalidRequest)
+        XCTAssertEqual(s3Error { _ = try client.getObject(bucket: bucket, key: String(repeating: "k", count: 1025), maxBytes: 1) }?.kind,
+                       .invalidRequest)
+        XCTAssertNoThrow(try client.list(bucket: bucket, prefix: ""), "an empty prefix lists everything")
+    }
+
     func testGetIntoMemoryRefusesAnObjectOverTheLimit() throws {
         _ = try client.putObject(bucket: bucket, key: "big", bytes: [UInt8](repeating: 7, count: 5000))
         let error = s3Error { _ = try client.getObject(bucket: bucket, key: "big", maxBytes: 4096) }
