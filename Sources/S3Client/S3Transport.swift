@@ -44,7 +44,7 @@ struct S3Transport: Sendable {
         let ceiling = min(configuration.retryMaxDelay, configuration.retryBaseDelay * Double(1 << min(attempt - 1, 20)))
         var delay = Double.random(in: 0...max(0, ceiling))
         if let retryAfter, Double(retryAfter) <= configuration.retryMaxDelay { delay = max(delay, Double(retryAfter)) }
-        if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }   // usleep is specified only below one second
     }
 
     private func perform(_ request: S3Request) -> Result<S3Response, S3Error> {
