@@ -20,7 +20,8 @@ extension S3Client {
         let size = Int64(status.st_size)
         let conditions = conditionHeaders(ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)
         return try conditional(ifMatch: ifMatch, operation: operation) { () throws(S3Error) in
-            if size > Int64(configuration.multipartThreshold) {
+            // A single PUT takes at most 5 GiB, whatever the threshold says.
+            if size > min(Int64(configuration.multipartThreshold), 5 << 30) {
                 // The condition is checked before sending gigabytes, and again (atomically) by CompleteMultipartUpload
                 // where the server supports it: AWS and MinIO both ways; moto 5.2 only If-None-Match.
                 try checkCondition(bucket: bucket, key: key, ifNoneMatch: ifNoneMatch, ifMatch: ifMatch, operation: operation)
@@ -41,7 +42,16 @@ extension S3Client {
         request.headers = ["Content-Type: application/octet-stream", "Content-MD5: \(S3Client.contentMD5(bytes))"]
             + conditionHeaders(ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)
         request.body = .bytes(bytes)
-        return try conditional(ifMatch: ifMatch, operation: request.operation) { () throws(S3Error) in try transport.send(request).etag }
+        do {
+            return try conditional(ifMatch: ifMatch, operation: request.operation) { () throws(S3Error) in try transport.send(request).etag }
+        } catch where error.kind == .preconditionFailed && error.attempts > 1 {
+            // A retried conditional write can be refused because of its own first attempt, which landed but whose
+            // answer was lost (a reset, a timeout). If the object now holds exactly these bytes, that is what
+            // happened (or an identical write won), and the put succeeded.
+            let ownTag = "\"\(S3Client.md5(bytes).map { String($0, radix: 16).leftPadded(to: 2) }.joined())\""
+            if let current = try? headObject(bucket: bucket, key: key), current.etag == ownTag { return ownTag }
+            throw error
+        }
     }
 
     /// With If-Match, S3 answers 404 NoSuchKey when the key is gone: for the caller that is the condition refused.
@@ -76,13 +86,19 @@ extension S3Client {
     }
 
     /// Base64 of the body's MD5: S3 checks it, so a body damaged on the way is refused rather than stored.
-    static func contentMD5(_ bytes: [UInt8]) -> String {
+    static func contentMD5(_ bytes: [UInt8]) -> String { Data(md5(bytes)).base64EncodedString() }
+
+    static func md5(_ bytes: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 16)
         bytes.withUnsafeBufferPointer { buffer in
             digest.withUnsafeMutableBufferPointer { out in
                 s3curl_md5(buffer.baseAddress, buffer.count, out.baseAddress)
             }
         }
-        return Data(digest).base64EncodedString()
+        return digest
     }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String { count >= length ? self : String(repeating: "0", count: length - count) + self }
 }

@@ -29,6 +29,7 @@ struct S3Transport: Sendable {
             case .failure(let error):
                 guard error.isRetryable, attempt < max(1, configuration.maxAttempts) else {
                     var final = error
+                    final.attempts = attempt
                     if attempt > 1 { final.message += " (after \(attempt) attempts)" }
                     throw final
                 }

@@ -40,6 +40,23 @@ final class S3RetryTests: XCTestCase {
         XCTAssertEqual(server.requests.count, 3)
     }
 
+    func testConditionalPutRefusedByItsOwnLostFirstAttemptSucceeds() throws {
+        // MD5 of [1, 2, 3], as md5sum prints it.
+        let own = "5289df737df57326fcdd22597afb1fac"
+        let lost = try ScriptedS3Server(steps: ["reset", "412", "head:\(own)"])
+        XCTAssertEqual(try client(lost.endpoint).putObject(bucket: "bkt", key: "m", bytes: [1, 2, 3], ifNoneMatch: true), "\"\(own)\"")
+        XCTAssertEqual(lost.requests, ["PUT /bkt/m", "PUT /bkt/m", "HEAD /bkt/m"])
+
+        let raced = try ScriptedS3Server(steps: ["reset", "412", "head:0123456789abcdef0123456789abcdef"])
+        XCTAssertEqual(s3Error { _ = try self.client(raced.endpoint).putObject(bucket: "bkt", key: "m", bytes: [1, 2, 3], ifNoneMatch: true) }?.kind,
+                       .preconditionFailed, "someone else's object: the condition really failed")
+
+        let plain = try ScriptedS3Server(steps: ["412", "head:\(own)"])
+        XCTAssertEqual(s3Error { _ = try self.client(plain.endpoint).putObject(bucket: "bkt", key: "m", bytes: [1, 2, 3], ifNoneMatch: true) }?.kind,
+                       .preconditionFailed, "refused on the first attempt: nothing of ours can be there")
+        XCTAssertEqual(plain.requests, ["PUT /bkt/m"])
+    }
+
     func testClientErrorsAreNotRetried() throws {
         let server = try ScriptedS3Server(steps: ["400", "200"])
         let error = s3Error { _ = try self.client(server.endpoint).putObject(bucket: "bkt", key: "k", bytes: [1]) }

@@ -10,7 +10,8 @@ final class ScriptedS3Server {
     private let logPath: String
     private let directory: TemporaryDirectory
 
-    /// Steps: `200` (empty body, an ETag), `200error` (200 with an <Error> body), `completed` (a multipart result), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
+    /// Steps: `200` (empty body, an ETag), `200error` (200 with an <Error> body), `completed` (a multipart result),
+    /// `head:HEX` (200 with ETag "HEX"), `412` (PreconditionFailed), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
     /// (InvalidArgument), `403echo` (AccessDenied whose message quotes `echo`), `reset` (connection reset with no
     /// answer), `hang` (no answer for 30 s). The last step repeats.
     init(steps: [String], echo: String = "") throws {
@@ -101,6 +102,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(200, b"", [("ETag", "\"0123456789abcdef0123456789abcdef\"")])
         elif step == "200error":
             self.answer(200, b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>")
+        elif step.startswith("head:"):
+            self.answer(200, b"", [("ETag", "\"%s\"" % step[5:])])
+        elif step == "412":
+            self.error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
         elif step == "completed":
             self.answer(200, b"<CompleteMultipartUploadResult><ETag>&quot;abc-2&quot;</ETag></CompleteMultipartUploadResult>")
         elif step == "initiate":
