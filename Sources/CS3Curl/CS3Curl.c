@@ -19,6 +19,52 @@ typedef struct {
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+#define POOL_CAPACITY 16
+
+struct s3curl_pool {
+    pthread_mutex_t lock;
+    CURL *idle[POOL_CAPACITY];
+    int count;
+};
+
+s3curl_pool *s3curl_pool_create(void) {
+    pthread_once(&global_once, global_init);
+    s3curl_pool *pool = calloc(1, sizeof(*pool));
+    if (pool) pthread_mutex_init(&pool->lock, NULL);
+    return pool;
+}
+
+void s3curl_pool_destroy(s3curl_pool *pool) {
+    if (!pool) return;
+    for (int i = 0; i < pool->count; i++) curl_easy_cleanup(pool->idle[i]);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
+
+static CURL *pool_take(s3curl_pool *pool) {
+    CURL *curl = NULL;
+    if (pool) {
+        pthread_mutex_lock(&pool->lock);
+        if (pool->count > 0) curl = pool->idle[--pool->count];
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return curl ? curl : curl_easy_init();
+}
+
+/* curl_easy_reset clears the options but keeps the handle's connection cache: the next request reuses them. */
+static void pool_give_back(s3curl_pool *pool, CURL *curl) {
+    if (pool) {
+        curl_easy_reset(curl);
+        pthread_mutex_lock(&pool->lock);
+        if (pool->count < POOL_CAPACITY) {
+            pool->idle[pool->count++] = curl;
+            curl = NULL;
+        }
+        pthread_mutex_unlock(&pool->lock);
+    }
+    if (curl) curl_easy_cleanup(curl);
+}
+
 /* An error document is read whatever the cap on a successful body, up to this much. */
 #define ERROR_BODY_MAX (64 * 1024)
 
@@ -126,12 +172,12 @@ static size_t on_header(char *line, size_t size, size_t count, void *context) {
     return bytes;
 }
 
-void s3curl_perform(const s3curl_request *request, s3curl_response *response) {
+void s3curl_perform(s3curl_pool *pool, const s3curl_request *request, s3curl_response *response) {
     pthread_once(&global_once, global_init);
     memset(response, 0, sizeof(*response));
     response->content_length = -1;
     response->retry_after = -1;
-    CURL *curl = curl_easy_init();
+    CURL *curl = pool_take(pool);
     if (!curl) { response->curl_code = -1; snprintf(response->error, sizeof(response->error), "curl_easy_init failed"); return; }
     transfer_t transfer = { request, response, curl, 0, 0 };
     struct curl_slist *headers = NULL;
@@ -184,8 +230,11 @@ void s3curl_perform(const s3curl_request *request, s3curl_response *response) {
         snprintf(response->error, sizeof(response->error), "%s", curl_error[0] ? curl_error : curl_easy_strerror(code));
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
+    /* The error buffer lives on this stack frame: unset it before the handle outlives the call. */
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    pool_give_back(pool, curl);
 }
 
 void s3curl_free(s3curl_response *response) {

@@ -71,12 +71,19 @@ struct MultipartUpload {
                                 operation: operation)
         request.headers = ["Content-Type: application/xml", "Content-MD5: \(S3Client.contentMD5(body))"] + conditions
         request.body = .bytes(body)
-        let response = try client.transport.send(request)
-        // S3 may answer 200 and still fail: the error then comes in the body.
-        if S3XML(response.body).first("Error") != nil {
+        var attempt = 1
+        var response = try client.transport.send(request)
+        // S3 may answer 200 and still fail: the error then comes in the body, and an InternalError there is
+        // worth another try (completing the same upload again is idempotent).
+        while S3XML(response.body).first("Error") != nil {
             var failed = client.transport.httpFailure(response, operation: operation)
             failed.message = "completing the multipart upload failed: " + failed.message
-            throw failed
+            guard failed.isRetryable, attempt < client.configuration.maxAttempts else {
+                if attempt > 1 { failed.message += " (after \(attempt) attempts)" }
+                throw failed
+            }
+            attempt += 1
+            response = try client.transport.send(request)
         }
         guard let etag = S3XML(response.body).text("ETag"), !etag.isEmpty else {
             throw S3Error(kind: .badResponse, operation: operation, message: "completing the multipart upload returned no ETag")

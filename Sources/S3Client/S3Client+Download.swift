@@ -4,7 +4,7 @@ extension S3Client {
     /// Streams the object into `path` (written to a temp file beside it, renamed when complete).
     /// Memory stays bounded by curl's buffers; the file at `path` is either the whole object or untouched.
     public func getObject(bucket: String, key: String, toFile path: String) throws(S3Error) -> S3ObjectInfo {
-        let operation = "GET \(S3URL.display(bucket: bucket, key: key))"
+        let operation = try checkedOperation("GET", bucket: bucket, key: key)
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         var template = Array(((directory.isEmpty ? "." : directory) + "/.\(name).part-XXXXXX").utf8CString)
@@ -12,7 +12,7 @@ extension S3Client {
         guard descriptor >= 0 else {
             throw transport.mask(S3Error(kind: .localFile, operation: operation, message: "cannot create a file beside \(path): \(String(cString: strerror(errno)))"))
         }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var renamed = false
         defer {
             close(descriptor)

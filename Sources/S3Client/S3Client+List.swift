@@ -1,7 +1,7 @@
 extension S3Client {
     /// ListObjectsV2, all pages. With a delimiter, `prefixes` holds the common prefixes.
     public func list(bucket: String, prefix: String, delimiter: String? = nil) throws(S3Error) -> (objects: [S3ObjectInfo], prefixes: [String]) {
-        let operation = "LIST \(S3URL.display(bucket: bucket, key: prefix))"
+        let operation = try checkedOperation("LIST", bucket: bucket, key: prefix, keyRequired: false)
         var objects: [S3ObjectInfo] = []
         var prefixes: [String] = []
         var token: String?
@@ -44,7 +44,9 @@ extension S3Client {
         while start < keys.count {
             let batch = keys[start..<min(start + 1000, keys.count)]
             start += batch.count
-            let operation = "DELETE \(S3URL.display(bucket: bucket, key: batch.first)) (+\(batch.count - 1) keys)"
+            for key in batch.dropFirst() { _ = try checkedOperation("DELETE", bucket: bucket, key: key) }
+            var operation = try checkedOperation("DELETE", bucket: bucket, key: batch.first)
+            if batch.count > 1 { operation += " (+\(batch.count - 1) keys)" }
             var document = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
             for key in batch { document += "<Object><Key>\(S3XML.escape(key))</Key></Object>" }
             document += "</Delete>"

@@ -23,7 +23,7 @@ public final class S3Client: Sendable {
     /// The object's size and ETag; nil when the key does not exist.
     public func headObject(bucket: String, key: String) throws(S3Error) -> S3ObjectInfo? {
         let request = S3Request(method: "HEAD", url: urls.url(bucket: bucket, key: key),
-                                operation: "HEAD \(S3URL.display(bucket: bucket, key: key))")
+                                operation: try checkedOperation("HEAD", bucket: bucket, key: key))
         do {
             let response = try transport.send(request)
             return S3ObjectInfo(key: key, size: response.contentLength ?? 0, etag: response.etag)
@@ -36,7 +36,7 @@ public final class S3Client: Sendable {
 
     /// Succeeds when the bucket exists and these credentials may use it.
     public func headBucket(_ bucket: String) throws(S3Error) {
-        let operation = "HEAD \(S3URL.display(bucket: bucket))"
+        let operation = try checkedOperation("HEAD", bucket: bucket, key: nil)
         do {
             _ = try transport.send(S3Request(method: "HEAD", url: urls.url(bucket: bucket), operation: operation))
         } catch where error.status == 404 {
@@ -46,7 +46,7 @@ public final class S3Client: Sendable {
 
     /// Creates the bucket; one that already exists and is ours is fine.
     public func createBucket(_ bucket: String) throws(S3Error) {
-        var request = S3Request(method: "PUT", url: urls.url(bucket: bucket), operation: "CREATE \(S3URL.display(bucket: bucket))")
+        var request = S3Request(method: "PUT", url: urls.url(bucket: bucket), operation: try checkedOperation("CREATE", bucket: bucket, key: nil))
         if configuration.region != "us-east-1" {
             request.body = .bytes(Array(("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + "<LocationConstraint>\(S3XML.escape(configuration.region))</LocationConstraint></CreateBucketConfiguration>").utf8))
@@ -61,7 +61,7 @@ public final class S3Client: Sendable {
     /// Small objects (manifests) into memory, refused above `maxBytes`. nil when the key does not exist.
     public func getObject(bucket: String, key: String, maxBytes: Int) throws(S3Error) -> (bytes: [UInt8], etag: String)? {
         var request = S3Request(method: "GET", url: urls.url(bucket: bucket, key: key),
-                                operation: "GET \(S3URL.display(bucket: bucket, key: key))")
+                                operation: try checkedOperation("GET", bucket: bucket, key: key))
         request.sink = .memory(maxBytes: maxBytes)
         do {
             let response = try transport.send(request)

@@ -21,6 +21,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     var neverRetry = false
     /// Seconds from the server's Retry-After header.
     var retryAfter: Int?
+    /// How many attempts the request took before this answer.
+    var attempts = 1
 
     public init(kind: Kind, operation: String, message: String, code: String? = nil, status: Int = 0) {
         self.kind = kind

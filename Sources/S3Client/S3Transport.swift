@@ -10,6 +10,7 @@ import Darwin
 struct S3Transport: Sendable {
     let configuration: S3Configuration
     let credentials: S3Credentials
+    let handles = CurlHandlePool()
 
     /// Sends `request`, retrying transient failures; 2xx comes back, anything else is thrown.
     func send(_ request: S3Request) throws(S3Error) -> S3Response {
@@ -28,6 +29,7 @@ struct S3Transport: Sendable {
             case .failure(let error):
                 guard error.isRetryable, attempt < max(1, configuration.maxAttempts) else {
                     var final = error
+                    final.attempts = attempt
                     if attempt > 1 { final.message += " (after \(attempt) attempts)" }
                     throw final
                 }
@@ -43,7 +45,7 @@ struct S3Transport: Sendable {
         let ceiling = min(configuration.retryMaxDelay, configuration.retryBaseDelay * Double(1 << min(attempt - 1, 20)))
         var delay = Double.random(in: 0...max(0, ceiling))
         if let retryAfter, Double(retryAfter) <= configuration.retryMaxDelay { delay = max(delay, Double(retryAfter)) }
-        if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }   // usleep is specified only below one second
     }
 
     private func perform(_ request: S3Request) -> Result<S3Response, S3Error> {
@@ -94,7 +96,7 @@ struct S3Transport: Sendable {
                                 curlRequest.connect_timeout_ms = Int(configuration.connectTimeout * 1000)
                                 curlRequest.total_timeout_ms = request.streamed ? 0 : Int(configuration.requestTimeout * 1000)
                                 curlRequest.stall_timeout_s = max(1, Int(configuration.requestTimeout.rounded(.up)))
-                                s3curl_perform(&curlRequest, &response)
+                                s3curl_perform(handles.pointer, &curlRequest, &response)
                             }
                         }
                     }

@@ -20,7 +20,7 @@ final class S3ObjectTests: XCTestCase {
         // S3's ETag of a single-part upload is the MD5 of the body: computed here by coreutils.
         let directory = try TemporaryDirectory()
         let source = directory.file("source")
-        FileManager.default.createFile(atPath: source, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: source, contents: Data(bytes)))
         let md5 = String(try runTool("/usr/bin/md5sum", [source]).prefix(32))
         XCTAssertEqual(etag, "\"\(md5)\"")
 
@@ -60,11 +60,45 @@ final class S3ObjectTests: XCTestCase {
         XCTAssertNoThrow(try client.createBucket(bucket), "creating a bucket we own again is fine")
     }
 
+    func testInvalidNamesAreRefusedBeforeAnyRequest() throws {
+        // An empty key would address the bucket itself: a PUT there is a CreateBucket.
+        let empty = s3Error { _ = try client.putObject(bucket: bucket, key: "", bytes: [1]) }
+        XCTAssertEqual(empty?.kind, .invalidRequest)
+        XCTAssertEqual(empty?.message, "the object key is empty")
+        XCTAssertEqual(s3Error { _ = try client.headObject(bucket: "Upper_Case", key: "k") }?.kind, .invalidRequest)
+        XCTAssertEqual(s3Error { try client.createBucket("ab") }?.kind, .invalidRequest)
+        XCTAssertEqual(s3Error { try client.deleteObjects(bucket: bucket, keys: ["a", ""]) }?.kind, .invalidRequest)
+        XCTAssertEqual(s3Error { _ = try client.getObject(bucket: bucket, key: String(repeating: "k", count: 1025), maxBytes: 1) }?.kind,
+                       .invalidRequest)
+        XCTAssertNoThrow(try client.list(bucket: bucket, prefix: ""), "an empty prefix lists everything")
+    }
+
     func testGetIntoMemoryRefusesAnObjectOverTheLimit() throws {
         _ = try client.putObject(bucket: bucket, key: "big", bytes: [UInt8](repeating: 7, count: 5000))
         let error = s3Error { _ = try client.getObject(bucket: bucket, key: "big", maxBytes: 4096) }
         XCTAssertEqual(error?.kind, .badResponse)
         XCTAssertEqual(error?.message.contains("4096"), true)
+    }
+
+    func testOneClientServesManyThreadsAtOnce() throws {
+        let client = try XCTUnwrap(client)
+        let bucket = bucket
+        let failures = FailureList()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            do {
+                for round in 0..<10 {
+                    let bytes = Array("worker \(worker) round \(round)".utf8)
+                    _ = try client.putObject(bucket: bucket, key: "w\(worker)/r\(round)", bytes: bytes)
+                    if try client.getObject(bucket: bucket, key: "w\(worker)/r\(round)", maxBytes: 100)?.bytes != bytes {
+                        failures.append("w\(worker)/r\(round) came back different")
+                    }
+                }
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.all, [])
+        XCTAssertEqual(try client.list(bucket: bucket, prefix: "w").objects.count, 80)
     }
 
     func testConditionalPutBothWays() throws {
@@ -78,6 +112,8 @@ final class S3ObjectTests: XCTestCase {
         let stale = s3Error { _ = try client.putObject(bucket: bucket, key: "manifest.json", bytes: Array("v3".utf8), ifMatch: first) }
         XCTAssertEqual(stale?.kind, .preconditionFailed)
         XCTAssertEqual(try client.getObject(bucket: bucket, key: "manifest.json", maxBytes: 10)?.bytes, Array("v2".utf8))
+        let gone = s3Error { _ = try client.putObject(bucket: bucket, key: "absent.json", bytes: [1], ifMatch: second) }
+        XCTAssertEqual(gone?.kind, .preconditionFailed, "If-Match on a missing key is a refused condition")
     }
 
     func testListPaginatesPastAThousandKeysAndGroupsByDelimiter() throws {
@@ -102,4 +138,12 @@ final class S3ObjectTests: XCTestCase {
         XCTAssertEqual(try client.list(bucket: bucket, prefix: "").objects.map(\.key), ["other/x"])
         XCTAssertNoThrow(try client.deleteObjects(bucket: bucket, keys: []))
     }
+}
+
+/// Failures gathered from several threads.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
 }

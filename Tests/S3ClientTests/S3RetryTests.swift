@@ -18,23 +18,48 @@ final class S3RetryTests: XCTestCase {
 
     func testSlowDownAndServerErrorsAreRetriedUntilSuccess() throws {
         let server = try ScriptedS3Server(steps: ["503", "500", "reset", "200"])
-        let etag = try client(server.endpoint).putObject(bucket: "b", key: "k", bytes: [1, 2, 3])
+        let etag = try client(server.endpoint).putObject(bucket: "bkt", key: "k", bytes: [1, 2, 3])
         XCTAssertEqual(etag, "\"0123456789abcdef0123456789abcdef\"")
-        XCTAssertEqual(server.requests, Array(repeating: "PUT /b/k", count: 4))
+        XCTAssertEqual(server.requests, Array(repeating: "PUT /bkt/k", count: 4))
+    }
+
+    func testConsecutiveRequestsReuseTheConnection() throws {
+        let server = try ScriptedS3Server(steps: ["200"])
+        let client = try client(server.endpoint)
+        for index in 0..<5 { _ = try client.putObject(bucket: "bkt", key: "k\(index)", bytes: [UInt8(index)]) }
+        XCTAssertEqual(server.clientPorts.count, 5)
+        XCTAssertEqual(Set(server.clientPorts).count, 1, "one connection for five requests: \(server.clientPorts)")
     }
 
     func testRetriesStopAtMaxAttempts() throws {
         let server = try ScriptedS3Server(steps: ["503"])
-        let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 3).putObject(bucket: "b", key: "k", bytes: [1]) }
+        let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 3).putObject(bucket: "bkt", key: "k", bytes: [1]) }
         XCTAssertEqual(error?.kind, .throttled)
         XCTAssertEqual(error?.code, "SlowDown")
         XCTAssertEqual(error?.message.hasSuffix("(after 3 attempts)"), true, error?.message ?? "")
         XCTAssertEqual(server.requests.count, 3)
     }
 
+    func testConditionalPutRefusedByItsOwnLostFirstAttemptSucceeds() throws {
+        // MD5 of [1, 2, 3], as md5sum prints it.
+        let own = "5289df737df57326fcdd22597afb1fac"
+        let lost = try ScriptedS3Server(steps: ["reset", "412", "head:\(own)"])
+        XCTAssertEqual(try client(lost.endpoint).putObject(bucket: "bkt", key: "m", bytes: [1, 2, 3], ifNoneMatch: true), "\"\(own)\"")
+        XCTAssertEqual(lost.requests, ["PUT /bkt/m", "PUT /bkt/m", "HEAD /bkt/m"])
+
+        let raced = try ScriptedS3Server(steps: ["reset", "412", "head:0123456789abcdef0123456789abcdef"])
+        XCTAssertEqual(s3Error { _ = try self.client(raced.endpoint).putObject(bucket: "bkt", key: "m", bytes: [1, 2, 3], ifNoneMatch: true) }?.kind,
+                       .preconditionFailed, "someone else's object: the condition really failed")
+
+        let plain = try ScriptedS3Server(steps: ["412", "head:\(own)"])
+        XCTAssertEqual(s3Error { _ = try self.client(plain.endpoint).putObject(bucket: "bkt", key: "m", bytes: [1, 2, 3], ifNoneMatch: true) }?.kind,
+                       .preconditionFailed, "refused on the first attempt: nothing of ours can be there")
+        XCTAssertEqual(plain.requests, ["PUT /bkt/m"])
+    }
+
     func testClientErrorsAreNotRetried() throws {
         let server = try ScriptedS3Server(steps: ["400", "200"])
-        let error = s3Error { _ = try self.client(server.endpoint).putObject(bucket: "b", key: "k", bytes: [1]) }
+        let error = s3Error { _ = try self.client(server.endpoint).putObject(bucket: "bkt", key: "k", bytes: [1]) }
         XCTAssertEqual(error?.kind, .invalidRequest)
         XCTAssertEqual(error?.status, 400)
         XCTAssertEqual(server.requests.count, 1, "a 400 is an answer, not a failure to retry")
@@ -43,18 +68,18 @@ final class S3RetryTests: XCTestCase {
     func testClosedPortIsUnreachableQuicklyWithBoundedRetries() throws {
         let port = try closedPort()
         let started = Date()
-        let error = s3Error { _ = try self.client("http://127.0.0.1:\(port)", maxAttempts: 3).headObject(bucket: "b", key: "k") }
+        let error = s3Error { _ = try self.client("http://127.0.0.1:\(port)", maxAttempts: 3).headObject(bucket: "bkt", key: "k") }
         XCTAssertEqual(error?.kind, .unreachable)
         XCTAssertEqual(error?.isRetryable, true)
         XCTAssertEqual(error?.message.contains("(after 3 attempts)"), true, error?.message ?? "")
-        XCTAssertEqual(error?.operation, "HEAD s3://b/k")
+        XCTAssertEqual(error?.operation, "HEAD s3://bkt/k")
         XCTAssertLessThan(Date().timeIntervalSince(started), 3)
     }
 
     func testSilentServerTimesOut() throws {
         let server = try ScriptedS3Server(steps: ["hang"])
         let started = Date()
-        let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 2, requestTimeout: 1).list(bucket: "b", prefix: "") }
+        let error = s3Error { _ = try self.client(server.endpoint, maxAttempts: 2, requestTimeout: 1).list(bucket: "bkt", prefix: "") }
         XCTAssertEqual(error?.kind, .timeout)
         XCTAssertEqual(server.requests.count, 2)
         XCTAssertLessThan(Date().timeIntervalSince(started), 6)
@@ -69,18 +94,43 @@ final class S3RetryTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let path = directory.file("big")
         try writeRandomFile(path, size: 6 << 20, seed: 1)
-        let error = s3Error { _ = try S3Client(configuration).putObject(bucket: "b", key: "k", fromFile: path) }
+        let error = s3Error { _ = try S3Client(configuration).putObject(bucket: "bkt", key: "k", fromFile: path) }
         XCTAssertEqual(error?.kind, .invalidRequest)
-        XCTAssertEqual(server.requests, ["POST /b/k?uploads=", "PUT /b/k?partNumber=1&uploadId=u-1", "DELETE /b/k?uploadId=u-1"])
+        XCTAssertEqual(server.requests, ["POST /bkt/k?uploads=", "PUT /bkt/k?partNumber=1&uploadId=u-1", "DELETE /bkt/k?uploadId=u-1"])
+    }
+
+    func testCompletionThatFailsWithStatus200IsRetriedThenAborted() throws {
+        // S3 may answer CompleteMultipartUpload with 200 and an <Error> body: InternalError there is retried.
+        let directory = try TemporaryDirectory()
+        let path = directory.file("big")
+        try writeRandomFile(path, size: 10 << 20, seed: 2)   // two parts
+        func configuration(_ endpoint: String, maxAttempts: Int) -> S3Configuration {
+            var configuration = S3Configuration(endpoint: endpoint, credentials: S3Credentials(accessKeyId: "AKID", secretAccessKey: secret),
+                                                maxAttempts: maxAttempts, retryBaseDelay: 0.01, multipartThreshold: 1 << 20, partSize: 5 << 20)
+            configuration.retryMaxDelay = 0.1
+            return configuration
+        }
+        let flaky = try ScriptedS3Server(steps: ["initiate", "200", "200", "200error", "completed"])
+        XCTAssertEqual(try S3Client(configuration(flaky.endpoint, maxAttempts: 3)).putObject(bucket: "bkt", key: "k", fromFile: path), "\"abc-2\"")
+        XCTAssertEqual(flaky.requests, ["POST /bkt/k?uploads=", "PUT /bkt/k?partNumber=1&uploadId=u-1", "PUT /bkt/k?partNumber=2&uploadId=u-1",
+                                        "POST /bkt/k?uploadId=u-1", "POST /bkt/k?uploadId=u-1"])
+
+        let broken = try ScriptedS3Server(steps: ["initiate", "200", "200", "200error", "200error", "200"])
+        let error = s3Error { _ = try S3Client(configuration(broken.endpoint, maxAttempts: 2)).putObject(bucket: "bkt", key: "k", fromFile: path) }
+        XCTAssertEqual(error?.code, "InternalError")
+        XCTAssertEqual(error?.message.hasPrefix("completing the multipart upload failed"), true, error?.message ?? "")
+        XCTAssertEqual(error?.message.hasSuffix("(after 2 attempts)"), true, error?.message ?? "")
+        XCTAssertEqual(broken.requests, ["POST /bkt/k?uploads=", "PUT /bkt/k?partNumber=1&uploadId=u-1", "PUT /bkt/k?partNumber=2&uploadId=u-1",
+                                         "POST /bkt/k?uploadId=u-1", "POST /bkt/k?uploadId=u-1", "DELETE /bkt/k?uploadId=u-1"])
     }
 
     func testSecretNeverAppearsInErrors() throws {
         // A server that quotes the secret back, a closed port, a missing file: none of the errors may carry it.
         let server = try ScriptedS3Server(steps: ["403echo"], echo: secret)
         var errors: [S3Error] = []
-        errors += [s3Error { _ = try self.client(server.endpoint).putObject(bucket: "b", key: "k", bytes: [1]) }].compactMap { $0 }
-        errors += [s3Error { _ = try self.client("http://127.0.0.1:\(try self.closedPort())", maxAttempts: 1).list(bucket: "b", prefix: "p") }].compactMap { $0 }
-        errors += [s3Error { _ = try self.client(server.endpoint).putObject(bucket: "b", key: "k", fromFile: "/nonexistent/\(self.secret)") }].compactMap { $0 }
+        errors += [s3Error { _ = try self.client(server.endpoint).putObject(bucket: "bkt", key: "k", bytes: [1]) }].compactMap { $0 }
+        errors += [s3Error { _ = try self.client("http://127.0.0.1:\(try self.closedPort())", maxAttempts: 1).list(bucket: "bkt", prefix: "p") }].compactMap { $0 }
+        errors += [s3Error { _ = try self.client(server.endpoint).putObject(bucket: "bkt", key: "k", fromFile: "/nonexistent/\(self.secret)") }].compactMap { $0 }
         XCTAssertEqual(errors.count, 3)
         XCTAssertEqual(errors.first?.kind, .accessDenied)
         for error in errors {

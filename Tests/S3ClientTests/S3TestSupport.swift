@@ -69,7 +69,7 @@ func sha256sum(_ path: String) throws -> String {
 
 /// A file of `size` pseudo-random bytes (deterministic per seed), written in 1 MiB chunks.
 func writeRandomFile(_ path: String, size: Int, seed: UInt64) throws {
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     defer { try? handle.close() }
     var state = seed

@@ -40,7 +40,14 @@ typedef struct {
     char error[256];                /* curl's message when curl_code != 0 */
 } s3curl_response;
 
-void s3curl_perform(const s3curl_request *request, s3curl_response *response);
+/// Idle curl handles kept for reuse, so requests to the same server reuse its connection (and TLS session).
+/// Thread-safe: any number of threads may perform through one pool at once.
+typedef struct s3curl_pool s3curl_pool;
+s3curl_pool *s3curl_pool_create(void);
+void s3curl_pool_destroy(s3curl_pool *pool);
+
+/// Performs the request on a handle of `pool` (NULL: a fresh handle, closed afterwards).
+void s3curl_perform(s3curl_pool *pool, const s3curl_request *request, s3curl_response *response);
 void s3curl_free(s3curl_response *response);
 /// MD5 of a buffer (S3 wants Content-MD5 on DeleteObjects; it is also the body's integrity check).
 void s3curl_md5(const unsigned char *data, size_t length, unsigned char digest[16]);
