@@ -14,6 +14,7 @@ typedef struct {
     CURL *curl;
     size_t capacity;
     long long read_position;        /* bytes of the body handed to curl so far */
+    int sink_started;               /* a successful body has begun to arrive */
 } transfer_t;
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -93,6 +94,16 @@ static size_t on_body(char *chunk, size_t size, size_t count, void *context) {
     /* Only a successful body goes to the file: an error's XML is kept (bounded) to be reported. */
     if (status < 200 || status >= 300) return append_memory(transfer, chunk, bytes, ERROR_BODY_MAX);
     if (transfer->request->sink_fd < 0) return append_memory(transfer, chunk, bytes, transfer->request->max_body);
+    if (!transfer->sink_started) {
+        transfer->sink_started = 1;
+        /* Asked for the rest but sent the whole object: start the file again. */
+        if (status == 200 && transfer->request->sink_offset > 0) {
+            if (ftruncate(transfer->request->sink_fd, 0) != 0 || lseek(transfer->request->sink_fd, 0, SEEK_SET) != 0) {
+                transfer->response->sink_errno = errno;
+                return 0;
+            }
+        }
+    }
     size_t written = 0;
     while (written < bytes) {
         ssize_t n = write(transfer->request->sink_fd, chunk + written, bytes - written);
@@ -179,7 +190,7 @@ void s3curl_perform(s3curl_pool *pool, const s3curl_request *request, s3curl_res
     response->retry_after = -1;
     CURL *curl = pool_take(pool);
     if (!curl) { response->curl_code = -1; snprintf(response->error, sizeof(response->error), "curl_easy_init failed"); return; }
-    transfer_t transfer = { request, response, curl, 0, 0 };
+    transfer_t transfer = { request, response, curl, 0, 0, 0 };
     struct curl_slist *headers = NULL;
     for (size_t i = 0; i < request->header_count; i++) headers = curl_slist_append(headers, request->headers[i]);
     char curl_error[CURL_ERROR_SIZE] = {0};

@@ -21,6 +21,8 @@ struct S3Request {
     var headers: [String] = []
     var body: Body = .none
     var sink: Sink = .memory(maxBytes: 1 << 20)
+    /// Bytes already in a file sink, when an attempt resumes a download.
+    var sinkOffset: Int64 = 0
     /// Streamed bodies have no total timeout, only the stall timeout.
     var streamed: Bool { if case .file = body { return true }; if case .file = sink { return true }; return false }
 }

@@ -12,30 +12,47 @@ struct S3Transport: Sendable {
     let credentials: S3Credentials
     let handles = CurlHandlePool()
 
-    /// Sends `request`, retrying transient failures; 2xx comes back, anything else is thrown.
+    /// Sends `request`, retrying transient failures; 2xx comes back, anything else is thrown. A download into a
+    /// file that breaks off resumes where it stopped (Range, with If-Match on the ETag so the rest is of the same
+    /// object); if the object changed meanwhile (412), it starts over.
     func send(_ request: S3Request) throws(S3Error) -> S3Response {
         var attempt = 1
+        var resume: (offset: Int64, etag: String)?
         while true {
+            var attemptRequest = request
             if case .file(let descriptor) = request.sink {
-                // A failed attempt may have written part of the body: start the file again.
-                if ftruncate(descriptor, 0) != 0 || lseek(descriptor, 0, SEEK_SET) != 0 {
+                let offset = resume?.offset ?? 0
+                if let resume { attemptRequest.headers += ["Range: bytes=\(resume.offset)-", "If-Match: \(resume.etag)"] }
+                if ftruncate(descriptor, off_t(offset)) != 0 || lseek(descriptor, off_t(offset), SEEK_SET) != off_t(offset) {
                     throw S3Error(kind: .localFile, operation: request.operation, message: "cannot rewind the download file: \(errnoText())")
                 }
+                attemptRequest.sinkOffset = offset
             }
-            let outcome = perform(request)
-            switch outcome {
-            case .success(let response):
-                return response
-            case .failure(let error):
-                guard error.isRetryable, attempt < max(1, configuration.maxAttempts) else {
-                    var final = error
-                    final.attempts = attempt
-                    if attempt > 1 { final.message += " (after \(attempt) attempts)" }
-                    throw final
+            let (response, failure) = perform(attemptRequest)
+            guard var error = failure else {
+                var result = response
+                if let resume, response.status == 206 {
+                    result.bytesWritten += resume.offset
+                    result.contentLength = result.contentLength.map { $0 + resume.offset }
                 }
-                sleepBeforeRetry(attempt: attempt, retryAfter: error.retryAfter)
-                attempt += 1
+                return result
             }
+            if resume != nil && error.status == 412 {
+                // The object was replaced between attempts: what is in the file belongs to the old one.
+                resume = nil
+                error = S3Error(kind: .server, operation: request.operation, message: "the object changed while it was being downloaded")
+            } else if case .file = request.sink, error.isRetryable, [200, 206].contains(response.status),
+                      !response.etag.isEmpty, response.bytesWritten > 0 {
+                let base = response.status == 206 ? (resume?.offset ?? 0) : 0
+                resume = (base + response.bytesWritten, response.etag)
+            }
+            guard error.isRetryable, attempt < max(1, configuration.maxAttempts) else {
+                error.attempts = attempt
+                if attempt > 1 { error.message += " (after \(attempt) attempts)" }
+                throw error
+            }
+            sleepBeforeRetry(attempt: attempt, retryAfter: error.retryAfter)
+            attempt += 1
         }
     }
 
@@ -48,7 +65,9 @@ struct S3Transport: Sendable {
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }   // usleep is specified only below one second
     }
 
-    private func perform(_ request: S3Request) -> Result<S3Response, S3Error> {
+    /// One attempt: what came back (status, headers, bytes written — also when the transfer broke off) and the
+    /// failure, if it is one.
+    private func perform(_ request: S3Request) -> (S3Response, S3Error?) {
         var headers = request.headers
         // libcurl 7.88 signs the payload hash it is given: the body is not hashed (it is streamed), which S3,
         // MinIO and moto accept; Content-MD5 covers the small bodies built here.
@@ -91,6 +110,7 @@ struct S3Transport: Sendable {
                                 case .memory(let maxBytes): curlRequest.max_body = maxBytes
                                 case .file(let descriptor):
                                     curlRequest.sink_fd = descriptor
+                                    curlRequest.sink_offset = request.sinkOffset
                                     curlRequest.max_body = 64 << 10   // an error document
                                 }
                                 curlRequest.connect_timeout_ms = Int(configuration.connectTimeout * 1000)
@@ -110,10 +130,10 @@ struct S3Transport: Sendable {
                                 retryAfter: response.retry_after >= 0 ? response.retry_after : nil,
                                 bytesWritten: response.sink_bytes)
         if response.curl_code != 0 {
-            return .failure(curlFailure(response: &response, request: request))
+            return (result, curlFailure(response: &response, request: request))
         }
-        if (200..<300).contains(result.status) { return .success(result) }
-        return .failure(httpFailure(result, operation: request.operation))
+        if (200..<300).contains(result.status) { return (result, nil) }
+        return (result, httpFailure(result, operation: request.operation))
     }
 
     private func curlFailure(response: inout s3curl_response, request: S3Request) -> S3Error {

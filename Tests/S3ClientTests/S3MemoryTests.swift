@@ -3,7 +3,7 @@ import S3Client
 import XCTest
 
 /// A large upload and download in a child process whose peak RSS is measured: a client that held a whole body
-/// (or a whole part) in memory would go over the bound, since the file is larger than the bound.
+/// in memory would go over the bound, since the object is larger than the bound.
 final class S3MemoryTests: XCTestCase {
     static let childFileVariable = "ORCHESTRATOR_S3_CHILD_FILE"
 
@@ -16,7 +16,7 @@ final class S3MemoryTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let source = directory.file("large.bin")
         // scripts/bench-s3 asks for a larger object (ORCHESTRATOR_S3_BENCH_MB) and reads the rates printed below.
-        let size = (ProcessInfo.processInfo.environment["ORCHESTRATOR_S3_BENCH_MB"].flatMap { Int($0) } ?? 160) << 20
+        let size = (ProcessInfo.processInfo.environment["ORCHESTRATOR_S3_BENCH_MB"].flatMap { Int($0) } ?? 200) << 20
         try writeRandomFile(source, size: size, seed: 11)
         let report = directory.file("report.txt")
         let outcome = try ChildProcess.runTest("S3ClientTests.S3MemoryTests/testLargeStreamedTransfersKeepMemoryBounded",
@@ -27,8 +27,9 @@ final class S3MemoryTests: XCTestCase {
         XCTAssertEqual(outcome.exitStatus, 0, String(log.suffix(2000)))
         let lines = ((try? String(contentsOfFile: report, encoding: .utf8)) ?? "").split(separator: "\n")
         XCTAssertEqual(lines.first.map(String.init), try sha256sum(source), "the child's download differs from the source")
-        // The test bundle alone takes ~40 MB; 96 MiB leaves room for curl's buffers and 4 MiB reads, not for 160 MiB.
-        XCTAssertLessThan(outcome.peakResidentBytes, 96 << 20, "peak RSS \(outcome.peakResidentBytes >> 20) MiB for a \(size >> 20) MiB object")
+        // The test bundle's child peaks at 45–70 MiB whatever the object's size (measured at 64–320 MiB); a client
+        // holding the 200 MiB body would pass 245 MiB.
+        XCTAssertLessThan(outcome.peakResidentBytes, 128 << 20, "peak RSS \(outcome.peakResidentBytes >> 20) MiB for a \(size >> 20) MiB object")
         print("S3 streamed \(size >> 20) MiB: \(lines.dropFirst().joined(separator: ", ")), child peak RSS \(outcome.peakResidentBytes >> 20) MiB")
     }
 

@@ -57,6 +57,31 @@ final class S3RetryTests: XCTestCase {
         XCTAssertEqual(plain.requests, ["PUT /bkt/m"])
     }
 
+    func testBrokenDownloadResumesWhereItStopped() throws {
+        let size = 3_000_000
+        let server = try ScriptedS3Server(steps: ["partial:\(size):1000000", "partial:\(size):1000000", "ranged:\(size)"])
+        let directory = try TemporaryDirectory()
+        let target = directory.file("object.bin")
+        let info = try client(server.endpoint).getObject(bucket: "bkt", key: "k", toFile: target)
+        XCTAssertEqual(info.size, Int64(size))
+        XCTAssertEqual(info.etag, "\"feedfacefeedfacefeedfacefeedface\"")
+        // The second attempt asked for the rest; the server sent the whole object again (200), and the file
+        // started over; the third asked from where that one stopped.
+        XCTAssertEqual(server.requests, ["GET /bkt/k", "GET /bkt/k [bytes=1000000-]", "GET /bkt/k [bytes=1000000-]"])
+        let expected = Data((0..<size).map { UInt8($0 % 251) })
+        XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: target)) == expected, "the resumed file differs from the object")
+    }
+
+    func testDownloadStartsOverWhenTheObjectChangedBetweenAttempts() throws {
+        let size = 2_000_000
+        let server = try ScriptedS3Server(steps: ["partial:\(size):500000", "412", "whole:\(size)"])
+        let directory = try TemporaryDirectory()
+        let target = directory.file("object.bin")
+        XCTAssertEqual(try client(server.endpoint).getObject(bucket: "bkt", key: "k", toFile: target).size, Int64(size))
+        XCTAssertEqual(server.requests, ["GET /bkt/k", "GET /bkt/k [bytes=500000-]", "GET /bkt/k"])
+        XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: target)) == Data((0..<size).map { UInt8($0 % 251) }))
+    }
+
     func testClientErrorsAreNotRetried() throws {
         let server = try ScriptedS3Server(steps: ["400", "200"])
         let error = s3Error { _ = try self.client(server.endpoint).putObject(bucket: "bkt", key: "k", bytes: [1]) }

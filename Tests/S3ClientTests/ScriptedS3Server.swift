@@ -11,7 +11,9 @@ final class ScriptedS3Server {
     private let directory: TemporaryDirectory
 
     /// Steps: `200` (empty body, an ETag), `200error` (200 with an <Error> body), `completed` (a multipart result),
-    /// `head:HEX` (200 with ETag "HEX"), `412` (PreconditionFailed), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
+    /// `head:HEX` (200 with ETag "HEX"),
+    /// `partial:SIZE:N` (200 for an object of SIZE bytes `i % 251`, closed after N), `whole:SIZE` (all of it), `ranged:SIZE` (206 with the
+    /// rest from the Range header, 412 unless If-Match is the object's ETag), `412` (PreconditionFailed), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
     /// (InvalidArgument), `403echo` (AccessDenied whose message quotes `echo`), `reset` (connection reset with no
     /// answer), `hang` (no answer for 30 s). The last step repeats.
     init(steps: [String], echo: String = "") throws {
@@ -62,6 +64,7 @@ steps = sys.argv[1].split(",")
 log_path = sys.argv[2]
 echo = sys.argv[3]
 count = 0
+etag_tag = "feedfacefeedfacefeedfacefeedface"
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -86,7 +89,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         step = steps[min(count, len(steps) - 1)]
         count += 1
         with open(log_path, "a") as log:
-            log.write("%s %s\n" % (self.command, self.path))
+            log.write("%s %s%s\n" % (self.command, self.path, " [%s]" % self.headers["Range"] if self.headers.get("Range") else ""))
         with open(log_path + ".ports", "a") as log:
             log.write("%d\n" % self.client_address[1])
         length = int(self.headers.get("Content-Length") or 0)
@@ -102,6 +105,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(200, b"", [("ETag", "\"0123456789abcdef0123456789abcdef\"")])
         elif step == "200error":
             self.answer(200, b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>")
+        elif step.startswith("partial:"):
+            # The object is bytes i % 251; send its first N bytes of SIZE, then reset.
+            size, sent = (int(x) for x in step.split(":")[1:])
+            self.send_response(200)
+            self.send_header("ETag", "\"%s\"" % etag_tag)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(bytes(i % 251 for i in range(sent)))
+            self.wfile.flush()
+            # A clean close (FIN, not RST), so that every byte sent arrives: the client sees a short body.
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_WR)
+        elif step.startswith("whole:"):
+            size = int(step.split(":")[1])
+            self.answer(200, bytes(i % 251 for i in range(size)), [("ETag", "\"%s\"" % etag_tag)])
+        elif step.startswith("ranged:"):
+            size = int(step.split(":")[1])
+            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
+            if self.headers.get("If-Match") != "\"%s\"" % etag_tag:
+                self.error(412, "PreconditionFailed", "If-Match")
+                return
+            self.answer(206, bytes(i % 251 for i in range(start, size)),
+                        [("ETag", "\"%s\"" % etag_tag), ("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))])
         elif step.startswith("head:"):
             self.answer(200, b"", [("ETag", "\"%s\"" % step[5:])])
         elif step == "412":

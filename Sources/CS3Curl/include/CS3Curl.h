@@ -19,6 +19,8 @@ typedef struct {
     long long body_file_offset;
     long long body_file_length;
     int sink_fd;                    /* when >= 0: a 2xx body is written here; otherwise kept in memory */
+    long long sink_offset;          /* bytes already in sink_fd (a resumed download asks for the rest); if the
+                                       server answers 200 instead of 206, the file is emptied first */
     size_t max_body;                /* cap on a body kept in memory */
     long connect_timeout_ms;
     long total_timeout_ms;          /* 0: none (streamed transfers rely on the stall timeout) */
