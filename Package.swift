@@ -39,6 +39,9 @@ let package = Package(
         // The one password masker, shared by the pages, the served logs, the transforms' logs and the CLI.
         .target(name: "SecretMasking"),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The PostgreSQL client over libpq (bound parameters, prepared statements, typed errors with SQLSTATE), shared by
+        // the transforms and the PostgreSQL store so that neither depends on the other.
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "SecretMasking"]),
         // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
         .target(name: "CCurlShim",
                 linkerSettings: [.linkedLibrary("curl")]),
@@ -49,7 +52,7 @@ let package = Package(
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim", "YAMLLimits",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "PostgresClient", "CCurlShim", "YAMLLimits",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
@@ -72,6 +75,7 @@ let package = Package(
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData"]),
