@@ -27,6 +27,8 @@ let package = Package(
         // and the transforms' rule files.
         .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Workflow", dependencies: ["YAMLLimits", .product(name: "Yams", package: "Yams")]),
+        // Store URLs (sqlite:///…, postgres://…) parsed without Foundation, for the CLI and the worker alike.
+        .target(name: "StoreAddress"),
         .target(name: "MetadataStore"),
         .target(name: "SQLiteStore", dependencies: ["MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Executor", dependencies: ["CSystemCalls"]),
@@ -60,7 +62,7 @@ let package = Package(
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "Workflow", "MetadataStore", "SQLiteStore", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
+                "Workflow", "MetadataStore", "SQLiteStore", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
                 "Notifications", "WebStatus", "SecretMasking", "YAMLLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -68,7 +70,7 @@ let package = Package(
         ),
         .executableTarget(name: "orchestrator", dependencies: ["OrchestratorCLI"]),
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
-        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore"],
+        .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore", "StoreAddress"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "StoreAddressTests", dependencies: ["StoreAddress"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData"]),

@@ -59,7 +59,7 @@ extension OrchestratorCommand {
 
             let inRange = RunFilter(dagId: dag.dagId, logicalDateFrom: startDate, logicalDateThrough: endDate)
             if dryRun {
-                let existing = try BackfillDryRun.existingRuns(storePath: global.layout.storePath, filter: inRange)
+                let existing = try BackfillDryRun.existingRuns(store: global.storeURL(), filter: inRange)
                 let plan = BackfillPlanner.plan(logicalDates: dates, existing: existing, rerunFailed: rerunFailed, reset: reset)
                 describe(plan, dag: dag)
                 let listing = BackfillDryRun(plan: plan, logicalDates: dates, timetable: dag.timetable)
@@ -71,9 +71,9 @@ extension OrchestratorCommand {
             let plan = BackfillPlanner.plan(logicalDates: dates, existing: existing, rerunFailed: rerunFailed, reset: reset)
             describe(plan, dag: dag)
 
-            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath, at: Date())
             // Before the runs are created: 8,760 of them wrote 350 MB of WAL before the first checkpoint.
-            store.startBackgroundCheckpoints()
+            (store as? any BackgroundMaintenance)?.startBackgroundMaintenance()
             let now = Date()
             let limit = maxActiveRuns ?? dag.maxActiveRuns
             let backfillId = try store.createBackfill(dagId: dag.dagId, start: startDate, end: endDate, maxActiveRuns: limit, at: now)
@@ -114,10 +114,10 @@ extension OrchestratorCommand {
         /// remaining runs: it adopts the tasks still running and retries or fails the abandoned ones, as a daemon would.
         func execute(progress: BackfillProgress, store: any MetadataStore, filter: RunFilter, onSchedule: Set<Date>) throws {
             let layout = global.layout
-            let daemonAlive = { SchedulerLoop.runningScheduler(lockPath: layout.schedulerLockPath, pidPath: layout.schedulerPidPath) != nil }
+            let daemonAlive = { store.schedulerLeaseHolder(layout.schedulerLeaseRequest) != nil }
             var configuration: Configuration?
             while true {
-                if let pid = RunLookup.wakeDaemon(layout) {
+                if let pid = RunLookup.wakeDaemon(layout, leases: store) {
                     if try progress.follow(while: daemonAlive) == .finished { return }
                     FileHandle.standardError.write(Data("\(progress.label): the daemon (pid \(pid)) is gone; running the remaining runs here\n".utf8))
                 }

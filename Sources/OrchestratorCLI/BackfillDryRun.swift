@@ -1,7 +1,7 @@
 import Foundation
 import MetadataStore
 import Scheduler
-import SQLiteStore
+import StoreAddress
 import Workflow
 
 /// What `backfill --dry-run` prints: every logical date of the range with its data interval and what the backfill
@@ -67,12 +67,13 @@ struct BackfillDryRun {
 
     /// The DAG's runs in the range without writing anything: no store file means no runs, and an existing one is
     /// opened read-only (a dry run in an empty home used to create orchestrator.db).
-    static func existingRuns(storePath: String, filter: RunFilter) throws -> [DagRun] {
-        guard FileManager.default.fileExists(atPath: storePath) else { return [] }
+    static func existingRuns(store url: StoreURL, filter: RunFilter) throws -> [DagRun] {
+        if url.backend == .sqlite, let path = url.path, !FileManager.default.fileExists(atPath: path) { return [] }
+        let store = try StoreFactory.open(url, options: StoreFactory.Options(readOnly: true))
         do {
-            return try SQLiteMetadataStore(path: storePath, readOnly: true).runs(filter)
+            return try store.runs(filter)
         } catch {
-            throw CLIError("cannot read the store at \(storePath): \(error)")
+            throw CLIError("cannot read the store at \(url): \(error)")
         }
     }
 }

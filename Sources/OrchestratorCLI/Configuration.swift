@@ -38,6 +38,8 @@ struct Configuration {
     static let keys: [(key: String, environment: String, fallback: String)] = [
         ("home", "ORCHESTRATOR_HOME", "~/.orchestrator"),
         ("dags", "ORCHESTRATOR_DAGS", "./dags"),
+        // The metadata store's URL (StoreFactory); empty: sqlite:///<home>/orchestrator.db.
+        ("store", "ORCHESTRATOR_STORE", ""),
         ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),

@@ -7,7 +7,6 @@ import WebStatus
 import Workflow
 import Scheduler
 import SecretMasking
-import SQLiteStore
 
 extension OrchestratorCommand {
     struct Daemon: ParsableCommand {
@@ -37,17 +36,17 @@ extension OrchestratorCommand {
             // A backfill that took over from a dead daemon hands its lock to this one within a pass (≤ 10 s here):
             // a restarted daemon serves at once instead of failing for the rest of the backfill.
             let home = global.layout
-            SchedulerHandover.requestFromBackfill(home, timeout: 10)
+            let store = try global.openStore()
+            SchedulerHandover.requestFromBackfill(home, leases: store, timeout: 10)
             defer { SchedulerHandover.withdraw(home) }
             let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .everything,
                                                        gracePeriod: try execution.resolvedGracePeriod(default: 60, configuration),
                                                        configuration: configuration)
             let log = SchedulerLog(minimumLevel: try execution.resolvedLogLevel(default: .info, configuration),
                                    format: configuration.value("log_format") == "json" ? .json : .logfmt)
-            let store = try global.openStore()
             // Connections of the file reach transforms through the workers' environment; pools go to the store.
             try SchedulerSetup.applyConfiguration(configuration, store: store)
-            store.startBackgroundCheckpoints()
+            (store as? any BackgroundMaintenance)?.startBackgroundMaintenance()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
             let sender = WebhookSender(
                 store: store, named: Self.targets(configuration),
@@ -74,7 +73,7 @@ extension OrchestratorCommand {
                 setup.limits = try configuration.webLimits()
                 setup.log = { warning, message, fields in log(warning ? .warning : .info, message, fields) }
                 // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
-                let pagesStore = try SQLiteMetadataStore(path: layout.storePath, readOnly: true)
+                let pagesStore = try global.openStore(readOnly: true)
                 let server = StatusServer(store: pagesStore, setup: setup, dags: { loadedDags.get() })
                 // A busy port does not stop the daemon: the server retries with backoff and says so in the log,
                 // the systemd status line and, once bound, /healthz and /metrics.

@@ -206,8 +206,8 @@ extension OrchestratorCommand.Dags {
 private func setPaused(global: GlobalOptions, dagId: String, paused: Bool) throws {
     let dag = try global.loadDag(dagId)
     let store = try global.openStore()
-    try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+    try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath, at: Date())
     _ = try store.setPaused(dagId: dag.dagId, paused: paused)
-    RunLookup.wakeDaemon(global.layout)
+    RunLookup.wakeDaemon(global.layout, leases: store)
     print("\(dag.dagId) is \(paused ? "paused" : "unpaused")")
 }

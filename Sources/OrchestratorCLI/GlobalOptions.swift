@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetadataStore
-import SQLiteStore
+import StoreAddress
 import WorkerCore
 import Workflow
 
@@ -12,6 +12,9 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .long, help: "Folder of DAG files (env ORCHESTRATOR_DAGS; default ./dags).")
     var dags: String?
+
+    @Option(name: .long, help: "Metadata store URL (env ORCHESTRATOR_STORE; default sqlite:///<home>/orchestrator.db; postgres://user:password@host:port/db).")
+    var store: String?
 
     @Option(name: .long, help: "Configuration file (env ORCHESTRATOR_CONFIG; default /etc/orchestrator/orchestrator.yaml if it exists).")
     var config: String?
@@ -49,12 +52,14 @@ struct GlobalOptions: ParsableArguments {
 
     var layout: HomeLayout { HomeLayout(home: homePath) }
 
-    func openStore() throws -> SQLiteMetadataStore {
-        do {
-            return try SQLiteMetadataStore(path: layout.storePath)
-        } catch {
-            throw CLIError("\(error)")
-        }
+    /// Flag, then environment, then configuration file, then the home's SQLite file.
+    func storeURL() throws -> StoreURL {
+        let configured = configurationForPaths?.value("store") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE"]
+        return try StoreFactory.url(flag: store, configured: configured, defaultPath: layout.storePath)
+    }
+
+    func openStore(readOnly: Bool = false) throws -> any MetadataStore {
+        try StoreFactory.open(try storeURL(), options: StoreFactory.Options(readOnly: readOnly))
     }
 
     /// Loads the DAG folder; an absent folder is an error that names it.

@@ -47,8 +47,9 @@ extension OrchestratorCommand.Pools {
         }
 
         func run() throws {
-            try global.openStore().setPool(name: name, slots: slots)
-            RunLookup.wakeDaemon(global.layout)
+            let store = try global.openStore()
+            try store.setPool(name: name, slots: slots)
+            RunLookup.wakeDaemon(global.layout, leases: store)
             print("pool \(name): \(slots) slots")
         }
     }

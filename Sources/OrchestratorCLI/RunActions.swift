@@ -15,7 +15,7 @@ enum RunActions {
         // Whole seconds: run ids and every listing show seconds, so that is what users can type back.
         let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let overrides = try RunLookup.parseParams(params, dag: dag)
-        try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+        try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath, at: Date())
         if let existing = try store.run(dagId: dag.dagId, logicalDate: logicalDate) {
             throw RunExists(description: "DAG '\(dag.dagId)' already has a run at that logical date: \(existing.runId) (\(existing.state.rawValue)); "
                             + "re-run it with: orchestrator tasks clear \(dag.dagId) --date \(DateParsing.isoUTC(logicalDate))")

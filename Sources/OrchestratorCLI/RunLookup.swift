@@ -55,8 +55,8 @@ enum RunLookup {
 
     /// Wakes the daemon of this home, if one runs; returns its pid.
     @discardableResult
-    static func wakeDaemon(_ layout: HomeLayout) -> Int32? {
-        guard let pid = SchedulerLoop.runningScheduler(lockPath: layout.schedulerLockPath, pidPath: layout.schedulerPidPath) else {
+    static func wakeDaemon(_ layout: HomeLayout, leases: any SchedulerLeaseStore) -> Int32? {
+        guard let pid = leases.schedulerLeaseHolder(layout.schedulerLeaseRequest) else {
             return nil
         }
         kill(pid, SIGUSR1)

@@ -78,6 +78,8 @@ enum SchedulerSetup {
             home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(configuration),
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
         settings.connections = configuration?.connections ?? [:]
+        // A scheduler for another home (a test run's scratch home) keeps that home's own SQLite store.
+        if home == nil { settings.storeURL = try global.storeURL().connectionString }
         return settings
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetadataStore
-import SQLiteStore
+import StoreAddress
 import Transforms
 import WorkerCore
 import Workflow
@@ -49,7 +49,8 @@ extension OrchestratorCommand {
                       let logicalDate = DateParsing.parse(dateText, in: TimeZone(secondsFromGMT: 0) ?? .current) else {
                     throw CLIError("sense external_task: ORCHESTRATOR_HOME and ORCHESTRATOR_LOGICAL_DATE are required (run it as a task)")
                 }
-                let store = try SQLiteMetadataStore(path: HomeLayout(home: home).storePath)
+                let url = try StoreFactory.url(flag: nil, configured: environment["ORCHESTRATOR_STORE"], defaultPath: HomeLayout(home: home).storePath)
+                let store = try StoreFactory.open(url, options: StoreFactory.Options(readOnly: true))
                 var state = "no run"
                 if let run = try store.run(dagId: dagId, logicalDate: logicalDate) {
                     state = try store.taskInstance(TaskKey(dagId: dagId, runId: run.runId, taskId: taskId))?.state.rawValue ?? "no such task"

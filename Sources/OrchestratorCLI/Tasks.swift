@@ -57,7 +57,7 @@ extension OrchestratorCommand.Tasks {
             let run = try RunLookup.findRun(store: store, dag: dag, date: date)
             let cleared = try RunActions.clear(dag: dag, store: store, run: run, taskIds: tasks, downstream: downstream)
             print("cleared \(cleared) task instance\(cleared == 1 ? "" : "s") of \(run.runId)")
-            if RunLookup.wakeDaemon(global.layout) == nil, cleared > 0 {
+            if RunLookup.wakeDaemon(global.layout, leases: store) == nil, cleared > 0 {
                 FileHandle.standardError.write(Data(
                     "note: no daemon is running on \(global.homePath); the tasks run when `orchestrator daemon` does\n".utf8))
             }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MetadataStore
 import Scheduler
-import SQLiteStore
 import WorkerCore
 import Workflow
 
@@ -33,9 +32,9 @@ extension OrchestratorCommand {
             let outputs = try TestOutputs.prepare(realHome: global.layout, scratch: scratch, dagId: dag.dagId)
             let layout = outputs.runHome
             if !scratch { print("test run folder: \(layout.home) (the last \(TestOutputs.keptTestRuns) are kept)") }
-            let store: SQLiteMetadataStore
-            do { store = try SQLiteMetadataStore(path: layout.storePath) } catch { throw CLIError("\(error)") }
-            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+            // A test run has a scratch home, and so a SQLite store of its own, whatever store the real home uses.
+            let store = try StoreFactory.open(.sqlite(path: layout.storePath))
+            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath, at: Date())
             let (run, instances) = RunCreation.makeRun(
                 dag: dag, logicalDate: logicalDate, interval: dag.timetable.dataInterval(forManual: logicalDate),
                 type: .manual, params: overrides, now: Date())

@@ -22,7 +22,7 @@ extension OrchestratorCommand {
                 throw CLIError(error.description)
             }
             print(run.runId)
-            if RunLookup.wakeDaemon(global.layout) == nil {
+            if RunLookup.wakeDaemon(global.layout, leases: store) == nil {
                 FileHandle.standardError.write(Data(
                     "note: no daemon is running on \(global.homePath); the run starts when `orchestrator daemon` does\n".utf8))
             }

@@ -49,7 +49,7 @@ struct WebActions: StatusActions {
     func setPaused(dagId: String, paused: Bool) throws(ActionError) {
         let dag = try dag(dagId)
         try acting {
-            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath)
+            try store.registerDag(dagId: dag.dagId, fileLocation: dag.filePath, at: Date())
             _ = try store.setPaused(dagId: dag.dagId, paused: paused)
         }
     }

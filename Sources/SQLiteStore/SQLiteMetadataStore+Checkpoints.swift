@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetadataStore
 
 extension SQLiteMetadataStore {
     /// The WAL size above which the background thread truncates it (after its PASSIVE pass has copied nearly all of it).
@@ -39,4 +40,8 @@ extension SQLiteMetadataStore {
         checkpoints.start()
         return checkpoints
     }
+}
+
+extension SQLiteMetadataStore: BackgroundMaintenance {
+    public func startBackgroundMaintenance() { startBackgroundCheckpoints() }
 }

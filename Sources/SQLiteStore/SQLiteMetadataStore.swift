@@ -39,15 +39,50 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             dbQueue = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrator.migrate(dbQueue)
         } catch {
-            throw StoreError("cannot open the store at \(path): \(Self.describe(error))")
+            throw StoreError(Self.kind(of: error, opening: true), operation: StoreError.openOperation, store: "sqlite://" + path,
+                             detail: Self.describe(error))
+        }
+        try migrate()
+    }
+
+    /// Applies this binary's migrations; a store already migrated further by a newer binary is refused untouched.
+    func migrate() throws {
+        let migrator = Self.migrator
+        do {
+            if try dbQueue.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw StoreError(.schemaTooNew, operation: StoreError.openOperation, store: "sqlite://" + path,
+                                 detail: "its schema is newer than this binary's (\(migrator.migrations.last ?? "none")); upgrade orchestrator")
+            }
+            try migrator.migrate(dbQueue)
+        } catch let error as StoreError { throw error } catch {
+            throw StoreError(Self.kind(of: error, opening: true), operation: StoreError.openOperation, store: "sqlite://" + path,
+                             detail: Self.describe(error))
         }
     }
+
+    /// `sqlite:///path`, for messages.
+    public var location: String { "sqlite://" + path }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return "\(error.resultCode): \(error.message ?? "")" }
         return "\(error)"
+    }
+
+    /// The kind of an SQLite failure: busy and locked are conflicts a retry can get past.
+    static func kind(of error: any Error, opening: Bool = false) -> StoreError.Kind {
+        guard let error = error as? DatabaseError else { return opening ? .unavailable : .permanent }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .conflict
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .corrupt
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH, .SQLITE_READONLY: return .unavailable
+        default: return opening ? .unavailable : .permanent
+        }
+    }
+
+    func failure(_ operation: String, _ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        return StoreError(Self.kind(of: error), operation: operation, store: location, detail: Self.describe(error))
     }
 
     /// Runs `body` in a write transaction (BEGIN IMMEDIATE), turning database errors into `StoreError`s that name
@@ -67,22 +102,22 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
                     throw error
                 }
             }
-        } catch let error as StoreError { throw error } catch {
-            throw StoreError("store: \(operation) failed: \(Self.describe(error))")
+        } catch {
+            throw failure(operation, error)
         }
     }
 
     /// Reads are single statements (each sees one snapshot by itself), so no transaction is opened around them.
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do { return try dbQueue.unsafeRead(body) } catch {
-            throw StoreError("store: \(operation) failed: \(Self.describe(error))")
+            throw failure(operation, error)
         }
     }
 
     // MARK: DAGs
 
-    public func syncDags(_ dags: [(dagId: String, fileLocation: String)], importErrors: [String: String]) throws {
-        let now = Date().timeIntervalSince1970
+    public func syncDags(_ dags: [(dagId: String, fileLocation: String)], importErrors: [String: String], at time: Date) throws {
+        let now = time.timeIntervalSince1970
         try write("sync dags") { db in
             try Cached.execute(db, sql: "UPDATE dags SET is_active = 0")
             for dag in dags {
@@ -98,12 +133,12 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         }
     }
 
-    public func registerDag(dagId: String, fileLocation: String) throws {
+    public func registerDag(dagId: String, fileLocation: String, at time: Date) throws {
         try write("register dag") { db in
             try Cached.execute(db, sql: """
                 INSERT INTO dags (dag_id, is_paused, file_location, is_active, updated_at) VALUES (?, 0, ?, 1, ?)
                 ON CONFLICT(dag_id) DO UPDATE SET file_location = excluded.file_location, is_active = 1
-                """, arguments: [dagId, fileLocation, Date().timeIntervalSince1970])
+                """, arguments: [dagId, fileLocation, time.timeIntervalSince1970])
         }
     }
 
@@ -392,7 +427,7 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
                                            exit_code, signal, note)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(dag_id, run_id, task_id, try_number) DO UPDATE SET state = excluded.state,
-                    hostname = excluded.hostname, pid = excluded.pid, started_at = excluded.started_at,
+                    hostname = excluded.hostname, pid = excluded.pid, started_at = COALESCE(task_attempts.started_at, excluded.started_at),
                     ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, note = excluded.note
                 """, arguments: [
                     attempt.key.dagId, attempt.key.runId, attempt.key.taskId, attempt.tryNumber, attempt.state.rawValue,

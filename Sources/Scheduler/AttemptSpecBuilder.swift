@@ -9,9 +9,12 @@ public struct AttemptSpecBuilder: Sendable {
     /// The orchestrator executable, which runs transform tasks (`orchestrator transform NAME --with JSON`).
     public let orchestratorPath: String
     public let tee: Bool
+    /// The store the worker writes its attempt to (`SchedulerSettings.storeURL`).
+    public let storeURL: String
 
-    public init(home: HomeLayout, orchestratorPath: String, tee: Bool = false) {
+    public init(home: HomeLayout, orchestratorPath: String, tee: Bool = false, storeURL: String? = nil) {
         self.home = home
+        self.storeURL = storeURL ?? "sqlite://" + home.storePath
         self.orchestratorPath = orchestratorPath
         self.tee = tee
     }
@@ -50,6 +53,8 @@ public struct AttemptSpecBuilder: Sendable {
         }
         var environment = context.environment
         environment["ORCHESTRATOR_HOME"] = home.home
+        // The external_task sensor reads the store; other tasks are not told where it is.
+        if case .sensor = task.action { environment["ORCHESTRATOR_STORE"] = storeURL }
         for (name, value) in task.env { environment[name] = try Template.render(value, values: context.values) }
         let folder = dag.folder
         let workingDirectory: String
@@ -62,7 +67,7 @@ public struct AttemptSpecBuilder: Sendable {
             dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber, maxTries: maxTries, argv: argv,
             environment: environment, workingDirectory: workingDirectory,
             logPath: home.logPath(dagId: dag.dagId, runId: run.runId, taskId: task.id, tryNumber: tryNumber),
-            storePath: home.storePath, schedulerPidPath: home.schedulerPidPath, executionTimeout: task.executionTimeout,
+            storeURL: storeURL, schedulerPidPath: home.schedulerPidPath, executionTimeout: task.executionTimeout,
             retryDelay: task.retry.delay(afterTry: tryNumber), tee: tee, sensor: sensor)
         return (spec, options)
     }

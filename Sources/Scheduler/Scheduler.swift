@@ -38,6 +38,8 @@ public struct SchedulerSettings: Sendable {
     /// Named connections (lowercased name → URL). A task's worker gets only those the task names, as
     /// `ORCHESTRATOR_CONN_<NAME>`; the scheduler's own environment holds none.
     public var connections: [String: String] = [:]
+    /// The store's URL as workers and sensors open it (no password: it reaches the workers' argv).
+    public var storeURL: String
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -51,6 +53,7 @@ public struct SchedulerSettings: Sendable {
         self.orchestratorPath = orchestratorPath
         self.scope = scope
         self.tee = tee
+        self.storeURL = "sqlite://" + home.storePath
     }
 }
 
@@ -97,7 +100,8 @@ public final class Scheduler {
         self.settings = settings
         self.log = log
         self.folder = folder ?? DagFolder(path: settings.dagsFolder)
-        self.specBuilder = AttemptSpecBuilder(home: settings.home, orchestratorPath: settings.orchestratorPath, tee: settings.tee)
+        self.specBuilder = AttemptSpecBuilder(home: settings.home, orchestratorPath: settings.orchestratorPath, tee: settings.tee,
+                                              storeURL: settings.storeURL)
         self.parallelism = settings.parallelism
         self.connections = settings.connections
     }
@@ -114,12 +118,12 @@ public final class Scheduler {
     // MARK: DAG files
 
     /// Loads the DAG folder again and tells the store what is there (daemon only).
-    public func reloadDags() throws {
+    public func reloadDags(now: Date = Date()) throws {
         folder = DagFolder.load(path: settings.dagsFolder)
         onDagsLoaded(folder.sortedDags)
         // Errors quote the file's text, which may hold a password: they reach the log, the store and the pages.
         let errors = folder.errors.mapValues { SecretMasker.masked($0.description) }
-        try store.syncDags(folder.sortedDags.map { ($0.dagId, $0.filePath) }, importErrors: errors)
+        try store.syncDags(folder.sortedDags.map { ($0.dagId, $0.filePath) }, importErrors: errors, at: now)
         for (file, message) in errors where lastReportedErrors[file] != message {
             log(.error, "DAG file failed to load", [("file", file), ("error", message)])
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MetadataStore
 import WorkerCore
 #if canImport(Glibc)
 import Glibc
@@ -14,19 +15,19 @@ public enum SchedulerHandover {
     /// When a backfill holds the lock, asks it to hand over and waits until the lock is free, for at most `timeout`
     /// seconds. Returns at once when the lock is free or held by something else (the caller's lock attempt then
     /// reports the holder).
-    public static func requestFromBackfill(_ home: HomeLayout, timeout: Double) {
+    public static func requestFromBackfill(_ home: HomeLayout, leases: any SchedulerLeaseStore, timeout: Double) {
         // Written before looking at the lock, and kept until the daemon is ready or exits: a following backfill that
         // sees a live request does not take the lock over, so a daemon starting just as its predecessor died (the
         // backfill not yet holding the lock) is not beaten to it.
         try? "\(getpid())\n".write(toFile: requestPath(home), atomically: true, encoding: .utf8)
-        guard let holder = SchedulerLoop.runningScheduler(lockPath: home.schedulerLockPath, pidPath: home.schedulerPidPath),
+        guard let holder = leases.schedulerLeaseHolder(home.schedulerLeaseRequest),
               isBackfill(holder) else { return }
         let deadline = Date().addingTimeInterval(timeout)
         var nextWake = Date()
         while Date() < deadline {
             // (Also nil for the instant between the holder's unlinking its pid file and closing the lock; the lock
             // attempt retries over that.)
-            guard let current = SchedulerLoop.runningScheduler(lockPath: home.schedulerLockPath, pidPath: home.schedulerPidPath)
+            guard let current = leases.schedulerLeaseHolder(home.schedulerLeaseRequest)
             else { return }
             if Date() >= nextWake {
                 kill(current, SIGUSR1)  // again each second: a pass under way when the first came ends with a check anyway

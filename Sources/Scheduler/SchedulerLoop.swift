@@ -2,6 +2,7 @@ import Dispatch
 import Executor
 import Foundation
 import MetadataStore
+import WorkerCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,6 @@ public final class SchedulerLoop: @unchecked Sendable {
     let log: SchedulerLog
     let events = EventQueue()
     var signalSources: [DispatchSourceSignal] = []
-    var lockDescriptor: Int32 = -1
     /// How often orphaned attempts are looked for; adopted workers also wake the loop when they finish.
     let orphanCheckInterval: Double = 10
     /// Called once the DAGs are loaded and the loop is about to run (systemd readiness).
@@ -45,38 +45,13 @@ public final class SchedulerLoop: @unchecked Sendable {
         self.log = log
     }
 
-    /// Takes the home's scheduler lock; fails if a daemon or another backfill holds it.
-    public static func acquireLock(home: String, lockPath: String, pidPath: String) throws(SchedulerLockError) -> Int32 {
-        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SchedulerLockError(message: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
-        // `runningScheduler` probes by taking the lock for an instant: a few retries keep such a probe (a following
-        // backfill polls) from refusing a daemon that starts at that very moment.
-        var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
-        for _ in 0..<10 where !locked {
-            usleep(20_000)
-            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+    /// Takes the store's scheduler lease; fails if a daemon or another backfill holds it.
+    public static func acquireLease(store: any SchedulerLeaseStore, home: HomeLayout) throws -> any SchedulerLease {
+        do {
+            return try store.acquireSchedulerLease(home.schedulerLeaseRequest)
+        } catch let error as StoreError where error.kind == .leaseHeld {
+            throw SchedulerLockError(message: error.detail)
         }
-        guard locked else {
-            close(fd)
-            let holder = (try? String(contentsOfFile: pidPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-            throw SchedulerLockError(message: "another scheduler (pid \(holder)) is already running on \(home)")
-        }
-        try? "\(getpid())\n".write(toFile: pidPath, atomically: true, encoding: .utf8)
-        return fd
-    }
-
-    /// Whether a scheduler currently holds the lock of this home, and its pid.
-    public static func runningScheduler(lockPath: String, pidPath: String) -> Int32? {
-        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return nil
-        }
-        let text = (try? String(contentsOfFile: pidPath, encoding: .utf8)) ?? ""
-        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish or it steps down).
@@ -85,12 +60,8 @@ public final class SchedulerLoop: @unchecked Sendable {
         // Workers and the CLI wake whoever the pid file names, and SIGUSR1 terminates by default: the soak saw a
         // daemon killed by an adopted worker's wake-up between writing its pid and installing its handlers.
         signal(SIGUSR1, SIG_IGN)
-        lockDescriptor = try Self.acquireLock(home: settings.home.home, lockPath: settings.home.schedulerLockPath,
-                                              pidPath: settings.home.schedulerPidPath)
-        defer {
-            unlink(settings.home.schedulerPidPath)
-            close(lockDescriptor)
-        }
+        let lease = try Self.acquireLease(store: scheduler.store, home: settings.home)
+        defer { lease.release() }
         installSignals()
         startReaper()
         if watchDags { startWatcher() }

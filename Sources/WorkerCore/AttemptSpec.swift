@@ -12,7 +12,9 @@ public struct AttemptSpec: Sendable, Equatable {
     public var environment: [String: String]
     public var workingDirectory: String
     public var logPath: String
-    public var storePath: String
+    /// The metadata store's URL (`sqlite:///…`, or a bare path for SQLite). The spec travels as argv, which any local
+    /// user can read in /proc: a URL given here must carry no password (libpq takes one from PGPASSWORD instead).
+    public var storeURL: String
     public var schedulerPidPath: String
     /// Seconds; nil for no limit.
     public var executionTimeout: Double?
@@ -36,7 +38,7 @@ public struct AttemptSpec: Sendable, Equatable {
     public static let notYetExitCode: Int32 = 75
 
     public init(dagId: String, runId: String, taskId: String, tryNumber: Int, maxTries: Int, argv: [String],
-                environment: [String: String], workingDirectory: String, logPath: String, storePath: String,
+                environment: [String: String], workingDirectory: String, logPath: String, storeURL: String,
                 schedulerPidPath: String, executionTimeout: Double?, retryDelay: Double, tee: Bool = false, sensor: SensorTiming? = nil) {
         self.dagId = dagId
         self.runId = runId
@@ -47,7 +49,7 @@ public struct AttemptSpec: Sendable, Equatable {
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.logPath = logPath
-        self.storePath = storePath
+        self.storeURL = storeURL
         self.schedulerPidPath = schedulerPidPath
         self.executionTimeout = executionTimeout
         self.retryDelay = retryDelay
@@ -55,12 +57,12 @@ public struct AttemptSpec: Sendable, Equatable {
         self.sensor = sensor
     }
 
-    static let formatTag = "attempt-spec-v2"
+    static let formatTag = "attempt-spec-v3"
 
     /// The worker's argv after its program name: fixed fields, then counted environment entries and argv.
     public var arguments: [String] {
         var out = [Self.formatTag, dagId, runId, taskId, String(tryNumber), String(maxTries), workingDirectory, logPath,
-                   storePath, schedulerPidPath, executionTimeout.map { String($0) } ?? "-", String(retryDelay), tee ? "1" : "0",
+                   storeURL, schedulerPidPath, executionTimeout.map { String($0) } ?? "-", String(retryDelay), tee ? "1" : "0",
                    sensor.map { String($0.pokeInterval) } ?? "-", sensor.map { String($0.timeout) } ?? "-"]
         out.append(String(environment.count))
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) { out += [name, value] }
@@ -92,7 +94,7 @@ public struct AttemptSpec: Sendable, Equatable {
         maxTries = try number("max_tries")
         workingDirectory = try next("cwd")
         logPath = try next("log path")
-        storePath = try next("store path")
+        storeURL = try next("store URL")
         schedulerPidPath = try next("scheduler pid path")
         let timeout = try next("execution_timeout")
         executionTimeout = timeout == "-" ? nil : Double(timeout)

@@ -1,5 +1,6 @@
 import Executor
 import SQLiteAttemptStore
+import StoreAddress
 import WorkerCore
 #if canImport(Glibc)
 import Glibc
@@ -23,8 +24,22 @@ do {
 } catch {
     fail("\(error.description) (this program is started by the orchestrator scheduler)", code: 64)
 }
+/// The attempt stores built into this worker, by URL scheme: a backend adds its opener here.
+let attemptStores: [StoreURL.Backend: (StoreURL) throws(AttemptStoreError) -> any AttemptStore] = [
+    .sqlite: { url throws(AttemptStoreError) in try SQLiteAttemptStore(path: url.path ?? "") },
+]
+
+let url: StoreURL
 do {
-    let store = try SQLiteAttemptStore(path: spec.storePath)
+    url = try StoreURL.parse(spec.storeURL)
+} catch {
+    fail(error.description, code: 64)
+}
+guard let openStore = attemptStores[url.backend] else {
+    fail("store \(url): \(url.backend == .postgres ? "PostgreSQL" : url.backend.rawValue) store not built in this binary yet", code: 2)
+}
+do {
+    let store = try openStore(url)
     exit(AttemptRunner(spec: spec, store: store).run())
 } catch {
     fail(error.description, code: 2)

@@ -477,7 +477,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
 
     func testSyncDagsKeepsPausedStateAndRecordsImportErrors() throws {
         let store = try SQLiteMetadataStore(path: path)
-        try store.syncDags([("a", "/dags/a.yaml"), ("b", "/dags/b.yaml")], importErrors: ["/dags/bad.yaml": "line 3: oops"])
+        try store.syncDags([("a", "/dags/a.yaml"), ("b", "/dags/b.yaml")], importErrors: ["/dags/bad.yaml": "line 3: oops"], at: t0)
         XCTAssertEqual(try store.dags(), [
             DagRecord(dagId: "a", isPaused: false, fileLocation: "/dags/a.yaml"),
             DagRecord(dagId: "b", isPaused: false, fileLocation: "/dags/b.yaml"),
@@ -488,18 +488,18 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertFalse(try store.setPaused(dagId: "nope", paused: true))
 
         // a moved file, b gone from the folder, bad.yaml fixed, another file broken
-        try store.syncDags([("a", "/dags/moved/a.yaml")], importErrors: ["/dags/worse.yaml": "not valid YAML"])
+        try store.syncDags([("a", "/dags/moved/a.yaml")], importErrors: ["/dags/worse.yaml": "not valid YAML"], at: t0)
         XCTAssertEqual(try store.dags(), [DagRecord(dagId: "a", isPaused: true, fileLocation: "/dags/moved/a.yaml")])
         XCTAssertEqual(try store.importErrors(), ["/dags/worse.yaml": "not valid YAML"])
 
         // b comes back with its old state, a stays paused
         XCTAssertTrue(try store.setPaused(dagId: "b", paused: true))
-        try store.syncDags([("a", "/dags/a.yaml"), ("b", "/dags/b.yaml")], importErrors: [:])
+        try store.syncDags([("a", "/dags/a.yaml"), ("b", "/dags/b.yaml")], importErrors: [:], at: t0)
         XCTAssertEqual(try store.dags().map(\.isPaused), [true, true])
         XCTAssertEqual(try store.importErrors(), [:])
 
         XCTAssertTrue(try store.setPaused(dagId: "a", paused: false))
-        try store.syncDags([("a", "/dags/a.yaml"), ("b", "/dags/b.yaml")], importErrors: [:])
+        try store.syncDags([("a", "/dags/a.yaml"), ("b", "/dags/b.yaml")], importErrors: [:], at: t0)
         XCTAssertEqual(try store.dags().map(\.isPaused), [false, true])
 
         // the state survives reopening the store
@@ -509,10 +509,10 @@ final class SQLiteMetadataStoreTests: XCTestCase {
 
     func testRegisterDagAddsOneDagWithoutTouchingOthers() throws {
         let store = try SQLiteMetadataStore(path: path)
-        try store.syncDags([("a", "/dags/a.yaml")], importErrors: [:])
+        try store.syncDags([("a", "/dags/a.yaml")], importErrors: [:], at: t0)
         XCTAssertTrue(try store.setPaused(dagId: "a", paused: true))
-        try store.registerDag(dagId: "c", fileLocation: "/dags/c.yaml")
-        try store.registerDag(dagId: "a", fileLocation: "/dags/a2.yaml")
+        try store.registerDag(dagId: "c", fileLocation: "/dags/c.yaml", at: t0)
+        try store.registerDag(dagId: "a", fileLocation: "/dags/a2.yaml", at: t0)
         XCTAssertEqual(try store.dags(), [
             DagRecord(dagId: "a", isPaused: true, fileLocation: "/dags/a2.yaml"),
             DagRecord(dagId: "c", isPaused: false, fileLocation: "/dags/c.yaml"),

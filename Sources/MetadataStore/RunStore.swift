@@ -1,0 +1,24 @@
+import Foundation
+
+/// DAG runs: created with their task instances, read by filters, moved on by compare-and-set.
+public protocol RunStore: Sendable {
+    /// Inserts the run and its task instances in one transaction; false if the DAG already has a run at that logical date.
+    func createRun(_ run: DagRun, taskInstances: [TaskInstance]) throws -> Bool
+    func run(dagId: String, runId: String) throws -> DagRun?
+    func run(dagId: String, logicalDate: Date) throws -> DagRun?
+    func runs(_ filter: RunFilter) throws -> [DagRun]
+    /// How many runs are in each state (for metrics: no run is loaded); only a backfill's runs when `backfillId` is given.
+    func runCountsByState(backfillId: Int64?) throws -> [RunState: Int]
+    /// Compare-and-set of a run's state; sets started/ended timestamps as `RunTimestamps` says.
+    /// Contract (pinned by the conformance suite): a move to a finished state happens only while none of the run's
+    /// task instances is unfinished, checked in the same statement, so a clear landing between the scheduler's
+    /// read and this update leaves the run going.
+    func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool
+    func latestLogicalDate(dagId: String, runType: RunType) throws -> Date?
+    /// The run of the same DAG just before `logicalDate`, for depends_on_past.
+    func previousRun(dagId: String, before logicalDate: Date) throws -> DagRun?
+}
+
+extension RunStore {
+    public func runCountsByState() throws -> [RunState: Int] { try runCountsByState(backfillId: nil) }
+}

@@ -1,0 +1,30 @@
+/// The guarantee of one scheduler per store. SQLite keeps it as a `flock` on the home's lock file (a store file
+/// is only shared by processes of one machine); PostgreSQL can hold an advisory lock or a lease row instead.
+public protocol SchedulerLeaseStore: Sendable {
+    /// Takes the lease, or throws a `StoreError` of kind `.leaseHeld` naming the holder when another scheduler has it.
+    /// The lease is held until `release()` (or until the process dies).
+    func acquireSchedulerLease(_ request: SchedulerLeaseRequest) throws -> any SchedulerLease
+    /// The pid of the scheduler holding the lease on this machine (to wake it with SIGUSR1), nil when none holds it.
+    func schedulerLeaseHolder(_ request: SchedulerLeaseRequest) -> Int32?
+}
+
+/// Who asks for the lease, and the local files that name the holder.
+public struct SchedulerLeaseRequest: Sendable, Equatable {
+    /// The home folder, for messages.
+    public var home: String
+    /// A local lock file (SQLite's lease).
+    public var lockPath: String
+    /// Written with the holder's pid, so the CLI and workers on this machine can wake it.
+    public var pidPath: String
+
+    public init(home: String, lockPath: String, pidPath: String) {
+        self.home = home
+        self.lockPath = lockPath
+        self.pidPath = pidPath
+    }
+}
+
+/// A held scheduler lease. `release()` is idempotent.
+public protocol SchedulerLease: AnyObject, Sendable {
+    func release()
+}

@@ -1,0 +1,9 @@
+import MetadataStore
+import WorkerCore
+
+extension HomeLayout {
+    /// The home's lock and pid files, for the store's scheduler lease.
+    public var schedulerLeaseRequest: SchedulerLeaseRequest {
+        SchedulerLeaseRequest(home: home, lockPath: schedulerLockPath, pidPath: schedulerPidPath)
+    }
+}
