@@ -44,6 +44,9 @@ let package = Package(
         // The PostgreSQL client over libpq (bound parameters, prepared statements, typed errors with SQLSTATE), shared by
         // the transforms and the PostgreSQL store so that neither depends on the other.
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "SecretMasking"]),
+        // The shared store on PostgreSQL (one connection per process, versioned migrations). The scheduler lease's local
+        // pid file is SQLiteStore's FileSchedulerLease.
+        .target(name: "PostgresStore", dependencies: ["MetadataStore", "PostgresClient", "SQLiteStore"]),
         // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
         .target(name: "CCurlShim",
                 linkerSettings: [.linkedLibrary("curl")]),
@@ -62,8 +65,8 @@ let package = Package(
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "Workflow", "MetadataStore", "SQLiteStore", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
-                "Notifications", "WebStatus", "SecretMasking", "YAMLLimits",
+                "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
+                "Notifications", "WebStatus", "SecretMasking", "YAMLLimits", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -78,6 +81,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "PostgresClient", "MetadataStore"]),
         .testTarget(name: "StoreAddressTests", dependencies: ["StoreAddress"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),

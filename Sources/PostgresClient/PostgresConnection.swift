@@ -35,6 +35,8 @@ public final class PostgresConnection {
             throw PostgresError(kind: PostgresError.connectionKind(message: message), url: url.description, operation: "connect",
                                 message: message)
         }
+        // Notices (a DROP … CASCADE listing what went with it) are not errors: they would only clutter stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         // Timestamps travel as UTC text whatever the server's setting.
         try execute("SET TIME ZONE 'UTC'")
     }
@@ -62,8 +64,10 @@ public final class PostgresConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
+    /// libpq's message on one line (it adds hints on lines of their own, indented with tabs).
     static func message(_ pointer: UnsafePointer<CChar>?) -> String {
-        (pointer.map { String(cString: $0) } ?? "unknown error").trimmingCharacters(in: .whitespacesAndNewlines)
+        (pointer.map { String(cString: $0) } ?? "unknown error").split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     var lastError: String { Self.message(PQerrorMessage(connection)) }

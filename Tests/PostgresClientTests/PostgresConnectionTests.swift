@@ -38,7 +38,7 @@ final class PostgresConnectionTests: XCTestCase {
         })
         XCTAssertFalse(db.isInTransaction)
         XCTAssertEqual(try db.query("SELECT count(*) FROM items").first?.int(0), 0)
-        try db.transaction { try db.query("INSERT INTO items VALUES ($1)", ["b"]) }
+        _ = try db.transaction { try db.query("INSERT INTO items VALUES ($1)", ["b"]) }
         XCTAssertEqual(try db.query("SELECT count(*) FROM items").first?.int(0), 1)
     }
 
