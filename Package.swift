@@ -77,7 +77,9 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
-        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", "WorkerCore", "SQLiteAttemptStore",
+                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),

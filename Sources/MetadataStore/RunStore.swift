@@ -9,10 +9,10 @@ public protocol RunStore: Sendable {
     func runs(_ filter: RunFilter) throws -> [DagRun]
     /// How many runs are in each state (for metrics: no run is loaded); only a backfill's runs when `backfillId` is given.
     func runCountsByState(backfillId: Int64?) throws -> [RunState: Int]
-    /// Compare-and-set of a run's state; sets started/ended timestamps as `RunTimestamps` says.
-    /// Contract (pinned by the conformance suite): a move to a finished state happens only while none of the run's
-    /// task instances is unfinished, checked in the same statement, so a clear landing between the scheduler's
-    /// read and this update leaves the run going.
+    /// Compare-and-set of a run's state. Running sets started_at (once) and clears ended_at; a finished state sets
+    /// ended_at; queued clears ended_at. Contract (pinned by the conformance suite): a move to a finished state
+    /// happens only while none of the run's task instances is in `TaskState.unfinished`, checked in the same
+    /// statement, so a clear landing between the scheduler's read and this update leaves the run going.
     func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool
     func latestLogicalDate(dagId: String, runType: RunType) throws -> Date?
     /// The run of the same DAG just before `logicalDate`, for depends_on_past.

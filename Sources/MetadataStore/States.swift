@@ -25,6 +25,9 @@ public enum TaskState: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The states that keep a run from finishing.
+    public static let unfinished = allCases.filter { !$0.isFinished }
+
     /// Holds a worker slot.
     public var isActive: Bool { self == .queued || self == .running }
 }

@@ -42,6 +42,7 @@ public final class SQLiteAttemptStore: AttemptStore {
         } }
     }
 
+    /// The fields of `TaskInstanceTransition.poked` (this module links no Foundation, so it cannot call it).
     public func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool {
         try store { () throws(SQLiteError) -> Bool in
             try connection.run("""
@@ -66,6 +67,7 @@ public final class SQLiteAttemptStore: AttemptStore {
             """, [.real(time)] + Self.keyArguments(key)) }
     }
 
+    /// The fields of `TaskInstanceTransition.attemptEnded`, and the attempt recorded as `recordAttempt` does.
     public func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
         try store { () throws(SQLiteError) -> Bool in try connection.transaction { () throws(SQLiteError) -> Bool in
             let changed = try connection.run("""
@@ -82,6 +84,7 @@ public final class SQLiteAttemptStore: AttemptStore {
         } }
     }
 
+    /// The same upsert as SQLiteMetadataStore's (a later write keeps the first start); the conformance suite pins both.
     func recordAttempt(_ key: AttemptKey, state: String, hostname: String, pid: Int32, startedAt: Double, endedAt: Double?,
                        exitCode: Int32?, signal: Int32?, note: String?) throws(SQLiteError) {
         try connection.run("""

@@ -30,3 +30,10 @@ final class BusyLimit: @unchecked Sendable {
         return try body()
     }
 }
+
+extension SQLiteMetadataStore {
+    /// Runs `body` with this store's busy limit lowered to `tries` waits of 100 µs (for tests of lock conflicts).
+    public func withBusyLimit<T>(tries: Int, _ body: () throws -> T) rethrows -> T {
+        try busyLimit.lowered(to: tries, body)
+    }
+}

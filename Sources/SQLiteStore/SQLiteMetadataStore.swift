@@ -263,10 +263,10 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         if state.isFinished {
             // A run only finishes when all its tasks have: a clear that lands between the scheduler's read and
             // this update leaves the run going, and the next pass sees the cleared tasks.
-            let finished = TaskState.allCases.filter(\.isFinished)
-            sql += " AND NOT EXISTS (SELECT 1 FROM task_instances WHERE dag_id = ? AND run_id = ? AND state NOT IN ("
-                + finished.map { _ in "?" }.joined(separator: ",") + "))"
-            values += [dagId, runId] + finished.map(\.rawValue)
+            let unfinished = TaskState.unfinished
+            sql += " AND NOT EXISTS (SELECT 1 FROM task_instances WHERE dag_id = ? AND run_id = ? AND state IN ("
+                + unfinished.map { _ in "?" }.joined(separator: ",") + "))"
+            values += [dagId, runId] + unfinished.map(\.rawValue)
         }
         let arguments = StatementArguments(values)
         return try write("update run \(runId)") { db in
@@ -381,19 +381,18 @@ public final class SQLiteMetadataStore: MetadataStore, Sendable {
         try write("clear tasks of \(runId)") { db in
             var cleared = 0
             for taskId in taskIds.sorted() {
-                // A sensor waiting between pokes has an attempt that never ended (its start is the first poke, from
-                // which its timeout counts): clearing starts the sensor afresh, so that attempt goes.
-                try Cached.execute(db, sql: """
-                    DELETE FROM task_attempts WHERE dag_id = ? AND run_id = ? AND task_id = ? AND ended_at IS NULL AND try_number = (
-                        SELECT try_number + 1 FROM task_instances
-                        WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state NOT IN ('queued', 'running'))
-                    """, arguments: [dagId, runId, taskId, dagId, runId, taskId])
-                try Cached.execute(db, sql: """
-                    UPDATE task_instances SET state = 'none', max_tries = try_number + ?, next_retry_at = NULL, pid = NULL,
-                        task_pid = NULL, heartbeat_at = NULL, exit_code = NULL, signal = NULL, queued_at = NULL,
-                        started_at = NULL, ended_at = NULL, duration = NULL, note = NULL
-                    WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state NOT IN ('queued', 'running')
-                    """, arguments: [extraTries[taskId] ?? 1, dagId, runId, taskId])
+                let key = TaskKey(dagId: dagId, runId: runId, taskId: taskId)
+                // Read and changed under this transaction's write lock, so the transition sees what it changes.
+                guard let instance = try Cached.row(db, sql: "SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+                                                    arguments: [dagId, runId, taskId]).map(Self.taskInstance),
+                      let transition = TaskInstanceTransition.cleared(instance, extraTries: extraTries[taskId] ?? 1) else { continue }
+                if let open = transition.discardsOpenAttempt {
+                    try Cached.execute(db, sql: """
+                        DELETE FROM task_attempts WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ? AND ended_at IS NULL
+                        """, arguments: [dagId, runId, taskId, open])
+                }
+                let (sql, arguments) = Self.updateSQL(key, expecting: transition.expecting, tryNumber: transition.tryNumber, fields: transition.fields)
+                try Cached.execute(db, sql: sql, arguments: arguments)
                 cleared += db.changesCount
             }
             if cleared > 0 {

@@ -34,9 +34,7 @@ extension Scheduler {
             }
             if instance.state == .queued {
                 // The worker never claimed it, so no attempt was made: hand it back.
-                if try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: instance.tryNumber, set: [
-                    .state(.scheduled), .tryNumber(max(0, instance.tryNumber - 1)), .pid(nil), .queuedAt(nil),
-                ]) {
+                if try store.update(instance.key, .neverStarted(instance)) {
                     log(.warning, "requeued a task whose worker never started", [("task", instance.key.description)])
                 }
                 continue
@@ -57,19 +55,14 @@ extension Scheduler {
             ProcessLauncher.signalGroup(group, SIGKILL)
             Self.awaitGroupGone(group)
         }
-        let policy = folder.dags[key.dagId]?.task(key.taskId)?.retry
-        let willRetry = policy != nil && tryNumber < instance.maxTries
-        let state: TaskState = willRetry ? .upForRetry : .failed
-        let retryAt = willRetry ? now.addingTimeInterval(policy?.delay(afterTry: tryNumber) ?? 0) : nil
-        let attempt = TaskAttempt(key: key, tryNumber: tryNumber, state: state, hostname: instance.hostname, pid: instance.pid,
-                                  startedAt: instance.startedAt, endedAt: now, note: note)
-        let fields: [TaskField] = [.state(state), .endedAt(now), .nextRetryAt(retryAt), .note(note),
-                                   .duration(instance.startedAt.map { now.timeIntervalSince($0) })]
+        let retryDelay = folder.dags[key.dagId]?.task(key.taskId)?.retry.delay(afterTry: tryNumber)
+        guard let transition = TaskInstanceTransition.orphaned(instance, note: note, retryDelay: retryDelay, at: now),
+              let attempt = transition.attempt else { return }
         let done: Bool
         if instance.state == .running {
-            done = try store.completeAttempt(attempt, set: fields)
+            done = try store.completeAttempt(attempt, set: transition.fields)
         } else {
-            done = try store.updateTaskInstance(key, expecting: [.queued], tryNumber: tryNumber, set: fields)
+            done = try store.update(key, transition)
             if done { try store.recordAttempt(attempt) }
         }
         if done { log(.warning, "attempt abandoned", [("task", key.description), ("try", String(tryNumber)), ("reason", note)]) }

@@ -253,9 +253,7 @@ public final class Scheduler {
     func apply(_ action: SchedulerAction, now: Date) throws -> Bool {
         switch action {
         case .setTaskState(let key, let from, let to, let note):
-            var fields: [TaskField] = [.state(to)]
-            if to.isFinished { fields += [.endedAt(now), .note(note)] }
-            return try store.updateTaskInstance(key, expecting: [from], tryNumber: nil, set: fields)
+            return try store.update(key, .decided(from: from, to: to, note: note, at: now))
         case .finishRun(let dagId, let runId, let state):
             guard try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) else { return false }
             try queueRunFinished(dagId: dagId, runId: runId, state: state, now: now)
@@ -287,8 +285,7 @@ public final class Scheduler {
                                         limits: .init(parallelism: parallelism, poolSlots: try store.pools()))
         for instance in plan.unknownPool {
             let note = "pool '\(instance.pool)' is not defined (create it with: orchestrator pools set \(instance.pool) SLOTS)"
-            _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
-                                             set: [.state(.failed), .endedAt(now), .note(note)])
+            _ = try store.update(instance.key, .cannotRun(note: note, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", note)])
             pendingWake = true
         }
@@ -306,8 +303,7 @@ public final class Scheduler {
         do {
             (spec, _) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
         } catch {
-            _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
-                                             set: [.state(.failed), .endedAt(now), .note("cannot render the task: \(SecretMasker.masked(error.message))")])
+            _ = try store.update(instance.key, .cannotRun(note: "cannot render the task: \(SecretMasker.masked(error.message))", at: now))
             pendingWake = true
             return
         }
@@ -315,16 +311,12 @@ public final class Scheduler {
         do {
             granted = try TaskConnections.environment(for: task, connections: connections)
         } catch {
-            _ = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: nil,
-                                             set: [.state(.failed), .endedAt(now), .note(error.message)])
+            _ = try store.update(instance.key, .cannotRun(note: error.message, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", error.message)])
             pendingWake = true
             return
         }
-        let claimed = try store.updateTaskInstance(instance.key, expecting: [.scheduled], tryNumber: instance.tryNumber, set: [
-            .state(.queued), .tryNumber(tryNumber), .queuedAt(now), .hostname(hostname), .pid(nil), .taskPid(nil),
-            .exitCode(nil), .signal(nil), .note(nil), .nextRetryAt(nil), .startedAt(nil), .endedAt(nil), .duration(nil),
-        ])
+        let claimed = try store.update(instance.key, .claimed(instance, hostname: hostname, at: now))
         guard claimed else { return }
         let pid: pid_t
         do {
@@ -335,8 +327,7 @@ public final class Scheduler {
         } catch {
             let note = "cannot start the worker: \(error)"
             log(.error, "worker did not start", [("task", instance.key.description), ("error", note)])
-            _ = try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: tryNumber,
-                                             set: [.state(.failed), .endedAt(now), .note(note)])
+            _ = try store.update(instance.key, .spawnFailed(tryNumber: tryNumber, note: note, at: now))
             return
         }
         children[pid] = (instance.key, tryNumber)
