@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "SecretMasking"]),
         // The shared store on PostgreSQL (one connection per process, versioned migrations). The scheduler lease's local
         // pid file is SQLiteStore's FileSchedulerLease.
+        // The worker's attempt writes on PostgreSQL, over libpq directly and without Foundation (docs/decisions/0007-postgres-store.md).
+        .target(name: "PostgresAttemptStore", dependencies: ["WorkerCore", "CLibPQ", "StoreAddress"]),
         .target(name: "PostgresStore", dependencies: ["MetadataStore", "PostgresClient", "SQLiteStore"]),
         // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
         .target(name: "CCurlShim",
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", "WorkerCore", "SQLiteAttemptStore",
+                                                             "PostgresStore", "PostgresClient", "PostgresAttemptStore", "StoreAddress",
                                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),

@@ -135,10 +135,10 @@ extension PostgresMetadataStore {
         if state.isFinished {
             // A run only finishes when all its tasks have. The run row is locked first (as a clear locks it), so this
             // check reads the task instances after any clear of this run has committed.
-            sql += " AND NOT EXISTS (SELECT 1 FROM task_instances WHERE dag_id = $3 AND run_id = $4 AND NOT (state = ANY($6::text[])))"
+            sql += " AND NOT EXISTS (SELECT 1 FROM task_instances WHERE dag_id = $3 AND run_id = $4 AND state = ANY($6::text[]))"
         }
         var parameters: [PostgresValue?] = [state.rawValue, time.timeIntervalSince1970, dagId, runId, Self.array(expecting.map(\.rawValue))]
-        if state.isFinished { parameters.append(Self.states(TaskState.allCases.filter(\.isFinished))) }
+        if state.isFinished { parameters.append(Self.states(TaskState.unfinished)) }
         let statement = sql, values = parameters
         return try write("update run \(runId)") { db throws(PostgresError) in
             if state.isFinished { try db.query("SELECT 1 FROM dag_runs WHERE dag_id = $1 AND run_id = $2 FOR UPDATE", [dagId, runId]) }

@@ -84,18 +84,20 @@ extension PostgresMetadataStore {
             try db.query("SELECT 1 FROM dag_runs WHERE dag_id = $1 AND run_id = $2 FOR UPDATE", [dagId, runId])
             var cleared = 0
             for taskId in taskIds.sorted() {
-                // A sensor waiting between pokes has an attempt that never ended: clearing starts it afresh, so that attempt goes.
-                try db.query("""
-                    DELETE FROM task_attempts WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND ended_at IS NULL AND try_number = (
-                        SELECT try_number + 1 FROM task_instances
-                        WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state NOT IN ('queued', 'running'))
-                    """, [dagId, runId, taskId])
-                cleared += try db.query("""
-                    UPDATE task_instances SET state = 'none', max_tries = try_number + $1, next_retry_at = NULL, pid = NULL,
-                        task_pid = NULL, heartbeat_at = NULL, exit_code = NULL, signal = NULL, queued_at = NULL,
-                        started_at = NULL, ended_at = NULL, duration = NULL, note = NULL
-                    WHERE dag_id = $2 AND run_id = $3 AND task_id = $4 AND state NOT IN ('queued', 'running')
-                    """, [extraTries[taskId] ?? 1, dagId, runId, taskId]).affectedRows
+                let key = TaskKey(dagId: dagId, runId: runId, taskId: taskId)
+                // Read under this transaction, with the row locked, so the transition sees what it changes.
+                guard let instance = try db.query("""
+                    SELECT \(Self.taskInstanceColumns) FROM task_instances WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 FOR UPDATE
+                    """, [dagId, runId, taskId]).first.map(Self.taskInstance),
+                      let transition = TaskInstanceTransition.cleared(instance, extraTries: extraTries[taskId] ?? 1) else { continue }
+                if let open = transition.discardsOpenAttempt {
+                    try db.query("""
+                        DELETE FROM task_attempts WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND try_number = $4 AND ended_at IS NULL
+                        """, [dagId, runId, taskId, open])
+                }
+                let (sql, parameters) = Self.updateSQL(key, expecting: transition.expecting, tryNumber: transition.tryNumber,
+                                                       fields: transition.fields)
+                cleared += try db.query(sql, parameters).affectedRows
             }
             if cleared > 0 {
                 try db.query("""
