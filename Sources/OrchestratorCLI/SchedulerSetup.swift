@@ -79,7 +79,8 @@ enum SchedulerSetup {
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
         settings.connections = configuration?.connections ?? [:]
         // A scheduler for another home (a test run's scratch home) keeps that home's own SQLite store.
-        if home == nil { settings.storeURL = try global.storeURL().connectionString }
+        // Workers get it in their argv, which any local user can read: never with its password.
+        if home == nil { settings.storeURL = try global.storeURL().withoutPassword }
         return settings
     }
 }

@@ -16,7 +16,7 @@ public final class SQLiteAttemptStore: AttemptStore {
             // the writer that restarts the WAL after a checkpoint.
             try connection.execute("PRAGMA journal_size_limit = 67108864")
         } catch {
-            throw AttemptStoreError("store \(path): \(error.description)")
+            throw AttemptStoreError("store \(path): \(error.description)", kind: .unavailable)
         }
     }
 

@@ -85,14 +85,23 @@ public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The URL with no password at all, for places any local user can read (a worker's argv): the backend's client
+    /// takes the password from elsewhere (libpq: PGPASSWORD).
+    public var withoutPassword: String {
+        switch backend {
+        case .sqlite: return description
+        case .postgres: return Self.masked(connectionString, replacement: "")
+        }
+    }
+
     /// `scheme://user:secret@host…` → `scheme://user:***@host…`; anything else unchanged.
-    public static func masked(_ text: String) -> String {
+    public static func masked(_ text: String, replacement: String = ":***") -> String {
         guard let schemeEnd = text.firstRange(of: "://") else { return text }
         let afterScheme = text[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
         guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + ":***" + String(text[at...])
+        return String(text[..<colon]) + replacement + String(text[at...])
     }
 
     static func percentDecoded(_ text: String) -> String {

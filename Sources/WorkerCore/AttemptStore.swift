@@ -37,9 +37,22 @@ public struct AttemptOutcome: Sendable, Equatable {
     }
 }
 
+/// A failed write of the worker, with the same kinds as the metadata store's `StoreError` (a subset).
 public struct AttemptStoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Another transaction got in the way (serialization failure, deadlock, busy): retrying may succeed.
+        case conflict
+        /// The store cannot be reached or opened.
+        case unavailable
+        case permanent
+    }
+
+    public let kind: Kind
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, kind: Kind = .permanent) {
+        self.description = description
+        self.kind = kind
+    }
 }
 
 /// The few writes a worker makes, each a compare-and-set on the attempt it was given, so that a worker

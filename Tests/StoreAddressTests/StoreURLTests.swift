@@ -25,6 +25,8 @@ final class StoreURLTests: XCTestCase {
         XCTAssertEqual(url.connectionString, "postgres://orch:s3cr%40t@db.internal:6543/metadata?sslmode=require")
         XCTAssertEqual("\(url)", "postgres://orch:***@db.internal:6543/metadata?sslmode=require")
         XCTAssertFalse("\(url)".contains("s3cr"))
+        XCTAssertEqual(url.withoutPassword, "postgres://orch@db.internal:6543/metadata?sslmode=require")
+        XCTAssertEqual(StoreURL.sqlite(path: "/tmp/x.db").withoutPassword, "sqlite:///tmp/x.db")
 
         let bare = try StoreURL.parse("postgresql://localhost/orch")
         XCTAssertEqual(bare.host, "localhost")
