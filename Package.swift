@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "orchestrator", targets: ["orchestrator"]),
         .executable(name: "orchestrator-worker", targets: ["orchestrator-worker"]),
+        .executable(name: "orchestrator-worker-postgres", targets: ["orchestrator-worker-postgres"]),
         // For the fuzz package in Fuzz/ (scripts/fuzz), which depends on this one by path.
         .library(name: "Workflow", targets: ["Workflow"]),
         .library(name: "Transforms", targets: ["Transforms"]),
@@ -77,6 +78,9 @@ let package = Package(
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
         .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore", "StoreAddress"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        // The worker for PostgreSQL stores: libpq has no complete static build here, so this one links it dynamically
+        // (the release build links the Swift runtime statically, and it uses no Foundation either).
+        .executableTarget(name: "orchestrator-worker-postgres", dependencies: ["WorkerCore", "SQLiteAttemptStore", "PostgresAttemptStore"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.

@@ -6,6 +6,8 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     /// The URL as given (libpq parses it again itself, the way it always has).
     public let string: String
     public let user: String?
+    /// The password, percent-decoded (nil when the URL has none). Never print it.
+    public let password: String?
     public let host: String
     public let port: Int
     public let database: String?
@@ -37,6 +39,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         }
         let authority = rest.firstIndex(of: "/").map { rest[..<$0] } ?? rest
         let path = rest.firstIndex(of: "/").map { rest[rest.index(after: $0)...] } ?? ""
+        password = userInfo.flatMap { info in info.firstIndex(of: ":").map { Self.decode(info[info.index(after: $0)...]) } }
         user = userInfo.flatMap { info in
             let name = info.firstIndex(of: ":").map { info[..<$0] } ?? info
             return name.isEmpty ? nil : Self.decode(name)

@@ -5,6 +5,7 @@ final class PostgresURLTests: XCTestCase {
     func testReadsEveryPartAndMasksThePassword() throws {
         let url = try PostgresURL("postgres://ada:s3cr%40t@db.example:6543/orchestrator?sslmode=require&connect_timeout=3")
         XCTAssertEqual(url.user, "ada")
+        XCTAssertEqual(url.password, "s3cr@t", "percent-decoded")
         XCTAssertEqual(url.host, "db.example")
         XCTAssertEqual(url.port, 6543)
         XCTAssertEqual(url.database, "orchestrator")
