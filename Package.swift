@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "orchestrator", targets: ["orchestrator"]),
         .executable(name: "orchestrator-worker", targets: ["orchestrator-worker"]),
+        .executable(name: "orchestrator-worker-postgres", targets: ["orchestrator-worker-postgres"]),
         // For the fuzz package in Fuzz/ (scripts/fuzz), which depends on this one by path.
         .library(name: "Workflow", targets: ["Workflow"]),
         .library(name: "Transforms", targets: ["Transforms"]),
@@ -41,6 +42,14 @@ let package = Package(
         // The one password masker, shared by the pages, the served logs, the transforms' logs and the CLI.
         .target(name: "SecretMasking"),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The PostgreSQL client over libpq (bound parameters, prepared statements, typed errors with SQLSTATE), shared by
+        // the transforms and the PostgreSQL store so that neither depends on the other.
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "SecretMasking"]),
+        // The shared store on PostgreSQL (one connection per process, versioned migrations). The scheduler lease's local
+        // pid file is SQLiteStore's FileSchedulerLease.
+        // The worker's attempt writes on PostgreSQL, over libpq directly and without Foundation (docs/decisions/0007-postgres-store.md).
+        .target(name: "PostgresAttemptStore", dependencies: ["WorkerCore", "CLibPQ", "StoreAddress"]),
+        .target(name: "PostgresStore", dependencies: ["MetadataStore", "PostgresClient", "SQLiteStore"]),
         // libcurl's curl_easy_setopt is variadic: a few C lines wrap one GET for Swift.
         .target(name: "CCurlShim",
                 linkerSettings: [.linkedLibrary("curl")]),
@@ -51,7 +60,7 @@ let package = Package(
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "CLibPQ", "CCurlShim", "YAMLLimits", "S3Client",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "PostgresClient", "CCurlShim", "YAMLLimits", "S3Client",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
@@ -59,8 +68,8 @@ let package = Package(
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "Workflow", "MetadataStore", "SQLiteStore", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
-                "Notifications", "WebStatus", "SecretMasking", "YAMLLimits",
+                "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
+                "Notifications", "WebStatus", "SecretMasking", "YAMLLimits", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -69,13 +78,19 @@ let package = Package(
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
         .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore", "StoreAddress"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        // The worker for PostgreSQL stores: libpq has no complete static build here, so this one links it dynamically
+        // (the release build links the Swift runtime statically, and it uses no Foundation either).
+        .executableTarget(name: "orchestrator-worker-postgres", dependencies: ["WorkerCore", "SQLiteAttemptStore", "PostgresAttemptStore"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore"]),
         // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", "WorkerCore", "SQLiteAttemptStore",
+                                                             "PostgresStore", "PostgresClient", "PostgresAttemptStore", "StoreAddress",
                                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["S3Client", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "S3Client"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "PostgresClient", "MetadataStore"]),
         .testTarget(name: "StoreAddressTests", dependencies: ["StoreAddress"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
         .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),

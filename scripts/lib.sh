@@ -41,4 +41,5 @@ ensure_swift() {
 build_release() {
     swift build -c release --static-swift-stdlib --product orchestrator "$@"
     swift build -c release --static-swift-stdlib --product orchestrator-worker "$@"
+    swift build -c release --static-swift-stdlib --product orchestrator-worker-postgres "$@"
 }

@@ -19,6 +19,8 @@ start_test_postgres() {
     fi
     "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 || {
         cat "$PG_DIR/initdb.log" >&2; return 1; }
+    # Everyone is trusted except one role that must give its password, so that tests can see a wrong password refused.
+    sed -i '1i host all orchestrator_password_test 127.0.0.1/32 scram-sha-256' "$PG_DIR/data/pg_hba.conf"
     "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c full_page_writes=off" start >/dev/null || {
         cat "$PG_DIR/server.log" >&2; return 1; }

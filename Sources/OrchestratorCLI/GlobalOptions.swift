@@ -52,9 +52,17 @@ struct GlobalOptions: ParsableArguments {
 
     var layout: HomeLayout { HomeLayout(home: homePath) }
 
+    /// ORCHESTRATOR_STORE as this process was started with, kept before the secrets leave its environment (a store
+    /// URL with a password is one of them).
+    private static let launchStore = LockedValue<String?>(nil)
+
+    static func rememberLaunchStore() {
+        if let value = ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE"], !value.isEmpty { launchStore.update { $0 = $0 ?? value } }
+    }
+
     /// Flag, then environment, then configuration file, then the home's SQLite file.
     func storeURL() throws -> StoreURL {
-        let configured = configurationForPaths?.value("store") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE"]
+        let configured = Self.launchStore.get() ?? configurationForPaths?.value("store") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE"]
         return try StoreFactory.url(flag: store, configured: configured, defaultPath: layout.storePath)
     }
 

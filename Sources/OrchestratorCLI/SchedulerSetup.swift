@@ -1,6 +1,8 @@
 import ArgumentParser
 import Executor
 import Foundation
+import PostgresClient
+import StoreAddress
 import MetadataStore
 import Scheduler
 import WorkerCore
@@ -49,12 +51,14 @@ struct ExecutionOptions: ParsableArguments {
 
 
 enum SchedulerSetup {
-    /// The lean worker executable installed beside `orchestrator`.
-    static func binaries() throws -> (orchestrator: String, worker: String) {
+    /// The lean worker executable installed beside `orchestrator`: the static one for SQLite, the one linking libpq for
+    /// PostgreSQL.
+    static func binaries(for backend: StoreURL.Backend = .sqlite) throws -> (orchestrator: String, worker: String) {
         guard let executable = SystemInfo.executablePath else { throw CLIError("cannot find the orchestrator executable (/proc/self/exe)") }
-        let worker = ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent("orchestrator-worker")
+        let name = backend == .postgres ? "orchestrator-worker-postgres" : "orchestrator-worker"
+        let worker = ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: worker) else {
-            throw CLIError("the worker executable \(worker) is missing; install orchestrator-worker beside orchestrator")
+            throw CLIError("the worker executable \(worker) is missing; install \(name) beside orchestrator")
         }
         return (executable, worker)
     }
@@ -70,20 +74,27 @@ enum SchedulerSetup {
     /// Scrubs the secret variables from the environment, including the block /proc/PID/environ shows, and makes
     /// the process non-dumpable, so that no task (same user) reads them from this process.
     static func protectSecrets() {
+        // ORCHESTRATOR_STORE may hold a password, so it goes too: remember which store this process was started on.
+        GlobalOptions.rememberLaunchStore()
         ProcessSecrets.scrubEnvironment(where: Configuration.isSecretVariable(name:value:))
         ProcessSecrets.makeNonDumpable()
     }
 
     static func settings(global: GlobalOptions, execution: ExecutionOptions, home: HomeLayout? = nil, scope: SchedulerScope,
                          gracePeriod: Double, tee: Bool = false, configuration: Configuration? = nil) throws -> SchedulerSettings {
-        let (orchestrator, worker) = try binaries()
+        // A scheduler for another home (a test run's scratch home) keeps that home's own SQLite store.
+        let store = home == nil ? try global.storeURL() : nil
+        let (orchestrator, worker) = try binaries(for: store?.backend ?? .sqlite)
         var settings = SchedulerSettings(
             home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(configuration),
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
         settings.connections = configuration?.connections ?? [:]
-        // A scheduler for another home (a test run's scratch home) keeps that home's own SQLite store.
         // Workers get it in their argv, which any local user can read: never with its password.
-        if home == nil { settings.storeURL = try global.storeURL().withoutPassword }
+        if let store { settings.storeURL = store.withoutPassword }
+        // The password goes to the workers in their environment; libpq reads PGPASSWORD.
+        if let store, store.backend == .postgres, let password = try? PostgresURL(store.connectionString).password {
+            settings.storeEnvironment["PGPASSWORD"] = password
+        }
         // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
         if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }
         return settings

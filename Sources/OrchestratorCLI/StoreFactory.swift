@@ -1,5 +1,6 @@
 import Foundation
 import MetadataStore
+import PostgresStore
 import SQLiteStore
 import StoreAddress
 
@@ -16,6 +17,8 @@ enum StoreFactory {
     /// The backends of this binary, by URL scheme.
     static let openers: [StoreURL.Backend: Opener] = [
         .sqlite: { url, options in try SQLiteMetadataStore(path: url.path ?? "", readOnly: options.readOnly) },
+        // A read-only opener (the pages) does not migrate; it refuses a schema older or newer than this binary.
+        .postgres: { url, options in try PostgresMetadataStore(url: url.connectionString, migrate: !options.readOnly) },
     ]
 
     /// `flag`, then ORCHESTRATOR_STORE / `store:` (`configured`), then the home's SQLite file.
@@ -47,4 +50,21 @@ enum StoreFactory {
 
 extension StoreURL.Backend {
     var displayName: String { self == .sqlite ? "SQLite" : "PostgreSQL" }
+}
+
+extension StoreFactory {
+    /// A PostgreSQL store for the `db` commands, which decide themselves whether to migrate; `allowOlder` opens a
+    /// schema that has migrations pending (to apply or report them).
+    static func openPostgres(_ url: StoreURL, migrate: Bool, allowOlder: Bool) throws -> PostgresMetadataStore {
+        do {
+            return try PostgresMetadataStore(url: url.connectionString, migrate: migrate, allowOlder: allowOlder)
+        } catch let error as StoreError {
+            throw CLIError("\(error)")
+        }
+    }
+
+    /// Runs a store call, turning its `StoreError` into the CLI's one line.
+    static func describing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as StoreError { throw CLIError("\(error)") }
+    }
 }

@@ -83,6 +83,7 @@ extension Scheduler {
 
     /// A live process that is an orchestrator worker (so a recycled pid is not mistaken for one).
     static func isWorkerProcess(_ pid: Int32) -> Bool {
-        ProcessLauncher.programName(of: pid)?.hasSuffix("orchestrator-worker") ?? false
+        guard let name = ProcessLauncher.programName(of: pid) else { return false }
+        return name.hasSuffix("orchestrator-worker") || name.hasSuffix("orchestrator-worker-postgres")
     }
 }

@@ -40,6 +40,9 @@ public struct SchedulerSettings: Sendable {
     public var connections: [String: String] = [:]
     /// The store's URL as workers and sensors open it (no password: it reaches the workers' argv).
     public var storeURL: String
+    /// Variables every worker gets in its environment (never its argv) to open the store: PostgreSQL's PGPASSWORD.
+    /// The worker drops them before it starts the task.
+    public var storeEnvironment: [String: String] = [:]
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -322,7 +325,7 @@ public final class Scheduler {
         do {
             pid = try ProcessLauncher.spawn(ProcessSpec(
                 // Connections travel in the worker's environment, never in its argv (the spec), which any user can read.
-                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(granted) { $1 },
+                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(settings.storeEnvironment) { $1 }.merging(granted) { $1 },
                 workingDirectory: nil, outputPath: nil, newProcessGroup: true))
         } catch {
             let note = "cannot start the worker: \(error)"

@@ -24,6 +24,7 @@ final class InstallTests: XCTestCase {
         let files = FileManager.default
         XCTAssertTrue(files.isExecutableFile(atPath: "\(root)/opt/orch/bin/orchestrator"))
         XCTAssertTrue(files.isExecutableFile(atPath: "\(root)/opt/orch/bin/orchestrator-worker"))
+        XCTAssertTrue(files.isExecutableFile(atPath: "\(root)/opt/orch/bin/orchestrator-worker-postgres"))
         let unit = try String(contentsOfFile: "\(root)/etc/systemd/system/orchestrator.service", encoding: .utf8)
         XCTAssertTrue(unit.contains("ExecStart=/opt/orch/bin/orchestrator daemon"), unit)
         let env = try files.attributesOfItem(atPath: "\(root)/etc/orchestrator/orchestrator.env")

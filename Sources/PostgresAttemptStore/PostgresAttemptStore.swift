@@ -1,0 +1,153 @@
+import CLibPQ
+import StoreAddress
+import WorkerCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker's compare-and-set writes on the PostgreSQL store: the same statements as SQLiteAttemptStore (and the
+/// fields of `TaskInstanceTransition.poked` / `.attemptEnded`), over libpq directly, without Foundation, so the
+/// worker stays a small process. Parameters are always bound; one connection, used by the worker's one thread.
+public final class PostgresAttemptStore: AttemptStore {
+    private let connection: OpaquePointer
+    private let url: StoreURL
+
+    public init(url: StoreURL) throws(AttemptStoreError) {
+        self.url = url
+        guard let connection = PQconnectdb(url.connectionString) else { throw AttemptStoreError("store \(url): cannot connect: out of memory") }
+        self.connection = connection
+        guard PQstatus(connection) == CONNECTION_OK else {
+            // Every stored property is set, so deinit closes the connection.
+            throw AttemptStoreError("store \(url): cannot connect: \(Self.oneLine(PQerrorMessage(connection)))")
+        }
+    }
+
+    deinit { PQfinish(connection) }
+
+    public func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double? {
+        try transaction { () throws(AttemptStoreError) -> Double? in
+            let changed = try run("""
+                UPDATE task_instances SET state = 'running', pid = $5, hostname = $6, started_at = $7, heartbeat_at = $7
+                WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'queued' AND try_number = $4
+                """, Self.key(key) + [String(pid), hostname, Self.text(time)])
+            guard changed.rows == 1 else { return nil }
+            try recordAttempt(key, state: "running", hostname: hostname, pid: pid, startedAt: time, endedAt: nil,
+                              exitCode: nil, signal: nil, note: nil)
+            let started = try run("""
+                SELECT started_at FROM task_attempts WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND try_number = $4
+                """, Self.key(key))
+            return started.first.flatMap(Double.init) ?? time
+        }
+    }
+
+    public func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool {
+        try run("""
+            UPDATE task_instances SET state = 'up_for_retry', try_number = try_number - 1, next_retry_at = $5, note = $6,
+                heartbeat_at = $7, pid = NULL, task_pid = NULL
+            WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
+            """, Self.key(key) + [Self.text(nextPokeAt), note, Self.text(time)]).rows == 1
+    }
+
+    public func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError) {
+        _ = try run("""
+            UPDATE task_instances SET task_pid = $5
+            WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
+            """, Self.key(key) + [String(taskPid)])
+    }
+
+    public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) {
+        _ = try run("""
+            UPDATE task_instances SET heartbeat_at = $5
+            WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
+            """, Self.key(key) + [Self.text(time)])
+    }
+
+    public func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
+        try transaction { () throws(AttemptStoreError) -> Bool in
+            let changed = try run("""
+                UPDATE task_instances SET state = $5, ended_at = $6, duration = $7, exit_code = $8, signal = $9, next_retry_at = $10,
+                    note = $11, heartbeat_at = $6
+                WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
+                """, Self.key(key) + [outcome.state, Self.text(outcome.endedAt), Self.text(outcome.endedAt - outcome.startedAt),
+                                      outcome.exitCode.map { String($0) }, outcome.signal.map { String($0) },
+                                      outcome.nextRetryAt.map(Self.text), outcome.note])
+            guard changed.rows == 1 else { return false }
+            try recordAttempt(key, state: outcome.state, hostname: hostname, pid: pid, startedAt: outcome.startedAt,
+                              endedAt: outcome.endedAt, exitCode: outcome.exitCode, signal: outcome.signal, note: outcome.note)
+            return true
+        }
+    }
+
+    /// The same upsert as PostgresMetadataStore's (a later write keeps the first start); the conformance suite pins both.
+    func recordAttempt(_ key: AttemptKey, state: String, hostname: String, pid: Int32, startedAt: Double, endedAt: Double?,
+                       exitCode: Int32?, signal: Int32?, note: String?) throws(AttemptStoreError) {
+        _ = try run("""
+            INSERT INTO task_attempts (dag_id, run_id, task_id, try_number, state, hostname, pid, started_at, ended_at,
+                                       exit_code, signal, note)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (dag_id, run_id, task_id, try_number) DO UPDATE SET state = excluded.state,
+                hostname = excluded.hostname, pid = excluded.pid, started_at = COALESCE(task_attempts.started_at, excluded.started_at),
+                ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, note = excluded.note
+            """, Self.key(key) + [state, hostname, String(pid), Self.text(startedAt), endedAt.map(Self.text),
+                                  exitCode.map { String($0) }, signal.map { String($0) }, note])
+    }
+
+    // MARK: libpq
+
+    /// Runs in one transaction; a serialization failure or deadlock (which a worker's single-row updates rarely meet)
+    /// is tried again a few times.
+    private func transaction<T>(_ body: () throws(AttemptStoreError) -> T) throws(AttemptStoreError) -> T {
+        var tries = 0
+        while true {
+            tries += 1
+            _ = try run("BEGIN", [])
+            do {
+                let value = try body()
+                _ = try run("COMMIT", [])
+                return value
+            } catch {
+                _ = try? run("ROLLBACK", [])
+                if error.description.contains("SQLSTATE 40"), tries < 5 { usleep(UInt32(1_000 * tries)); continue }
+                throw error
+            }
+        }
+    }
+
+    /// One statement with text parameters (nil: NULL); the affected row count and the first column of each row.
+    private func run(_ sql: String, _ parameters: [String?]) throws(AttemptStoreError) -> (rows: Int, first: String?) {
+        let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
+        defer { for pointer in copies { free(pointer) } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        pointers.append(nil)
+        let result = pointers.withUnsafeBufferPointer { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard let result, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+            let message = result.map { Self.oneLine(PQresultErrorField($0, Int32(UInt8(ascii: "M")))) } ?? Self.oneLine(PQerrorMessage(connection))
+            throw AttemptStoreError("store \(url): \(message)" + (state.map { " (SQLSTATE \($0))" } ?? ""))
+        }
+        let first = PQntuples(result) > 0 && PQgetisnull(result, 0, 0) == 0 ? PQgetvalue(result, 0, 0).map { String(cString: $0) } : nil
+        let changed = PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
+        return (changed, first)
+    }
+
+    static func key(_ key: AttemptKey) -> [String?] { [key.dagId, key.runId, key.taskId, String(key.tryNumber)] }
+
+    /// Swift's shortest round-trip text for a double, which PostgreSQL reads back to the same value.
+    static func text(_ value: Double) -> String { "\(value)" }
+
+    static func oneLine(_ pointer: UnsafePointer<CChar>?) -> String {
+        guard let pointer else { return "unknown error" }
+        var text = ""
+        var lastWasSpace = true
+        for scalar in String(cString: pointer).unicodeScalars {
+            let isSpace = scalar == "\n" || scalar == "\t" || scalar == " " || scalar == "\r"
+            if isSpace { if !lastWasSpace { text.append(" ") } } else { text.unicodeScalars.append(scalar) }
+            lastWasSpace = isSpace
+        }
+        return text.hasSuffix(" ") ? String(text.dropLast()) : text
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import MetadataStore
+import PostgresClient
+
+/// Pools, the notification outbox, SLA misses and backfills.
+extension PostgresMetadataStore {
+    // MARK: Pools
+
+    public func pools() throws -> [String: Int] {
+        try read("list pools") { db throws(PostgresError) in
+            Dictionary(try db.query("SELECT name, slots FROM pools").map { ($0.string(0) ?? "", $0.int(1) ?? 0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    public func setPool(name: String, slots: Int) throws {
+        try write("set pool", singleStatement: true) { db throws(PostgresError) in
+            try db.query("INSERT INTO pools (name, slots) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET slots = excluded.slots", [name, slots])
+        }
+    }
+
+    public func deletePool(name: String) throws -> Bool {
+        try write("delete pool", singleStatement: true) { db throws(PostgresError) in try db.query("DELETE FROM pools WHERE name = $1", [name]).affectedRows > 0 }
+    }
+
+    // MARK: Backfills
+
+    public func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64 {
+        try write("create backfill", singleStatement: true) { db throws(PostgresError) in
+            try db.query("""
+                INSERT INTO backfills (dag_id, start, "end", max_active_runs, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id
+                """, [dagId, start.timeIntervalSince1970, end.timeIntervalSince1970, maxActiveRuns, time.timeIntervalSince1970])
+                .first?.int64(0) ?? 0
+        }
+    }
+
+    static let backfillColumns = #"id, dag_id, start, "end", max_active_runs, created_at"#
+
+    public func backfill(id: Int64) throws -> Backfill? {
+        try read("read backfill") { db throws(PostgresError) in
+            try db.query("SELECT \(Self.backfillColumns) FROM backfills WHERE id = $1", [id]).first.map(Self.backfill)
+        }
+    }
+
+    public func backfills(dagId: String) throws -> [Backfill] {
+        try read("list backfills") { db throws(PostgresError) in
+            try db.query("SELECT \(Self.backfillColumns) FROM backfills WHERE dag_id = $1 ORDER BY id DESC", [dagId]).map(Self.backfill)
+        }
+    }
+
+    public func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws {
+        try write("assign runs to backfill", singleStatement: true) { db throws(PostgresError) in
+            try db.query("UPDATE dag_runs SET backfill_id = $1 WHERE dag_id = $2 AND run_id = ANY($3::text[])", [id, dagId, Self.array(runIds)])
+        }
+    }
+
+    // MARK: Notifications
+
+    public func enqueueNotification(eventKey: String, target: String, payload: String, at time: Date) throws -> Bool {
+        try write("queue notification", singleStatement: true) { db throws(PostgresError) in
+            try db.query("""
+                INSERT INTO notifications (event_key, target, payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $4)
+                ON CONFLICT DO NOTHING
+                """, [eventKey, target, payload, time.timeIntervalSince1970]).affectedRows > 0
+        }
+    }
+
+    public func dueNotifications(now: Date, limit: Int) throws -> [OutboxMessage] {
+        try read("due notifications") { db throws(PostgresError) in
+            try db.query("""
+                SELECT id, event_key, target, payload, attempts, last_error FROM notifications
+                WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2::bigint
+                """, [now.timeIntervalSince1970, limit]).map {
+                OutboxMessage(id: $0.int64(0) ?? 0, eventKey: $0.string(1) ?? "", target: $0.string(2) ?? "", payload: $0.string(3) ?? "",
+                              attempts: $0.int(4) ?? 0, lastError: $0.string(5))
+            }
+        }
+    }
+
+    public func recordNotificationAttempt(id: Int64, delivered: Bool, error: String?, nextAttemptAt: Date?, at time: Date) throws {
+        let state = delivered ? "delivered" : (nextAttemptAt == nil ? "failed" : "pending")
+        try write("record notification attempt", singleStatement: true) { db throws(PostgresError) in
+            try db.query("""
+                UPDATE notifications SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = $4
+                WHERE id = $5
+                """, [state, error, Self.seconds(nextAttemptAt), time.timeIntervalSince1970, id])
+        }
+    }
+
+    public func nextNotificationAttempt() throws -> Date? {
+        try read("next notification") { db throws(PostgresError) in
+            Self.date(try db.query("SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'pending'").first?.double(0))
+        }
+    }
+
+    public func notificationCounts() throws -> (pending: Int, delivered: Int, failed: Int) {
+        try read("count notifications") { db throws(PostgresError) in
+            var counts = (pending: 0, delivered: 0, failed: 0)
+            for row in try db.query("SELECT state, COUNT(*) FROM notifications GROUP BY state") {
+                let count = row.int(1) ?? 0
+                switch row.string(0) {
+                case "delivered": counts.delivered = count
+                case "failed": counts.failed = count
+                default: counts.pending = count
+                }
+            }
+            return counts
+        }
+    }
+
+    // MARK: SLAs
+
+    public func recordSlaMiss(dagId: String, runId: String, taskId: String?, deadline: Date, at time: Date) throws -> Bool {
+        try write("record SLA miss", singleStatement: true) { db throws(PostgresError) in
+            try db.query("""
+                INSERT INTO sla_misses (dag_id, run_id, task_id, deadline, detected_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+                """, [dagId, runId, taskId ?? "", deadline.timeIntervalSince1970, time.timeIntervalSince1970]).affectedRows > 0
+        }
+    }
+
+    public func slaMisses(dagId: String?) throws -> [SlaMiss] {
+        try read("list SLA misses") { db throws(PostgresError) in
+            try db.query("""
+                SELECT dag_id, run_id, task_id, deadline, detected_at FROM sla_misses WHERE ($1::text IS NULL OR dag_id = $1)
+                ORDER BY detected_at
+                """, [dagId]).map { row in
+                let task = row.string(2) ?? ""
+                return SlaMiss(dagId: row.string(0) ?? "", runId: row.string(1) ?? "", taskId: task.isEmpty ? nil : task,
+                               deadline: Self.date(row.double(3)) ?? .distantPast, detectedAt: Self.date(row.double(4)) ?? .distantPast)
+            }
+        }
+    }
+}
