@@ -6,7 +6,7 @@ import S3Client
 /// manifest, `<partition>/_manifest.json`, naming that version (a conditional PUT, so two writers do not silently
 /// overwrite each other); readers go through the manifest only, and see the old version or the new one whole.
 /// The superseded version is deleted afterwards; what a killed writer left is removed by `collectGarbage`.
-/// See docs/decisions/0006-s3-lake-manifest.md.
+/// See docs/decisions/0009-s3-lake-manifest.md.
 public struct S3Lake: Lake {
     let client: S3Client
     public let bucket: String
