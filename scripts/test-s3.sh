@@ -2,8 +2,8 @@
 # exports ORCHESTRATOR_TEST_S3_ENDPOINT (http://127.0.0.1:PORT; any non-empty key pair is accepted). The server
 # and its log go away when the script exits (stop_test_s3, chained in scripts/test's EXIT trap).
 
-# moto's server (Flask/werkzeug) from pip, when this Python lacks it. Debian's system Python refuses pip installs
-# outside a virtualenv unless told --break-system-packages.
+# moto's server (Flask/werkzeug) from pip when this Python lacks it, pinned to the version the tests were written
+# against. Debian's system Python refuses pip installs outside a virtualenv unless told --break-system-packages.
 ensure_moto_server() {
     if python3 -c 'import moto.server' >/dev/null 2>&1; then
         return 0
@@ -12,8 +12,8 @@ ensure_moto_server() {
     if ! python3 -m pip --version >/dev/null 2>&1; then
         ensure_apt_packages python3-pip
     fi
-    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' >&2 2>/dev/null \
-        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'moto[server]' >&2
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1' >&2 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'moto[server]==5.2.1' >&2
 }
 
 start_test_s3() {
