@@ -39,4 +39,50 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         // The test server's URL has no password, so it is shown as given.
         XCTAssertEqual(try makeStore().location, storeURL)
     }
+
+    private func leaseRequest(_ name: String) -> (SchedulerLeaseRequest, String) {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(name)-\(UUID().uuidString)").path
+        return (SchedulerLeaseRequest(home: home, lockPath: home + "/scheduler.lock", pidPath: home + "/scheduler.pid"), home)
+    }
+
+    func testAStoreInAnotherSchemaOfTheDatabaseGetsItsOwnScheduler() throws {
+        let otherSchema = schema + "_other"
+        let server = try XCTUnwrap(serverURL)
+        try PostgresConnection(url: server).execute("CREATE SCHEMA \(otherSchema)")
+        defer { try? PostgresConnection(url: server).execute("DROP SCHEMA IF EXISTS \(otherSchema) CASCADE") }
+        let otherURL = server + (server.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(otherSchema)"
+        let (first, firstHome) = leaseRequest("a"), (second, secondHome) = leaseRequest("b")
+        defer { for home in [firstHome, secondHome] { try? FileManager.default.removeItem(atPath: home) } }
+        let lease = try makeStore().acquireSchedulerLease(first)
+        defer { lease.release() }
+        let otherLease = try PostgresMetadataStore(url: otherURL).acquireSchedulerLease(second)
+        otherLease.release()
+        // The same schema from another home still finds the lock taken.
+        XCTAssertThrowsError(try openAgain().acquireSchedulerLease(second)) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .leaseHeld, "\(error)")
+        }
+    }
+
+    func testALeaseWhoseConnectionTheServerDroppedIsNoLongerHeld() throws {
+        let (request, home) = leaseRequest("dropped")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let lease = try makeStore().acquireSchedulerLease(request)
+        defer { lease.release() }
+        XCTAssertNoThrow(try lease.checkHeld(now: Date().addingTimeInterval(2)))
+        let admin = try PostgresConnection(url: try XCTUnwrap(serverURL))
+        let dropped = try admin.query("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE application_name = 'orchestrator scheduler lease' AND pid <> pg_backend_pid()
+            """)
+        XCTAssertEqual(dropped.first?.int(0), 1)
+        // Within the second after a check, the server is not asked again.
+        XCTAssertNoThrow(try lease.checkHeld(now: Date().addingTimeInterval(2.5)))
+        XCTAssertThrowsError(try lease.checkHeld(now: Date().addingTimeInterval(4))) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .unavailable, "\(error)")
+            XCTAssertTrue("\(error)".contains("the lock with it"), "\(error)")
+        }
+        // The lock is free for the next scheduler.
+        lease.release()
+        try openAgain().acquireSchedulerLease(request).release()
+    }
 }
