@@ -85,4 +85,30 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         lease.release()
         try openAgain().acquireSchedulerLease(request).release()
     }
+
+    /// Ends the sessions of the worker connections (what a server restart or failover does to them).
+    private func dropWorkerConnections() throws -> Int? {
+        try PostgresConnection(url: try XCTUnwrap(serverURL)).query("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE application_name = 'orchestrator worker' AND pid <> pg_backend_pid()
+            """).first?.int(0)
+    }
+
+    func testAWorkerWhoseConnectionTheServerDroppedReconnectsAndRecordsItsAttempt() throws {
+        let store = try makeStore()
+        let extract = key(try insertRun(store), "extract")
+        XCTAssertTrue(try store.updateTaskInstance(extract, expecting: [.none], tryNumber: 0, set: [.state(.queued), .tryNumber(1)]))
+        let worker = try makeAttemptStore()
+        let attempt = AttemptKey(dagId: extract.dagId, runId: extract.runId, taskId: extract.taskId, tryNumber: 1)
+        XCTAssertNotNil(try worker.claim(attempt, pid: 10, hostname: "h", at: day(1).timeIntervalSince1970))
+        XCTAssertEqual(try dropWorkerConnections(), 1)
+        try worker.heartbeat(attempt, at: day(2).timeIntervalSince1970)
+        XCTAssertEqual(try store.taskInstance(extract)?.heartbeatAt, day(2))
+        XCTAssertEqual(try dropWorkerConnections(), 1)
+        let outcome = AttemptOutcome(state: "success", startedAt: day(1).timeIntervalSince1970, endedAt: day(1).timeIntervalSince1970 + 4,
+                                     exitCode: 0, signal: nil, nextRetryAt: nil, note: nil)
+        XCTAssertTrue(try worker.complete(attempt, hostname: "h", pid: 10, outcome: outcome), "the success is recorded, not orphaned")
+        XCTAssertEqual(try store.taskInstance(extract)?.state, .success)
+        XCTAssertEqual(try store.attempts(extract).map(\.state), [.success])
+    }
 }
