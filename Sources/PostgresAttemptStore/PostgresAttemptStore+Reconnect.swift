@@ -31,6 +31,12 @@ extension PostgresAttemptStore {
     }
 
     func reconnectIfLost() throws(AttemptStoreError) {
+        // Reads what the server sent meanwhile (the end of a session it ended while the worker waited for its
+        // task): no round trip, it never blocks, and the write then goes to a fresh session at once.
+        // (The first read takes the server's message, the second meets the end of file that marks the connection bad.)
+        for _ in 0..<2 where PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) == PQTRANS_IDLE {
+            _ = PQconsumeInput(connection)
+        }
         guard PQstatus(connection) != CONNECTION_OK else { return }
         PQreset(connection)
         guard PQstatus(connection) == CONNECTION_OK else {

@@ -58,6 +58,15 @@ public final class PostgresConnection {
     /// Whether the connection still works; a lost one is reopened with `reset()`.
     public var isConnected: Bool { PQstatus(connection) == CONNECTION_OK }
 
+    /// Whether the connection is lost, reading first what the server may have sent meanwhile (the FATAL message and
+    /// end of file of a session it ended while this one was idle): no round trip, and it never blocks.
+    public var hasLostConnection: Bool {
+        guard isConnected else { return true }
+        // The first read takes the message, the second meets the end of file that marks the connection bad.
+        if !isInTransaction { for _ in 0..<2 where isConnected { _ = PQconsumeInput(connection) } }
+        return !isConnected
+    }
+
     /// Reconnects with the same parameters; prepared statements are gone with the old session.
     public func reset() throws(PostgresError) {
         PQreset(connection)
