@@ -1,3 +1,4 @@
+import Foundation
 /// The guarantee of one scheduler per store. SQLite keeps it as a `flock` on the home's lock file (a store file
 /// is only shared by processes of one machine); PostgreSQL can hold an advisory lock or a lease row instead.
 public protocol SchedulerLeaseStore: Sendable {
@@ -27,4 +28,13 @@ public struct SchedulerLeaseRequest: Sendable, Equatable {
 /// A held scheduler lease. `release()` is idempotent.
 public protocol SchedulerLease: AnyObject, Sendable {
     func release()
+    /// Throws a `StoreError` when the lease is no longer held (a server that dropped the connection holding it), so
+    /// that the scheduler steps down instead of running beside the next one. Cheap: called after every pass, it may
+    /// ask the server at most once a second (`now` decides).
+    func checkHeld(now: Date) throws
+}
+
+extension SchedulerLease {
+    /// A local lock file stays held as long as this process lives.
+    public func checkHeld(now: Date) throws {}
 }

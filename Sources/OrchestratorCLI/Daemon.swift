@@ -25,6 +25,7 @@ extension OrchestratorCommand {
         }
 
         func run() throws {
+            try global.checkStoreFlagHasNoPassword(refuse: true)
             // What the service manager gave the daemon, secrets included: on a reload its variables still win over
             // the file, as they did at start. Kept in memory only.
             let launchEnvironment = ProcessInfo.processInfo.environment

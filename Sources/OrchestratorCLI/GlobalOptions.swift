@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetadataStore
+import SecretMasking
 import StoreAddress
 import WorkerCore
 import Workflow
@@ -13,7 +14,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Folder of DAG files (env ORCHESTRATOR_DAGS; default ./dags).")
     var dags: String?
 
-    @Option(name: .long, help: "Metadata store URL (env ORCHESTRATOR_STORE; default sqlite:///<home>/orchestrator.db; postgres://user:password@host:port/db).")
+    @Option(name: .long, help: "Metadata store URL (env ORCHESTRATOR_STORE; default sqlite:///<home>/orchestrator.db; postgres://user@host:port/db, the password in ORCHESTRATOR_STORE, the configuration file or PGPASSWORD, never here: any local user can read a command line).")
     var store: String?
 
     @Option(name: .long, help: "Configuration file (env ORCHESTRATOR_CONFIG; default /etc/orchestrator/orchestrator.yaml if it exists).")
@@ -60,8 +61,22 @@ struct GlobalOptions: ParsableArguments {
         if let value = ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE"], !value.isEmpty { launchStore.update { $0 = $0 ?? value } }
     }
 
+    private static let warnedAboutStorePassword = LockedValue<Bool>(false)
+
+    /// A password in `--store` is in /proc/PID/cmdline, which any local user can read: refused for the daemon (which
+    /// runs for long), a warning for other commands.
+    func checkStoreFlagHasNoPassword(refuse: Bool) throws {
+        guard let store, let url = try? StoreURL.parse(store), url.password != nil || url.sslPassword != nil else { return }
+        let advice = "any local user can read it in the command line; put it in ORCHESTRATOR_STORE, the configuration file's store:, or PGPASSWORD"
+        if refuse { throw CLIError("--store \(SecretMasker.masked(url.description)): a password does not belong in --store: \(advice)") }
+        guard !Self.warnedAboutStorePassword.get() else { return }
+        Self.warnedAboutStorePassword.update { $0 = true }
+        FileHandle.standardError.write(Data("warning: --store holds a password: \(advice)\n".utf8))
+    }
+
     /// Flag, then environment, then configuration file, then the home's SQLite file.
     func storeURL() throws -> StoreURL {
+        try checkStoreFlagHasNoPassword(refuse: false)
         let configured = Self.launchStore.get() ?? configurationForPaths?.value("store") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE"]
         return try StoreFactory.url(flag: store, configured: configured, defaultPath: layout.storePath)
     }

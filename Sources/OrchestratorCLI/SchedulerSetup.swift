@@ -91,9 +91,10 @@ enum SchedulerSetup {
         settings.connections = configuration?.connections ?? [:]
         // Workers get it in their argv, which any local user can read: never with its password.
         if let store { settings.storeURL = store.withoutPassword }
-        // The password goes to the workers in their environment; libpq reads PGPASSWORD.
-        if let store, store.backend == .postgres, let password = try? PostgresURL(store.connectionString).password {
-            settings.storeEnvironment["PGPASSWORD"] = password
+        // The password (user info or `?password=`) goes to the workers in their environment; libpq reads PGPASSWORD.
+        if let store, store.backend == .postgres {
+            if let password = store.password { settings.storeEnvironment["PGPASSWORD"] = password }
+            if let passphrase = store.sslPassword { settings.storeEnvironment[StoreURL.sslPasswordVariable] = passphrase }
         }
         // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
         if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Executor
 import Foundation
 import MetadataStore
 import StoreAddress
@@ -16,6 +17,9 @@ extension OrchestratorCommand {
         @Option(name: .customLong("with"), help: "The sensor's rendered options as JSON.") var options: String = "{}"
 
         func run() throws {
+            // It may hold the store's password (external_task) or a connection's (sql): tasks of other DAGs, same
+            // user, must not read them from /proc/<pid>/environ or its memory.
+            guard ProcessSecrets.makeNonDumpable() else { throw CLIError("sense \(kind): cannot make this process non-dumpable") }
             guard let object = ConfigValue.parseJSON(options), case .object(let values) = object else {
                 throw CLIError("sense: --with must be a JSON object")
             }
@@ -38,6 +42,9 @@ extension OrchestratorCommand {
                 guard let url = environment["ORCHESTRATOR_CONN_\(connection.uppercased())"], !url.isEmpty else {
                     throw CLIError("sense sql: no connection named '\(connection)' (set ORCHESTRATOR_CONN_\(connection.uppercased()))")
                 }
+                // libpq falls back to PGPASSWORD for a server the connection's URL gives no password for: never
+                // the store's password to the connection's server.
+                Self.scrubStorePassword()
                 do { met = try Sensors.queryReturnsRow(connectionURL: url, query: try text("query")) } catch let error as TransformError {
                     throw CLIError(error.description)
                 }
@@ -51,6 +58,8 @@ extension OrchestratorCommand {
                 }
                 let url = try StoreFactory.url(flag: nil, configured: environment["ORCHESTRATOR_STORE"], defaultPath: HomeLayout(home: home).storePath)
                 let store = try StoreFactory.open(url, options: StoreFactory.Options(readOnly: true))
+                // Connected: libpq keeps what it needs, the environment need not.
+                Self.scrubStorePassword()
                 var state = "no run"
                 if let run = try store.run(dagId: dagId, logicalDate: logicalDate) {
                     state = try store.taskInstance(TaskKey(dagId: dagId, runId: run.runId, taskId: taskId))?.state.rawValue ?? "no such task"
@@ -62,5 +71,12 @@ extension OrchestratorCommand {
             }
             if !met { throw ExitCode(AttemptSpec.notYetExitCode) }
         }
+    }
+}
+
+extension OrchestratorCommand.Sense {
+    /// Removes the store's password from the environment and from the block /proc/<pid>/environ shows.
+    static func scrubStorePassword() {
+        ProcessSecrets.scrubEnvironment { name, _ in name == "PGPASSWORD" || name == StoreURL.sslPasswordVariable }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MetadataStore
 import PostgresStore
 import SQLiteStore
+import SecretMasking
 import StoreAddress
 
 /// Opens the metadata store a URL names. Each backend registers one opener under its scheme; a backend not
@@ -32,7 +33,8 @@ enum StoreFactory {
             }
             return try StoreURL.parse(text)
         } catch {
-            throw CLIError("\(error)")
+            // StoreURL masks what it parsed; SecretMasker catches any password form it did not.
+            throw CLIError(SecretMasker.masked("\(error)"))
         }
     }
 

@@ -8,23 +8,47 @@ import Glibc
 /// The worker's compare-and-set writes on the PostgreSQL store: the same statements as SQLiteAttemptStore (and the
 /// fields of `TaskInstanceTransition.poked` / `.attemptEnded`), over libpq directly, without Foundation, so the
 /// worker stays a small process. Parameters are always bound; one connection, used by the worker's one thread.
+/// A lost connection is reopened and the write tried again (see PostgresAttemptStore+Reconnect.swift).
 public final class PostgresAttemptStore: AttemptStore {
-    private let connection: OpaquePointer
-    private let url: StoreURL
+    let connection: OpaquePointer
+    let url: StoreURL
+
+    /// Defaults the store URL may override. A server that goes away, or a half-open socket, is noticed within about
+    /// half a minute, so that a heartbeat cannot block the worker (and the execution timeout it enforces) for hours.
+    static let connectDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"), ("application_name", "orchestrator worker"),
+    ]
 
     public init(url: StoreURL) throws(AttemptStoreError) {
         self.url = url
-        guard let connection = PQconnectdb(url.connectionString) else { throw AttemptStoreError("store \(url): cannot connect: out of memory") }
+        // Keywords before `dbname` (the URL, expanded) are defaults; the SSL passphrase, kept out of the worker's
+        // argv, comes after it.
+        var keywords = Self.connectDefaults.map(\.0) + ["dbname"]
+        var values = Self.connectDefaults.map(\.1) + [url.connectionString]
+        if let passphrase = getenv(StoreURL.sslPasswordVariable) {
+            keywords.append("sslpassword")
+            values.append(String(cString: passphrase))
+        }
+        guard let connection = Self.withCStrings(keywords, { keys in Self.withCStrings(values) { PQconnectdbParams(keys, $0, 1) } }) else {
+            throw AttemptStoreError("store \(url): cannot connect: out of memory", kind: .unavailable)
+        }
         self.connection = connection
         guard PQstatus(connection) == CONNECTION_OK else {
             // Every stored property is set, so deinit closes the connection.
-            throw AttemptStoreError("store \(url): cannot connect: \(Self.oneLine(PQerrorMessage(connection)))")
+            throw AttemptStoreError("store \(url): cannot connect: \(Self.oneLine(PQerrorMessage(connection)))", kind: .unavailable)
         }
     }
 
     deinit { PQfinish(connection) }
 
     public func claim(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double? {
+        try reconnecting(landed: { () throws(AttemptStoreError) -> Double?? in try self.claimLanded(key, pid: pid, hostname: hostname) }) {
+            () throws(AttemptStoreError) -> Double? in try claimOnce(key, pid: pid, hostname: hostname, at: time)
+        }
+    }
+
+    private func claimOnce(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double? {
         try transaction { () throws(AttemptStoreError) -> Double? in
             let changed = try run("""
                 UPDATE task_instances SET state = 'running', pid = $5, hostname = $6, started_at = $7, heartbeat_at = $7
@@ -41,6 +65,12 @@ public final class PostgresAttemptStore: AttemptStore {
     }
 
     public func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool {
+        try reconnecting(landed: { () throws(AttemptStoreError) -> Bool? in try self.rescheduleLanded(key, nextPokeAt: nextPokeAt) }) {
+            () throws(AttemptStoreError) -> Bool in try rescheduleOnce(key, nextPokeAt: nextPokeAt, note: note, at: time)
+        }
+    }
+
+    private func rescheduleOnce(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool {
         try run("""
             UPDATE task_instances SET state = 'up_for_retry', try_number = try_number - 1, next_retry_at = $5, note = $6,
                 heartbeat_at = $7, pid = NULL, task_pid = NULL
@@ -49,20 +79,31 @@ public final class PostgresAttemptStore: AttemptStore {
     }
 
     public func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError) {
-        _ = try run("""
-            UPDATE task_instances SET task_pid = $5
-            WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
-            """, Self.key(key) + [String(taskPid)])
+        // Setting the same value twice does no harm: no need to look whether a lost write landed.
+        try reconnecting { () throws(AttemptStoreError) in
+            _ = try run("""
+                UPDATE task_instances SET task_pid = $5
+                WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
+                """, Self.key(key) + [String(taskPid)])
+        }
     }
 
     public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) {
-        _ = try run("""
-            UPDATE task_instances SET heartbeat_at = $5
-            WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
-            """, Self.key(key) + [Self.text(time)])
+        try reconnecting { () throws(AttemptStoreError) in
+            _ = try run("""
+                UPDATE task_instances SET heartbeat_at = $5
+                WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
+                """, Self.key(key) + [Self.text(time)])
+        }
     }
 
     public func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
+        try reconnecting(landed: { () throws(AttemptStoreError) -> Bool? in try self.completeLanded(key, outcome: outcome) }) {
+            () throws(AttemptStoreError) -> Bool in try completeOnce(key, hostname: hostname, pid: pid, outcome: outcome)
+        }
+    }
+
+    private func completeOnce(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
         try transaction { () throws(AttemptStoreError) -> Bool in
             let changed = try run("""
                 UPDATE task_instances SET state = $5, ended_at = $6, duration = $7, exit_code = $8, signal = $9, next_retry_at = $10,
@@ -106,15 +147,15 @@ public final class PostgresAttemptStore: AttemptStore {
                 _ = try run("COMMIT", [])
                 return value
             } catch {
-                _ = try? run("ROLLBACK", [])
-                if error.description.contains("SQLSTATE 40"), tries < 5 { usleep(UInt32(1_000 * tries)); continue }
+                if PQstatus(connection) == CONNECTION_OK { _ = try? run("ROLLBACK", []) }
+                if error.kind == .conflict, tries < 5 { usleep(UInt32(1_000 * tries)); continue }
                 throw error
             }
         }
     }
 
     /// One statement with text parameters (nil: NULL); the affected row count and the first column of each row.
-    private func run(_ sql: String, _ parameters: [String?]) throws(AttemptStoreError) -> (rows: Int, first: String?) {
+    func run(_ sql: String, _ parameters: [String?]) throws(AttemptStoreError) -> (rows: Int, first: String?) {
         let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
         defer { for pointer in copies { free(pointer) } }
         var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
@@ -127,11 +168,26 @@ public final class PostgresAttemptStore: AttemptStore {
         guard let result, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
             let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
             let message = result.map { Self.oneLine(PQresultErrorField($0, Int32(UInt8(ascii: "M")))) } ?? Self.oneLine(PQerrorMessage(connection))
-            throw AttemptStoreError("store \(url): \(message)" + (state.map { " (SQLSTATE \($0))" } ?? ""))
+            throw AttemptStoreError("store \(url): \(message)" + (state.map { " (SQLSTATE \($0))" } ?? ""), kind: Self.kind(state: state, connection: connection))
         }
         let first = PQntuples(result) > 0 && PQgetisnull(result, 0, 0) == 0 ? PQgetvalue(result, 0, 0).map { String(cString: $0) } : nil
         let changed = PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
         return (changed, first)
+    }
+
+    /// Lost connection (or a server going down, class 08 / 57P) first; then the conflicts that another try may get past.
+    static func kind(state: String?, connection: OpaquePointer) -> AttemptStoreError.Kind {
+        if PQstatus(connection) != CONNECTION_OK || state?.hasPrefix("08") == true || state?.hasPrefix("57P") == true { return .unavailable }
+        if state?.hasPrefix("40") == true || state == "55P03" { return .conflict }
+        return .permanent
+    }
+
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { for pointer in copies { free(pointer) } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        pointers.append(nil)
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     static func key(_ key: AttemptKey) -> [String?] { [key.dagId, key.runId, key.taskId, String(key.tryNumber)] }

@@ -9,19 +9,31 @@ public final class PostgresConnection {
     public let url: PostgresURL
     /// Prepared statement names by SQL text.
     private var prepared: [String: String] = [:]
+    /// The last statement number used: it only goes up, so that a name freed (a reset, a vanished statement) is never
+    /// reused while the server may still hold it.
+    private var statementCount = 0
 
     /// Seconds libpq waits for a server that does not answer, unless the URL sets `connect_timeout`.
     public static let defaultConnectTimeout = 10
+
+    /// Defaults the URL may override: a dead server or a half-open socket is noticed within about half a minute
+    /// (keepalives while idle, tcp_user_timeout while a write is unacknowledged) instead of blocking for hours.
+    /// No statement_timeout: `db copy` and migrations may rightly run long.
+    public static let connectDefaults: [(String, String)] = [
+        ("connect_timeout", "\(defaultConnectTimeout)"), ("keepalives", "1"), ("keepalives_idle", "10"),
+        ("keepalives_interval", "5"), ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+    ]
 
     public convenience init(url: String) throws(PostgresError) {
         try self.init(url: try PostgresURL(url))
     }
 
-    public init(url: PostgresURL) throws(PostgresError) {
+    public init(url: PostgresURL, applicationName: String? = nil) throws(PostgresError) {
         self.url = url
         // Keywords before `dbname` are defaults the URL (expanded from dbname) overrides.
-        let keywords = ["connect_timeout", "dbname"]
-        let values = ["\(Self.defaultConnectTimeout)", url.string]
+        let defaults = Self.connectDefaults + (applicationName.map { [("application_name", $0)] } ?? [])
+        let keywords = defaults.map(\.0) + ["dbname"]
+        let values = defaults.map(\.1) + [url.string]
         let connection = Self.withOptionalCStrings(keywords) { keys in
             Self.withOptionalCStrings(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -45,6 +57,15 @@ public final class PostgresConnection {
 
     /// Whether the connection still works; a lost one is reopened with `reset()`.
     public var isConnected: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// Whether the connection is lost, reading first what the server may have sent meanwhile (the FATAL message and
+    /// end of file of a session it ended while this one was idle): no round trip, and it never blocks.
+    public var hasLostConnection: Bool {
+        guard isConnected else { return true }
+        // The first read takes the message, the second meets the end of file that marks the connection bad.
+        if !isInTransaction { for _ in 0..<2 where isConnected { _ = PQconsumeInput(connection) } }
+        return !isConnected
+    }
 
     /// Reconnects with the same parameters; prepared statements are gone with the old session.
     public func reset() throws(PostgresError) {
@@ -119,7 +140,8 @@ public final class PostgresConnection {
 
     private func statementName(for sql: String) throws(PostgresError) -> String {
         if let name = prepared[sql] { return name }
-        let name = "orchestrator_\(prepared.count + 1)"
+        statementCount += 1
+        let name = "orchestrator_\(statementCount)"
         let result = PQprepare(connection, name, sql, 0, nil)
         defer { PQclear(result) }
         try check(result, sql)

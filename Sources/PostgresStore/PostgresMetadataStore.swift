@@ -78,9 +78,11 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
         return StoreError(kind, operation: operation, store: store ?? error.url, detail: detail + statement)
     }
 
-    /// Runs `body` in one transaction, retrying it on a retryable conflict, reconnecting once if the connection was lost.
-    /// `singleStatement` bodies run without BEGIN/COMMIT: one statement is a transaction by itself, and that saves two
-    /// round trips on every claim.
+    /// Runs `body` in one transaction, retrying it on a retryable conflict (the server rolled it back). A connection
+    /// found lost before anything of the body was sent is reopened and the body run; one lost while the body ran is
+    /// not: its commit may have landed, and running a compare-and-set again would report a lost race for a won one.
+    /// That surfaces as `.unavailable`, for the caller to read again. `singleStatement` bodies run without
+    /// BEGIN/COMMIT: one statement is a transaction by itself, and that saves two round trips on every claim.
     @discardableResult
     func write<T>(_ operation: String, singleStatement: Bool = false,
                   _ body: (PostgresConnection) throws(PostgresError) -> T) throws -> T {
@@ -89,14 +91,24 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
             var reconnected = false
             while true {
                 tries += 1
+                var bodySent = false
                 do throws(PostgresError) {
                     try reconnectIfNeeded()
-                    return singleStatement ? try body(connection) : try inTransaction(body)
+                    if singleStatement {
+                        bodySent = true
+                        return try body(connection)
+                    }
+                    return try inTransaction(body, bodySent: &bodySent)
                 } catch {
                     if error.kind == .retryableConflict, tries < Self.conflictTries {
                         // Back off a little (and more each time) so the transactions that collided do not collide again.
                         usleep(UInt32(1_000 * tries * Int.random(in: 1...4)))
                         continue
+                    }
+                    if error.kind == .unavailable, !connection.isConnected, bodySent {
+                        throw StoreError(.unavailable, operation: operation, store: location,
+                                         detail: "the connection was lost during the write, which may or may not have been committed: "
+                                            + "read the state again before retrying (\(error.message))")
                     }
                     if error.kind == .unavailable, !reconnected, !connection.isConnected {
                         reconnected = true
@@ -128,12 +140,16 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
         }
     }
 
+    /// `hasLostConnection` also notices a session the server ended while this one was idle, without a round trip.
     private func reconnectIfNeeded() throws(PostgresError) {
-        if !connection.isConnected { try connection.reset() }
+        if connection.hasLostConnection { try connection.reset() }
     }
 
-    private func inTransaction<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
+    private func inTransaction<T>(_ body: (PostgresConnection) throws(PostgresError) -> T,
+                                  bodySent: inout Bool) throws(PostgresError) -> T {
+        // A BEGIN that fails on a lost connection wrote nothing: the caller may run the whole body again.
         try connection.execute("BEGIN")
+        bodySent = true
         do {
             let value = try body(connection)
             try connection.execute("COMMIT")

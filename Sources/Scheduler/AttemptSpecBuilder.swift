@@ -54,7 +54,7 @@ public struct AttemptSpecBuilder: Sendable {
         var environment = context.environment
         environment["ORCHESTRATOR_HOME"] = home.home
         // The external_task sensor reads the store; other tasks are not told where it is.
-        if case .sensor = task.action { environment["ORCHESTRATOR_STORE"] = storeURL }
+        if case .sensor(let definition) = task.action, definition.kind == "external_task" { environment["ORCHESTRATOR_STORE"] = storeURL }
         for (name, value) in task.env { environment[name] = try Template.render(value, values: context.values) }
         let folder = dag.folder
         let workingDirectory: String

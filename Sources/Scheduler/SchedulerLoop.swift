@@ -86,6 +86,14 @@ public final class SchedulerLoop: @unchecked Sendable {
             }
             let next = try scheduler.pass(now: now, stopping: stopping)
             passLatency?.record(Date().timeIntervalSince(now))
+            do {
+                try lease.checkHeld(now: now)
+            } catch {
+                // Another scheduler may hold the lock by now: schedule nothing more; exit non-zero so that the
+                // service manager starts this one again (it waits for the lock). Running workers go on.
+                log(.error, "lost the scheduler lock: stepping down", [("error", "\(error)")])
+                throw error
+            }
             if try scheduler.scopeFinished() { break }
             if stopping { break }
             if let stepDownRequested, stepDownRequested() {

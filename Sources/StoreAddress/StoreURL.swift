@@ -1,4 +1,6 @@
 /// Where the metadata store lives: `sqlite:///abs/path.db` or `postgres://user:pass@host:port/db?options`.
+/// The password may hold `/`, `?`, `@` or `#`: the user info ends at the last `@` followed by a host (see URLParts),
+/// the rule SecretMasker uses too.
 /// Parsed without Foundation, so the worker (a static, Foundation-free binary) can read it from its spec.
 /// `description` masks the password: print that, never `connectionString`.
 public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
@@ -13,12 +15,18 @@ public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
     public let host: String?
     public let port: Int?
     public let database: String?
-    let hasPassword: Bool
+    /// The password, percent-decoded, from the user info or a `password=` option (which libpq prefers). Never print it.
+    public let password: String?
+    /// The SSL key's passphrase (`sslpassword=`), percent-decoded. Never print it.
+    public let sslPassword: String?
+
+    /// The variable a worker gets `sslPassword` in (libpq has none of its own); the worker passes it to libpq.
+    public static let sslPasswordVariable = "ORCHESTRATOR_STORE_SSLPASSWORD"
 
     /// The store file of a home folder's default store.
     public static func sqlite(path: String) -> StoreURL {
         StoreURL(backend: .sqlite, connectionString: "sqlite://" + path, path: path, user: nil, host: nil, port: nil,
-                 database: nil, hasPassword: false)
+                 database: nil, password: nil, sslPassword: nil)
     }
 
     /// Accepts `sqlite:///abs/path`, a bare absolute path (a SQLite file), and `postgres://` / `postgresql://` URLs.
@@ -41,43 +49,32 @@ public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func postgres(_ text: String, _ rest: Substring) throws(StoreURLError) -> StoreURL {
-        guard rest.hasPrefix("//") else { throw StoreURLError(url: masked(text), reason: "expected postgres://user:password@host:port/database") }
-        let afterSlashes = rest.dropFirst(2)
-        let authorityEnd = afterSlashes.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterSlashes.endIndex
-        let authority = afterSlashes[..<authorityEnd]
-        var user: String?, hostPart = authority, hasPassword = false
-        if let at = authority.lastIndex(of: "@") {
-            let credentials = authority[..<at]
-            hostPart = authority[authority.index(after: at)...]
-            if let separator = credentials.firstIndex(of: ":") {
-                user = String(credentials[..<separator])
-                hasPassword = true
-            } else {
-                user = String(credentials)
-            }
+        guard rest.hasPrefix("//"), let parts = URLParts(text) else {
+            throw StoreURLError(url: masked(text), reason: "expected postgres://user:password@host:port/database")
         }
-        var host: String? = hostPart.isEmpty ? nil : String(hostPart)
+        let authority = parts.authority
+        var host: String? = authority.isEmpty ? nil : String(decoding: authority, as: UTF8.self)
         var port: Int?
         // A bracketed IPv6 host keeps its colons; otherwise the last colon starts the port.
-        if let colon = hostPart.lastIndex(of: ":"), !hostPart[colon...].contains("]") {
-            let digits = hostPart[hostPart.index(after: colon)...]
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            let digits = String(decoding: authority[(colon + 1)...], as: UTF8.self)
             guard let number = Int(digits), (1...65535).contains(number) else {
                 throw StoreURLError(url: masked(text), reason: "port '\(digits)' is not a port number")
             }
             port = number
-            host = colon == hostPart.startIndex ? nil : String(hostPart[..<colon])
+            host = colon == 0 ? nil : String(decoding: authority[..<colon], as: UTF8.self)
         }
-        var database: String?
-        let tail = afterSlashes[authorityEnd...]
-        if tail.hasPrefix("/") {
-            let name = tail.dropFirst().prefix(while: { $0 != "?" })
-            database = name.isEmpty ? nil : String(name)
-        }
-        return StoreURL(backend: .postgres, connectionString: text, path: nil, user: user.map(percentDecoded), host: host,
-                        port: port, database: database.map(percentDecoded), hasPassword: hasPassword)
+        let database = parts.path.isEmpty ? nil : String(decoding: parts.path, as: UTF8.self)
+        func decoded(_ bytes: [UInt8]?) -> String? { bytes.map { percentDecoded(String(decoding: $0, as: UTF8.self)) } }
+        // libpq applies the query's options after the user info, so `?password=` wins over `user:password@`.
+        let queryPassword = parts.query?.last { $0.key == "password" }?.value
+        let sslPassword = parts.query?.last { $0.key == "sslpassword" }?.value
+        return StoreURL(backend: .postgres, connectionString: text, path: nil, user: decoded(parts.user), host: host,
+                        port: port, database: database.map(percentDecoded), password: decoded(queryPassword ?? parts.password),
+                        sslPassword: decoded(sslPassword))
     }
 
-    /// The URL with its password replaced by `***`.
+    /// The URL with every password (user info, `password=` and `sslpassword=` options) replaced by `***`.
     public var description: String {
         switch backend {
         case .sqlite: return "sqlite://" + (path ?? "")
@@ -86,22 +83,18 @@ public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The URL with no password at all, for places any local user can read (a worker's argv): the backend's client
-    /// takes the password from elsewhere (libpq: PGPASSWORD).
+    /// takes the password from elsewhere (libpq: PGPASSWORD; see `password` and `sslPassword`).
     public var withoutPassword: String {
         switch backend {
         case .sqlite: return description
-        case .postgres: return Self.masked(connectionString, replacement: "")
+        case .postgres: return URLParts(connectionString)?.rendered(passwordReplacement: nil) ?? Self.masked(connectionString)
         }
     }
 
-    /// `scheme://user:secret@host…` → `scheme://user:***@host…`; anything else unchanged.
-    public static func masked(_ text: String, replacement: String = ":***") -> String {
-        guard let schemeEnd = text.firstRange(of: "://") else { return text }
-        let afterScheme = text[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + replacement + String(text[at...])
+    /// `scheme://user:secret@host…?password=secret` → `scheme://user:***@host…?password=***`; text that is no URL
+    /// unchanged. (Foundation-free, for the worker; the daemon's messages go through SecretMasker as well.)
+    public static func masked(_ text: String) -> String {
+        URLParts(text)?.rendered(passwordReplacement: "***") ?? text
     }
 
     static func percentDecoded(_ text: String) -> String {

@@ -325,6 +325,7 @@ struct ParseContext {
                     guard let name = key.scalar?.string, Self.isParamName(name) else {
                         fail(key, at("env"), "environment variable names must match [A-Za-z_][A-Za-z0-9_]*"); continue
                     }
+                    if let reason = DagParser.reservedEnvironmentReason(name) { fail(key, "\(at("env")).\(name)", reason); continue }
                     if let text = value.scalar?.string {
                         checkTemplate(text, node: value, field: "\(at("env")).\(name)", params: params)
                         env[name] = text

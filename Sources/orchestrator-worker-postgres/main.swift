@@ -17,9 +17,11 @@ func fail(_ message: String, code: Int32) -> Never {
     exit(code)
 }
 
-// The worker's environment holds the connections granted to its task: tasks of other DAGs, same user, must not
-// read them from /proc/<worker>/environ. (The task itself is dumpable again after its exec.)
-ProcessSecrets.makeNonDumpable()
+// The worker's environment holds the connections granted to its task and the store's password: tasks of other DAGs,
+// same user, must not read them from /proc/<worker>/environ. (The task itself is dumpable again after its exec.)
+guard ProcessSecrets.makeNonDumpable() else {
+    fail("cannot make this process non-dumpable (prctl PR_SET_DUMPABLE failed): refusing to hold the store's password", code: 71)
+}
 
 let spec: AttemptSpec
 do {
@@ -41,9 +43,14 @@ do {
 guard let openStore = attemptStores[url.backend] else { fail("store \(url): no attempt store for it in this binary", code: 2) }
 do {
     let store = try openStore(url)
-    // The store's password came in PGPASSWORD for libpq: a task never sees it. A sensor's task is `orchestrator sense`
-    // (this project's code, not the DAG author's), which reads the store itself and so keeps it.
-    if spec.sensor == nil { unsetenv("PGPASSWORD") }
+    // The store's password came in PGPASSWORD for libpq (which keeps it for reconnecting): a task never sees it, in
+    // its environment or in /proc/<worker>/environ (unsetenv leaves the initial block). Only the external_task
+    // sensor's `orchestrator sense` (this project's code) reads the store, so it alone keeps it, and scrubs it
+    // itself once connected.
+    let readsStore = spec.sensor != nil && Array(spec.argv.dropFirst().prefix(2)) == ["sense", "external_task"]
+    if !readsStore {
+        ProcessSecrets.scrubEnvironment { name, _ in name == "PGPASSWORD" || name == StoreURL.sslPasswordVariable }
+    }
     exit(AttemptRunner(spec: spec, store: store).run())
 } catch {
     fail(error.description, code: 2)

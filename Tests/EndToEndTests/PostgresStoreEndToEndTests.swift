@@ -89,4 +89,31 @@ final class PostgresStoreEndToEndTests: PostgresTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("orchestrator.db").path))
         XCTAssertEqual(h.stopDaemon(), 0)
     }
+
+    /// The password given as `?password=` (libpq's other form) reaches libpq through PGPASSWORD, and neither the
+    /// worker's command line nor its /proc/<worker>/environ (which root, as here, reads even of a non-dumpable
+    /// process) holds it by the time its task runs.
+    func testAWorkersCommandLineAndEnvironBlockHoldNoStorePassword() throws {
+        let h = try Harness()
+        let withUserInfo = try passwordProtectedURL()
+        let url = withUserInfo.replacingOccurrences(of: ":right-horse-battery@", with: "@") + "?password=right-horse-battery"
+        h.extraEnvironment["ORCHESTRATOR_STORE"] = url
+        try h.writeDag("peek", """
+            dag_id: peek
+            schedule: "@daily"
+            catchup: false
+            start_date: 2024-01-01
+            tasks:
+              - id: worker
+                command: tr '\\0' '\\n' < /proc/$PPID/environ > "$WORK/worker.environ"; tr '\\0' '\\n' < /proc/$PPID/cmdline > "$WORK/worker.cmdline"
+            """)
+        let backfill = try h.run(["backfill", "peek", "--start", "2024-01-01", "--end", "2024-01-01"])
+        XCTAssertEqual(backfill.status, 0, backfill.stderr)
+        let environ = h.lines("worker.environ"), cmdline = h.lines("worker.cmdline")
+        XCTAssertTrue(environ.contains { $0.hasPrefix("PATH=") }, "the task read its worker's environment: \(environ)")
+        XCTAssertTrue(cmdline.contains { $0.contains("orchestrator_password_test@") }, "the worker got the store URL: \(cmdline)")
+        XCTAssertFalse(environ.joined(separator: "\n").contains("right-horse-battery"), "\(environ)")
+        XCTAssertFalse(cmdline.joined(separator: "\n").contains("right-horse-battery"), "\(cmdline)")
+        XCTAssertFalse((backfill.stdout + backfill.stderr).contains("right-horse-battery"))
+    }
 }

@@ -87,8 +87,10 @@ final class StoreCopyTests: PostgresTestCase {
             ("postgres://someone:Wr0ngSecretPw@127.0.0.1:1/\(database)", "unreachable"),
             (databaseURL, "run orchestrator db migrate"),
         ]
+        // In the environment: a password in --store is warned about, on a line of its own.
         for (url, says) in cases {
-            let check = try h.run(["db", "check", "--store", url])
+            h.extraEnvironment["ORCHESTRATOR_STORE"] = url
+            let check = try h.run(["db", "check"])
             XCTAssertNotEqual(check.status, 0, url)
             let lines = check.stderr.split(separator: "\n")
             XCTAssertEqual(lines.count, 1, check.stderr)
@@ -102,7 +104,8 @@ final class StoreCopyTests: PostgresTestCase {
         XCTAssertEqual(try h.run(["db", "check", "--store", databaseURL]).status, 0)
         // A schema from a newer binary.
         try psql(databaseURL, "INSERT INTO schema_migrations (name, applied_order) VALUES ('v99-next', 99)")
-        let tooNew = try h.run(["db", "check", "--store", databaseURL])
+        h.extraEnvironment["ORCHESTRATOR_STORE"] = databaseURL
+        let tooNew = try h.run(["db", "check"])
         XCTAssertNotEqual(tooNew.status, 0)
         XCTAssertTrue(tooNew.stderr.contains("newer than this binary"), tooNew.stderr)
         XCTAssertEqual(tooNew.stderr.split(separator: "\n").count, 1, tooNew.stderr)

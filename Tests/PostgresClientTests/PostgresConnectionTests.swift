@@ -28,6 +28,19 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(prepared.first?.int(0), 3)
     }
 
+    func testAStatementNameIsNeverReusedAfterOneIsForgotten() throws {
+        let db = try TestServer.connect()
+        try db.query("SELECT $1::int", [1])
+        try db.query("SELECT $1::text", ["b"])
+        // The server loses the first statement: its next use fails and the connection forgets it.
+        try db.execute("DEALLOCATE ALL")
+        try db.query("SELECT $1::text || 'c'", ["b"])
+        XCTAssertThrowsError(try db.query("SELECT $1::int", [1]))
+        // A new statement gets a fresh name, not the one still held by `SELECT $1::text || 'c'`.
+        XCTAssertEqual(try db.query("SELECT $1::int + 2", [1]).first?.int(0), 3)
+        XCTAssertEqual(try db.query("SELECT $1::text || 'c'", ["b"]).first?.string(0), "bc")
+    }
+
     func testATransactionThatThrowsLeavesNothing() throws {
         let db = try TestServer.connect()
         try db.execute("CREATE TEMP TABLE items (name text PRIMARY KEY)")

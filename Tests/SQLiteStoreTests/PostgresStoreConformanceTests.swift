@@ -39,4 +39,76 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         // The test server's URL has no password, so it is shown as given.
         XCTAssertEqual(try makeStore().location, storeURL)
     }
+
+    private func leaseRequest(_ name: String) -> (SchedulerLeaseRequest, String) {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(name)-\(UUID().uuidString)").path
+        return (SchedulerLeaseRequest(home: home, lockPath: home + "/scheduler.lock", pidPath: home + "/scheduler.pid"), home)
+    }
+
+    func testAStoreInAnotherSchemaOfTheDatabaseGetsItsOwnScheduler() throws {
+        let otherSchema = schema + "_other"
+        let server = try XCTUnwrap(serverURL)
+        try PostgresConnection(url: server).execute("CREATE SCHEMA \(otherSchema)")
+        defer { try? PostgresConnection(url: server).execute("DROP SCHEMA IF EXISTS \(otherSchema) CASCADE") }
+        let otherURL = server + (server.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(otherSchema)"
+        let (first, firstHome) = leaseRequest("a"), (second, secondHome) = leaseRequest("b")
+        defer { for home in [firstHome, secondHome] { try? FileManager.default.removeItem(atPath: home) } }
+        let lease = try makeStore().acquireSchedulerLease(first)
+        defer { lease.release() }
+        let otherLease = try PostgresMetadataStore(url: otherURL).acquireSchedulerLease(second)
+        otherLease.release()
+        // The same schema from another home still finds the lock taken.
+        XCTAssertThrowsError(try openAgain().acquireSchedulerLease(second)) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .leaseHeld, "\(error)")
+        }
+    }
+
+    func testALeaseWhoseConnectionTheServerDroppedIsNoLongerHeld() throws {
+        let (request, home) = leaseRequest("dropped")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let lease = try makeStore().acquireSchedulerLease(request)
+        defer { lease.release() }
+        XCTAssertNoThrow(try lease.checkHeld(now: Date().addingTimeInterval(2)))
+        let admin = try PostgresConnection(url: try XCTUnwrap(serverURL))
+        let dropped = try admin.query("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE application_name = 'orchestrator scheduler lease' AND pid <> pg_backend_pid()
+            """)
+        XCTAssertEqual(dropped.first?.int(0), 1)
+        // Within the second after a check, the server is not asked again.
+        XCTAssertNoThrow(try lease.checkHeld(now: Date().addingTimeInterval(2.5)))
+        XCTAssertThrowsError(try lease.checkHeld(now: Date().addingTimeInterval(4))) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .unavailable, "\(error)")
+            XCTAssertTrue("\(error)".contains("the lock with it"), "\(error)")
+        }
+        // The lock is free for the next scheduler.
+        lease.release()
+        try openAgain().acquireSchedulerLease(request).release()
+    }
+
+    /// Ends the sessions of the worker connections (what a server restart or failover does to them).
+    private func dropWorkerConnections() throws -> Int? {
+        try PostgresConnection(url: try XCTUnwrap(serverURL)).query("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE application_name = 'orchestrator worker' AND pid <> pg_backend_pid()
+            """).first?.int(0)
+    }
+
+    func testAWorkerWhoseConnectionTheServerDroppedReconnectsAndRecordsItsAttempt() throws {
+        let store = try makeStore()
+        let extract = key(try insertRun(store), "extract")
+        XCTAssertTrue(try store.updateTaskInstance(extract, expecting: [.none], tryNumber: 0, set: [.state(.queued), .tryNumber(1)]))
+        let worker = try makeAttemptStore()
+        let attempt = AttemptKey(dagId: extract.dagId, runId: extract.runId, taskId: extract.taskId, tryNumber: 1)
+        XCTAssertNotNil(try worker.claim(attempt, pid: 10, hostname: "h", at: day(1).timeIntervalSince1970))
+        XCTAssertEqual(try dropWorkerConnections(), 1)
+        try worker.heartbeat(attempt, at: day(2).timeIntervalSince1970)
+        XCTAssertEqual(try store.taskInstance(extract)?.heartbeatAt, day(2))
+        XCTAssertEqual(try dropWorkerConnections(), 1)
+        let outcome = AttemptOutcome(state: "success", startedAt: day(1).timeIntervalSince1970, endedAt: day(1).timeIntervalSince1970 + 4,
+                                     exitCode: 0, signal: nil, nextRetryAt: nil, note: nil)
+        XCTAssertTrue(try worker.complete(attempt, hostname: "h", pid: 10, outcome: outcome), "the success is recorded, not orphaned")
+        XCTAssertEqual(try store.taskInstance(extract)?.state, .success)
+        XCTAssertEqual(try store.attempts(extract).map(\.state), [.success])
+    }
 }

@@ -52,3 +52,45 @@ final class StoreURLTests: XCTestCase {
         XCTAssertEqual(StoreURL.masked("/plain/path"), "/plain/path")
     }
 }
+
+final class StoreURLPasswordTests: XCTestCase {
+    func testAPasswordGivenAsAnOptionLeavesTheWorkersURLAndIsWhatLibpqGets() throws {
+        let url = try StoreURL.parse("postgres://orch@db.internal/metadata?password=s3cret&sslmode=require&sslpassword=k3yphrase")
+        XCTAssertEqual(url.password, "s3cret")
+        XCTAssertEqual(url.sslPassword, "k3yphrase")
+        XCTAssertEqual(url.withoutPassword, "postgres://orch@db.internal/metadata?sslmode=require")
+        XCTAssertEqual("\(url)", "postgres://orch@db.internal/metadata?password=***&sslmode=require&sslpassword=***")
+        XCTAssertEqual(try StoreURL.parse("postgres://orch@h/d?password=s3cret").withoutPassword, "postgres://orch@h/d")
+    }
+
+    func testTheQueryPasswordWinsOverTheUserInfoOneAsInLibpq() throws {
+        let url = try StoreURL.parse("postgres://orch:first@h/d?PASSWORD=second%21")
+        XCTAssertEqual(url.password, "second!")
+        XCTAssertEqual(url.withoutPassword, "postgres://orch@h/d")
+        XCTAssertFalse("\(url)".contains("first") || "\(url)".contains("second"), "\(url)")
+    }
+
+    func testAPasswordMayHoldSlashQuestionMarkAtAndHash() throws {
+        let url = try StoreURL.parse("postgres://orch:pa/ss?w@rd#x@db.internal:5433/meta?sslmode=require")
+        XCTAssertEqual(url.user, "orch")
+        XCTAssertEqual(url.password, "pa/ss?w@rd#x")
+        XCTAssertEqual(url.host, "db.internal")
+        XCTAssertEqual(url.port, 5433)
+        XCTAssertEqual(url.database, "meta")
+        XCTAssertEqual(url.withoutPassword, "postgres://orch@db.internal:5433/meta?sslmode=require")
+        XCTAssertEqual("\(url)", "postgres://orch:***@db.internal:5433/meta?sslmode=require")
+        // An '@' in an option's value is no user info.
+        let plain = try StoreURL.parse("postgres://db.internal/meta?application_name=a@b")
+        XCTAssertNil(plain.user)
+        XCTAssertEqual(plain.host, "db.internal")
+    }
+
+    func testAnUnparsableURLDoesNotPrintAPasswordHoldingSlashOrQuestionMark() {
+        for text in ["postgres://u:se/cret@h:99999/d", "postgres://u:se?cret@h:0/d", "postgres://u@h:x/d?password=se/cret"] {
+            XCTAssertThrowsError(try StoreURL.parse(text), text) { error in
+                XCTAssertTrue("\(error)".contains("not a port number"), "\(error)")
+                XCTAssertFalse("\(error)".contains("cret"), "\(error)")
+            }
+        }
+    }
+}

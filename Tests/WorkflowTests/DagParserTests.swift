@@ -820,4 +820,32 @@ final class DagParserTests: XCTestCase {
         XCTAssertEqual(DagIssue(line: 3, field: "f", message: "boom").description, "f: boom")
         XCTAssertEqual(DagLoadError(file: "x.yaml", issues: [DagIssue(line: nil, field: "f", message: "m")]).description, "x.yaml: f: m")
     }
+
+    func testATaskMayNotSetTheStoreLibpqOrLoaderVariables() {
+        for name in ["ORCHESTRATOR_STORE", "PGPASSWORD", "PGHOST", "LD_PRELOAD", "LD_LIBRARY_PATH"] {
+            assertSingleIssue("""
+                dag_id: numbers
+                schedule: "@daily"
+                start_date: 2024-01-01
+                tasks:
+                  - id: a
+                    command: ls
+                    env:
+                      OK_NAME: fine
+                      \(name): elsewhere
+                """, line: 9, field: "tasks[0].env.\(name)",
+                message: "'\(name)' is reserved: a task may not set ORCHESTRATOR_STORE, PG* or LD_* variables")
+        }
+        XCTAssertNotNil(try? DagParser.parse(text: """
+            dag_id: numbers
+            schedule: "@daily"
+            start_date: 2024-01-01
+            tasks:
+              - id: a
+                command: ls
+                env:
+                  ORCHESTRATOR_STORE_NOTE: fine
+                  PAGER: cat
+            """, file: file))
+    }
 }
