@@ -1,4 +1,5 @@
 import Foundation
+import MetadataStore
 import SecretMasking
 import Transforms
 import WebStatus
@@ -41,6 +42,8 @@ struct Configuration {
         // The metadata store's URL (StoreFactory); empty: sqlite:///<home>/orchestrator.db.
         ("store", "ORCHESTRATOR_STORE", ""),
         ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
+        // This daemon's name among the nodes sharing the store (NodeName); empty: the host name.
+        ("node_name", "ORCHESTRATOR_NODE_NAME", ""),
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),
         ("log_format", "ORCHESTRATOR_LOG_FORMAT", "logfmt"),
@@ -156,6 +159,8 @@ struct Configuration {
         }
         try check("parallelism", { Int($0).map(DagLimits.parallelism.contains) ?? false },
                   "a whole number \(DagLimits.describe(DagLimits.parallelism))")
+        try check("node_name", { $0.isEmpty || NodeName.isValid($0) },
+                  "a node name (1 to \(NodeName.maximumLength) letters, digits, '.', '-' or '_')")
         try check("grace_period", { DurationParser.seconds($0).map { $0 <= DagLimits.longestGracePeriod } ?? false },
                   "a duration of at most 24 hours (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")

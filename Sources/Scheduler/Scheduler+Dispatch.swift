@@ -75,7 +75,8 @@ extension Scheduler {
         do {
             pid = try ProcessLauncher.spawn(ProcessSpec(
                 // Connections travel in the worker's environment, never in its argv (the spec), which any user can read.
-                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(settings.storeEnvironment) { $1 }.merging(granted) { $1 },
+                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(settings.storeEnvironment) { $1 }.merging(granted) { $1 }
+                    .merging(["ORCHESTRATOR_NODE_NAME": hostname]) { $1 },
                 workingDirectory: nil, outputPath: nil, newProcessGroup: true))
         } catch {
             let note = "cannot start the worker: \(error)"

@@ -26,6 +26,8 @@ public struct StatusServerSetup: Sendable {
     public var knownSecrets = KnownSecrets()
     /// Where the server says it is listening, or why it cannot bind yet (warning: true).
     public var log: (@Sendable (_ warning: Bool, _ message: String, _ fields: [(String, String)]) -> Void)?
+    /// Lines /healthz adds about this node: its name, and warnings (a skewed clock).
+    public var nodeHealth: (@Sendable () -> String)?
 
     public init(host: String, port: Int, logsFolder: String, logPath: @escaping @Sendable (TaskKey, Int) -> String,
                 resultPath: @escaping @Sendable (TaskKey, Int) -> String, token: String? = nil, actions: (any StatusActions)? = nil,
@@ -69,7 +71,7 @@ public final class StatusServer: @unchecked Sendable {
     func apiRoutes(_ router: Router<BasicRequestContext>) {
         router.get("/healthz") { [self] _, _ in
             let binding = bindStatus
-            return "ok\n" + (binding.failures > 0 ? "web: bound after \(binding.failures) failed binds (last: \(binding.lastError ?? ""))\n" : "")
+            return "ok\n" + (setup.nodeHealth?() ?? "") + (binding.failures > 0 ? "web: bound after \(binding.failures) failed binds (last: \(binding.lastError ?? ""))\n" : "")
         }
         router.get("/metrics") { [self] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: try metrics())))
