@@ -36,7 +36,7 @@ struct SQLiteToPostgresCopy {
     /// Copies; returns the rows copied per table.
     func run() throws -> [(table: String, rows: Int)] {
         // Opening through the store applies the source's own migrations first (and refuses one newer than this binary).
-        let source = try SQLiteMetadataStore(path: sourcePath)
+        _ = try SQLiteMetadataStore(path: sourcePath)
         _ = try PostgresMetadataStore(url: targetURL)
         let target = try PostgresConnection(url: targetURL)
         var configuration = GRDB.Configuration()
@@ -59,7 +59,6 @@ struct SQLiteToPostgresCopy {
                     try target.query("SELECT setval(pg_get_serial_sequence($1, 'id'), GREATEST((SELECT MAX(id) FROM \(table)), 1), "
                                      + "(SELECT MAX(id) FROM \(table)) IS NOT NULL)", [table])
                 }
-                _ = source
                 return copied
             }
         }

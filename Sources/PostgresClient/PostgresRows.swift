@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// The rows of one statement, read in place from libpq's result (freed with the value), and how many rows a
 /// command changed.
@@ -37,11 +38,14 @@ public final class PostgresRows: Sequence {
     /// Every row as text (nil for NULL).
     public var texts: [[String?]] { map { row in (0..<columnCount).map { row.string($0) } } }
 
-    fileprivate func text(_ row: Int32, _ column: Int) -> String? {
+    fileprivate func text(_ row: Int32, _ column: Int) -> String? { value(row, column).map { String(cString: $0) } }
+
+    /// The value's text in libpq's buffer (nil for NULL), read in place: numbers are parsed from it without a String.
+    fileprivate func value(_ row: Int32, _ column: Int) -> UnsafePointer<CChar>? {
         guard column < columnCount, PQgetisnull(result, row, Int32(column)) == 0, let value = PQgetvalue(result, row, Int32(column)) else {
             return nil
         }
-        return String(cString: value)
+        return UnsafePointer(value)
     }
 }
 
@@ -51,16 +55,20 @@ public struct PostgresRow {
     fileprivate let index: Int32
 
     public func string(_ column: Int) -> String? { rows.text(index, column) }
-    public func int(_ column: Int) -> Int? { string(column).flatMap { Int($0) } }
-    public func int64(_ column: Int) -> Int64? { string(column).flatMap { Int64($0) } }
+    public func int(_ column: Int) -> Int? { int64(column).map { Int(truncatingIfNeeded: $0) } }
+    public func int64(_ column: Int) -> Int64? {
+        guard let text = rows.value(index, column), text.pointee != 0 else { return nil }
+        var end: UnsafeMutablePointer<CChar>?
+        errno = 0
+        let number = strtoll(text, &end, 10)
+        return end?.pointee == 0 && errno == 0 ? Int64(number) : nil
+    }
+    /// strtod reads PostgreSQL's `Infinity`, `-Infinity` and `NaN` as well as its shortest round-trip digits.
     public func double(_ column: Int) -> Double? {
-        guard let text = string(column) else { return nil }
-        switch text {
-        case "Infinity": return .infinity
-        case "-Infinity": return -.infinity
-        case "NaN": return .nan
-        default: return Double(text)
-        }
+        guard let text = rows.value(index, column), text.pointee != 0 else { return nil }
+        var end: UnsafeMutablePointer<CChar>?
+        let number = strtod(text, &end)
+        return end?.pointee == 0 ? number : nil
     }
     public func bool(_ column: Int) -> Bool? {
         switch string(column) {

@@ -13,19 +13,19 @@ extension PostgresMetadataStore {
     }
 
     public func setPool(name: String, slots: Int) throws {
-        try write("set pool") { db throws(PostgresError) in
+        try write("set pool", singleStatement: true) { db throws(PostgresError) in
             try db.query("INSERT INTO pools (name, slots) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET slots = excluded.slots", [name, slots])
         }
     }
 
     public func deletePool(name: String) throws -> Bool {
-        try write("delete pool") { db throws(PostgresError) in try db.query("DELETE FROM pools WHERE name = $1", [name]).affectedRows > 0 }
+        try write("delete pool", singleStatement: true) { db throws(PostgresError) in try db.query("DELETE FROM pools WHERE name = $1", [name]).affectedRows > 0 }
     }
 
     // MARK: Backfills
 
     public func createBackfill(dagId: String, start: Date, end: Date, maxActiveRuns: Int, at time: Date) throws -> Int64 {
-        try write("create backfill") { db throws(PostgresError) in
+        try write("create backfill", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
                 INSERT INTO backfills (dag_id, start, "end", max_active_runs, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id
                 """, [dagId, start.timeIntervalSince1970, end.timeIntervalSince1970, maxActiveRuns, time.timeIntervalSince1970])
@@ -48,7 +48,7 @@ extension PostgresMetadataStore {
     }
 
     public func assignRuns(dagId: String, runIds: [String], toBackfill id: Int64) throws {
-        try write("assign runs to backfill") { db throws(PostgresError) in
+        try write("assign runs to backfill", singleStatement: true) { db throws(PostgresError) in
             try db.query("UPDATE dag_runs SET backfill_id = $1 WHERE dag_id = $2 AND run_id = ANY($3::text[])", [id, dagId, Self.array(runIds)])
         }
     }
@@ -56,7 +56,7 @@ extension PostgresMetadataStore {
     // MARK: Notifications
 
     public func enqueueNotification(eventKey: String, target: String, payload: String, at time: Date) throws -> Bool {
-        try write("queue notification") { db throws(PostgresError) in
+        try write("queue notification", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
                 INSERT INTO notifications (event_key, target, payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $4)
                 ON CONFLICT DO NOTHING
@@ -78,7 +78,7 @@ extension PostgresMetadataStore {
 
     public func recordNotificationAttempt(id: Int64, delivered: Bool, error: String?, nextAttemptAt: Date?, at time: Date) throws {
         let state = delivered ? "delivered" : (nextAttemptAt == nil ? "failed" : "pending")
-        try write("record notification attempt") { db throws(PostgresError) in
+        try write("record notification attempt", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
                 UPDATE notifications SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = $4
                 WHERE id = $5
@@ -110,7 +110,7 @@ extension PostgresMetadataStore {
     // MARK: SLAs
 
     public func recordSlaMiss(dagId: String, runId: String, taskId: String?, deadline: Date, at time: Date) throws -> Bool {
-        try write("record SLA miss") { db throws(PostgresError) in
+        try write("record SLA miss", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
                 INSERT INTO sla_misses (dag_id, run_id, task_id, deadline, detected_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
                 """, [dagId, runId, taskId ?? "", deadline.timeIntervalSince1970, time.timeIntervalSince1970]).affectedRows > 0

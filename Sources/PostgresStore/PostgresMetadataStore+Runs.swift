@@ -23,7 +23,7 @@ extension PostgresMetadataStore {
     }
 
     public func registerDag(dagId: String, fileLocation: String, at time: Date) throws {
-        try write("register dag") { db throws(PostgresError) in
+        try write("register dag", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
                 INSERT INTO dags (dag_id, is_paused, file_location, is_active, updated_at) VALUES ($1, false, $2, true, $3)
                 ON CONFLICT (dag_id) DO UPDATE SET file_location = excluded.file_location, is_active = true
@@ -40,7 +40,7 @@ extension PostgresMetadataStore {
     }
 
     public func setPaused(dagId: String, paused: Bool) throws -> Bool {
-        try write("pause dag") { db throws(PostgresError) in
+        try write("pause dag", singleStatement: true) { db throws(PostgresError) in
             try db.query("UPDATE dags SET is_paused = $1 WHERE dag_id = $2", [paused, dagId]).affectedRows > 0
         }
     }
@@ -140,7 +140,7 @@ extension PostgresMetadataStore {
         var parameters: [PostgresValue?] = [state.rawValue, time.timeIntervalSince1970, dagId, runId, Self.array(expecting.map(\.rawValue))]
         if state.isFinished { parameters.append(Self.states(TaskState.unfinished)) }
         let statement = sql, values = parameters
-        return try write("update run \(runId)") { db throws(PostgresError) in
+        return try write("update run \(runId)", singleStatement: !state.isFinished) { db throws(PostgresError) in
             if state.isFinished { try db.query("SELECT 1 FROM dag_runs WHERE dag_id = $1 AND run_id = $2 FOR UPDATE", [dagId, runId]) }
             return try db.query(statement, values).affectedRows > 0
         }

@@ -53,7 +53,7 @@ extension PostgresMetadataStore {
     public func updateTaskInstance(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, set fields: [TaskField]) throws -> Bool {
         guard !fields.isEmpty else { return false }
         let (sql, parameters) = Self.updateSQL(key, expecting: expecting, tryNumber: tryNumber, fields: fields)
-        return try write("update task \(key)") { db throws(PostgresError) in try db.query(sql, parameters).affectedRows > 0 }
+        return try write("update task \(key)", singleStatement: true) { db throws(PostgresError) in try db.query(sql, parameters).affectedRows > 0 }
     }
 
     /// The compare-and-set UPDATE: assignments guarded by the expected states (and attempt). Its row count says who won.
@@ -111,7 +111,7 @@ extension PostgresMetadataStore {
     // MARK: Attempts
 
     public func recordAttempt(_ attempt: TaskAttempt) throws {
-        try write("record attempt") { db throws(PostgresError) in try Self.upsertAttempt(attempt, db) }
+        try write("record attempt", singleStatement: true) { db throws(PostgresError) in try Self.upsertAttempt(attempt, db) }
     }
 
     public func completeAttempt(_ attempt: TaskAttempt, set fields: [TaskField]) throws -> Bool {

@@ -41,8 +41,9 @@ do {
 guard let openStore = attemptStores[url.backend] else { fail("store \(url): no attempt store for it in this binary", code: 2) }
 do {
     let store = try openStore(url)
-    // The store's password came in PGPASSWORD for libpq alone: the task never sees it.
-    unsetenv("PGPASSWORD")
+    // The store's password came in PGPASSWORD for libpq: a task never sees it. A sensor's task is `orchestrator sense`
+    // (this project's code, not the DAG author's), which reads the store itself and so keeps it.
+    if spec.sensor == nil { unsetenv("PGPASSWORD") }
     exit(AttemptRunner(spec: spec, store: store).run())
 } catch {
     fail(error.description, code: 2)

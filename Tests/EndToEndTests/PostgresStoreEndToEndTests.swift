@@ -45,17 +45,48 @@ final class PostgresStoreEndToEndTests: PostgresTestCase {
         XCTAssertEqual(try scalar("SELECT count(*) FROM task_attempts WHERE ended_at IS NULL OR started_at IS NULL OR pid IS NULL"), "0")
     }
 
-    func testTheDaemonRunsATriggeredRunOnPostgreSQL() throws {
+    /// The test database, owned by the one role scripts/test's server asks for a password: a URL that must authenticate.
+    func passwordProtectedURL() throws -> String {
+        try psql(serverURL, """
+            DO $$ BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'orchestrator_password_test') THEN
+                CREATE ROLE orchestrator_password_test LOGIN PASSWORD 'right-horse-battery';
+              END IF;
+            END $$
+            """)
+        try psql(serverURL, "ALTER DATABASE \(database) OWNER TO orchestrator_password_test")
+        let server = try XCTUnwrap(URLComponents(string: serverURL))
+        return "postgres://orchestrator_password_test:right-horse-battery@\(server.host ?? "127.0.0.1"):\(server.port ?? 5432)/\(database)"
+    }
+
+    func testTheDaemonRunsTasksAndSensorsOnAPasswordProtectedStore() throws {
         let h = try Harness()
-        h.extraEnvironment["ORCHESTRATOR_STORE"] = databaseURL
+        let url = try passwordProtectedURL()
+        h.extraEnvironment["ORCHESTRATOR_STORE"] = url
         try writeLedgerDag(h, schedule: "null")
+        // The sensor's `orchestrator sense` reads the store itself, with the password the worker got.
+        try h.writeDag("waiting", """
+            dag_id: waiting
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: for_ledger
+                sensor: { external_task: { dag: ledger, task: second }, poke_interval: 1s, timeout: 60s }
+              - id: after
+                depends_on: [for_ledger]
+                command: echo "after {{ ds }}${PGPASSWORD:+ saw-the-store-password}" >> "$WORK/ledger"
+            """)
         try h.startDaemon()
+        XCTAssertEqual(try h.run(["trigger", "waiting", "--date", "2024-03-01"]).status, 0)
         XCTAssertEqual(try h.run(["trigger", "ledger", "--date", "2024-03-01"]).status, 0)
-        try h.waitFor("the run to succeed") { try h.runStates(dag: "ledger") == ["success"] }
-        XCTAssertEqual(h.lines("ledger"), ["first 2024-03-01", "second 2024-03-01"])
+        try h.waitFor("both runs to succeed", timeout: 90) {
+            try h.runStates(dag: "ledger") == ["success"] && h.runStates(dag: "waiting") == ["success"]
+        }
+        XCTAssertEqual(h.lines("ledger"), ["first 2024-03-01", "second 2024-03-01", "after 2024-03-01"])
         let log = try h.run(["logs", "ledger", "first", "--date", "2024-03-01"])
         XCTAssertTrue(log.stdout.contains("attempt 1 ended success"), log.stdout + log.stderr)
-        XCTAssertFalse(h.daemonLogText.contains("Sup3rSecretPw"), "the daemon's log never shows the store's password")
+        XCTAssertFalse(h.daemonLogText.contains("right-horse-battery"), "the daemon's log never shows the store's password")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("orchestrator.db").path))
         XCTAssertEqual(h.stopDaemon(), 0)
     }
 }
