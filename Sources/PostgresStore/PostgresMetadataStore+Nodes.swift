@@ -5,7 +5,7 @@ import PostgresClient
 /// NodeStore on PostgreSQL. The server's clock is the one every node's is compared with.
 extension PostgresMetadataStore {
     public func registerNode(_ node: NodeRecord) throws {
-        try write("register node \(node.name)") { db throws(PostgresError) in
+        try write("register node \(node.name)", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
                 INSERT INTO nodes (name, started_at, last_heartbeat, version, pid) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,
@@ -15,16 +15,12 @@ extension PostgresMetadataStore {
     }
 
     public func heartbeatNode(name: String, at time: Date) throws -> Date? {
-        try write("heartbeat of node \(name)") { db throws(PostgresError) in
-            // clock_timestamp(), not now(): now() is the transaction's start, this is the moment of the update.
-            let rows = try db.query("""
-                UPDATE nodes SET last_heartbeat = $1 WHERE name = $2 RETURNING extract(epoch from clock_timestamp())::double precision
-                """, [time.timeIntervalSince1970, name])
-            guard let seconds = rows.first?.double(0) else {
-                return try db.query("SELECT extract(epoch from clock_timestamp())::double precision").first?.double(0)
-                    .map(Date.init(timeIntervalSince1970:))
-            }
-            return Date(timeIntervalSince1970: seconds)
+        try write("heartbeat of node \(name)", singleStatement: true) { db throws(PostgresError) in
+            // clock_timestamp(), not now(): now() is when the transaction began, this is the moment it is read.
+            try db.query("""
+                WITH beat AS (UPDATE nodes SET last_heartbeat = $1 WHERE name = $2)
+                SELECT extract(epoch from clock_timestamp())::double precision
+                """, [time.timeIntervalSince1970, name]).first?.double(0).map(Date.init(timeIntervalSince1970:))
         }
     }
 
