@@ -3,8 +3,8 @@ import MetadataStore
 import PostgresClient
 
 /// Claims that hold the limits on PostgreSQL, at READ COMMITTED. Each claim first takes the locks of what it counts,
-/// always in the same order (the pool's row, then the DAG's and the node's advisory transaction locks), then counts
-/// and updates. A claim waiting for a lock counts only after the holder committed, and each statement at READ
+/// always in the same order, in one statement (the DAG's and the node's advisory transaction locks, the pool's row),
+/// then counts and updates in the statements after it. A claim waiting for a lock counts only after the holder committed, and each statement at READ
 /// COMMITTED reads what was committed before it began, so it sees every claim that got in first.
 extension PostgresMetadataStore {
     /// The two-key advisory lock space (apart from the scheduler lease's one-key space): which kind of thing is locked.
@@ -19,11 +19,12 @@ extension PostgresMetadataStore {
         let (sql, parameters) = Self.updateSQL(instance.key, expecting: transition.expecting, tryNumber: transition.tryNumber,
                                                fields: transition.fields)
         return try write("claim task \(instance.key)") { db throws(PostgresError) in
-            guard let slots = try db.query("SELECT slots FROM pools WHERE name = $1 FOR UPDATE", [instance.pool]).first?.int(0) else {
-                return .unknownPool
-            }
-            try db.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LimitLock.dagTasks.rawValue, instance.key.dagId])
-            try db.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LimitLock.nodeTasks.rawValue, limits.node])
+            // One round trip for the three locks; every claim takes them in this one statement's order.
+            guard let slots = try db.query("""
+                SELECT slots, pg_advisory_xact_lock($2, hashtext($3)), pg_advisory_xact_lock($4, hashtext($5))
+                FROM pools WHERE name = $1 FOR UPDATE
+                """, [instance.pool, LimitLock.dagTasks.rawValue, instance.key.dagId, LimitLock.nodeTasks.rawValue, limits.node])
+                .first?.int(0) else { return .unknownPool }
             let counts = try db.query("""
                 SELECT COUNT(*) FILTER (WHERE pool = $1), COUNT(*) FILTER (WHERE dag_id = $2), COUNT(*) FILTER (WHERE hostname = $3)
                 FROM task_instances WHERE state IN ('queued', 'running')
