@@ -8,7 +8,8 @@ import MetadataStore
 public final class NodeHeartbeat: @unchecked Sendable {
     public static let interval: Double = 5
     public static let skewLimit: Double = 5
-    public static let version = "0.9.0"
+    /// Recorded on the node's row. The project has no release numbers yet: this is the one place to set one.
+    public static let version = "0.0.0-dev"
 
     let store: any NodeStore
     public let name: String

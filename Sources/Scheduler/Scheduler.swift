@@ -45,6 +45,8 @@ public struct SchedulerSettings: Sendable {
     public var storeEnvironment: [String: String] = [:]
     /// This node's name (`NodeName`): the instances it claims carry it, its parallelism counts them, tasks get it.
     public var nodeName: String = SystemInfo.hostname
+    /// Another node silent this long (its own heartbeat and its workers') is lost: its attempts fail with "node lost".
+    public var nodeTimeout: Double = 30
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,

@@ -57,4 +57,55 @@ final class NodeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("orchestrator.db").path),
                        "refused before the store is opened")
     }
+
+    /// Two daemons on one store (distinct homes): node-a dies with its worker and task, as a machine does; node-b
+    /// declares it lost after node_timeout, fails its attempt with "node lost", and the retry runs on node-b.
+    func testANodeThatGoesSilentIsDeclaredLostByAnotherAndItsAttemptRetried() throws {
+        let a = try Harness(), b = try Harness()
+        let storePath = a.path("shared.db")
+        let dag = """
+            dag_id: lost
+            schedule: null
+            start_date: 2024-01-01
+            tasks:
+              - id: work
+                retries: 1
+                retry_delay: 0s
+                command: 'echo "$ORCHESTRATOR_NODE_NAME" >> "$WORK/ran"; if [ "$ORCHESTRATOR_NODE_NAME" = node-a ]; then sleep 300; fi'
+            """
+        for (h, name) in [(a, "node-a"), (b, "node-b")] {
+            try h.writeDag("lost", dag)
+            h.extraEnvironment["ORCHESTRATOR_STORE"] = "sqlite://" + storePath
+            h.extraEnvironment["ORCHESTRATOR_NODE_NAME"] = name
+            h.extraEnvironment["ORCHESTRATOR_NODE_TIMEOUT"] = "3s"
+        }
+        try a.startDaemon()
+        XCTAssertEqual(try a.run(["trigger", "lost", "--date", "2024-01-01"]).status, 0)
+        try a.waitFor("node-a to run the task") { a.lines("ran") == ["node-a"] }
+        let store = try DatabaseQueue(path: storePath)
+        let row = try XCTUnwrap(try store.read { try Row.fetchOne($0, sql: "SELECT pid, task_pid FROM task_instances WHERE task_id = 'work'") })
+        let worker: Int32 = try XCTUnwrap(row["pid"]), task: Int32 = try XCTUnwrap(row["task_pid"])
+        // Never while it is alive: node-b looks past node_timeout and its 10 s recovery check, and leaves it alone.
+        try b.startDaemon()
+        Thread.sleep(forTimeInterval: 14)
+        XCTAssertEqual(try b.tasks(dag: "lost", date: "2024-01-01")["work"]?["state"] as? String, "running")
+        XCTAssertFalse(b.daemonLogText.contains("node lost"), b.daemonLogText)
+
+        // node-a's machine dies: the daemon first (so it records nothing), then the worker and the task.
+        a.stopDaemon(signal: SIGKILL)
+        kill(worker, SIGKILL)
+        kill(-task, SIGKILL)
+        let died = Date()
+        try b.waitFor("node-b to retry the task", timeout: 60) { try b.runStates(dag: "lost") == ["success"] }
+        XCTAssertGreaterThan(Date().timeIntervalSince(died), 3, "not before node_timeout")
+        XCTAssertEqual(b.lines("ran"), ["node-b"])
+        let attempts = try store.read {
+            try Row.fetchAll($0, sql: "SELECT state, hostname, note FROM task_attempts WHERE task_id = 'work' ORDER BY try_number")
+        }
+        XCTAssertEqual(attempts.map { $0["state"] as String? }, ["up_for_retry", "success"], "\(attempts)")
+        XCTAssertEqual(attempts.map { $0["hostname"] as String? }, ["node-a", "node-b"])
+        XCTAssertTrue((attempts.first?["note"] as String?)?.hasPrefix("node lost: node-a") ?? false, "\(attempts)")
+        XCTAssertTrue(b.daemonLogText.contains("node lost"), b.daemonLogText)
+        XCTAssertEqual(b.stopDaemon(), 0)
+    }
 }
