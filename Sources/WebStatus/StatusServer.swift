@@ -76,6 +76,7 @@ public final class StatusServer: @unchecked Sendable {
         router.get("/metrics") { [self] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: try metrics())))
         }
+        router.get("/api/v1/nodes") { [self] _, _ in try json(try store.nodes().map(Self.nodeJSON)) }
         router.get("/api/v1/dags") { [self] _, _ in try json(try dagsJSON()) }
         router.get("/api/v1/dags/:dag") { [self] _, context in try json(try dagJSON(try dagParameter(context))) }
         router.get("/api/v1/dags/:dag/runs") { [self] request, context in
@@ -199,6 +200,11 @@ public final class StatusServer: @unchecked Sendable {
          "logical_date": DateParsing.isoUTC(run.logicalDate), "data_interval_start": DateParsing.isoUTC(run.dataIntervalStart),
          "data_interval_end": DateParsing.isoUTC(run.dataIntervalEnd), "started_at": iso(run.startedAt), "ended_at": iso(run.endedAt),
          "backfill_id": run.backfillId.map { Int($0) as Any } ?? NSNull()]
+    }
+
+    static func nodeJSON(_ node: NodeRecord) -> [String: Any] {
+        ["name": node.name, "started_at": DateParsing.isoUTC(node.startedAt), "last_heartbeat": DateParsing.isoUTC(node.lastHeartbeat),
+         "version": node.version, "pid": Int(node.pid)]
     }
 
     static func taskJSON(_ instance: TaskInstance) -> [String: Any] {

@@ -29,6 +29,9 @@ final class NodeTests: XCTestCase {
         XCTAssertEqual(health.status, 200)
         XCTAssertTrue(health.body.hasPrefix("ok\nnode: node-e2e.1\n"), health.body)
         XCTAssertFalse(health.body.contains("warning"), "one machine, one clock: \(health.body)")
+        let nodes = try JSONSerialization.jsonObject(with: Data(try http.get(base + "api/v1/nodes").body.utf8)) as? [[String: Any]]
+        XCTAssertEqual(nodes?.map { $0["name"] as? String }, ["node-e2e.1"])
+        XCTAssertEqual(nodes?.first?["pid"] as? Int, h.daemon.map { Int($0.processIdentifier) })
         let page = try http.get(base + "dags/where/runs/\(HTTPClient.encoded("manual__2024-01-01T00:00:00Z"))/tasks/say")
         XCTAssertTrue(page.body.contains("<th>node</th>") && page.body.contains("<td>node-e2e.1</td>"), page.body)
 
