@@ -8,7 +8,7 @@ import Foundation
 /// share one store without running anything twice. Times are always given by the caller (no store reads the
 /// clock), and every failure is a `StoreError` with a kind.
 public protocol MetadataStore: DagStore, RunStore, TaskInstanceStore, TaskAttemptStore, PoolStore, NotificationOutbox,
-    SlaStore, BackfillStore, SchedulerLeaseStore, Sendable {
+    SlaStore, BackfillStore, SchedulerLeaseStore, NodeStore, Sendable {
     /// The store's URL with its password masked, for messages.
     var location: String { get }
 }

@@ -14,6 +14,11 @@ public protocol RunStore: Sendable {
     /// happens only while none of the run's task instances is in `TaskState.unfinished`, checked in the same
     /// statement, so a clear landing between the scheduler's read and this update leaves the run going.
     func updateRunState(dagId: String, runId: String, expecting: Set<RunState>, to state: RunState, at time: Date) throws -> Bool
+    /// queued → running, only if the run's limit leaves room, counted in the same transaction: a backfill's run
+    /// counts against its backfill's max_active_runs (held in the store), any other run against `maxActiveRuns`
+    /// with the DAG's other running runs outside backfills. Contract (pinned by the conformance suite): starts racing
+    /// from several connections never exceed the limit.
+    func startRun(dagId: String, runId: String, maxActiveRuns: Int, at time: Date) throws -> RunStart
     func latestLogicalDate(dagId: String, runType: RunType) throws -> Date?
     /// The run of the same DAG just before `logicalDate`, for depends_on_past.
     func previousRun(dagId: String, before logicalDate: Date) throws -> DagRun?

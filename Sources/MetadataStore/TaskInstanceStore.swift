@@ -14,6 +14,11 @@ public protocol TaskInstanceStore: Sendable {
     /// Compare-and-set: applies `fields` only if the instance is in one of `expecting`
     /// (and at attempt `tryNumber` when given). Returns whether it did.
     func updateTaskInstance(_ key: TaskKey, expecting: Set<TaskState>, tryNumber: Int?, set fields: [TaskField]) throws -> Bool
+    /// Claims a scheduled instance for `limits.node` (`TaskInstanceTransition.claimed`) only if, counted in the same
+    /// transaction as the compare-and-set, its pool, its DAG and the node each have an instance slot left (queued and
+    /// running instances hold one). Contract (pinned by the conformance suite): claims racing from several
+    /// connections never overfill a pool, a DAG's max_active_tasks or a node's parallelism.
+    func claimForDispatch(_ instance: TaskInstance, limits: DispatchLimits, at time: Date) throws -> DispatchClaim
     /// Puts instances back to `none` so they run again, allowing `extraTries` more attempts; their history stays.
     /// Instances queued or running are left alone.
     /// Contracts (pinned by the conformance suite): a sensor waiting between pokes has an attempt that never ended

@@ -1,4 +1,5 @@
 import Foundation
+import MetadataStore
 import SecretMasking
 import Transforms
 import WebStatus
@@ -36,6 +37,7 @@ struct Configuration {
     }
 
     static let defaultPath = "/etc/orchestrator/orchestrator.yaml"
+    static let nodeTimeoutBounds: ClosedRange<Double> = 1...3600
     static let keys: [(key: String, environment: String, fallback: String)] = [
         ("home", "ORCHESTRATOR_HOME", "~/.orchestrator"),
         ("dags", "ORCHESTRATOR_DAGS", "./dags"),
@@ -44,6 +46,10 @@ struct Configuration {
         // Where transforms keep bronze, silver and gold: a folder, file:///path or s3://bucket/prefix; empty: HOME/lake.
         ("lake", "ORCHESTRATOR_LAKE", ""),
         ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
+        // This daemon's name among the nodes sharing the store (NodeName); empty: the host name.
+        ("node_name", "ORCHESTRATOR_NODE_NAME", ""),
+        // Another node silent this long is declared lost by this one, and its running attempts fail ("node lost").
+        ("node_timeout", "ORCHESTRATOR_NODE_TIMEOUT", "30s"),
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),
         ("log_format", "ORCHESTRATOR_LOG_FORMAT", "logfmt"),
@@ -159,6 +165,10 @@ struct Configuration {
         }
         try check("parallelism", { Int($0).map(DagLimits.parallelism.contains) ?? false },
                   "a whole number \(DagLimits.describe(DagLimits.parallelism))")
+        try check("node_name", { $0.isEmpty || NodeName.isValid($0) },
+                  "a node name (1 to \(NodeName.maximumLength) letters, digits, '.', '-' or '_')")
+        try check("node_timeout", { DurationParser.seconds($0).map(Configuration.nodeTimeoutBounds.contains) ?? false },
+                  "a duration from 1s to 1h (30s, 2m)")
         try check("grace_period", { DurationParser.seconds($0).map { $0 <= DagLimits.longestGracePeriod } ?? false },
                   "a duration of at most 24 hours (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")

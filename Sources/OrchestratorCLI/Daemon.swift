@@ -49,6 +49,10 @@ extension OrchestratorCommand {
             try SchedulerSetup.applyConfiguration(configuration, store: store)
             (store as? any BackgroundMaintenance)?.startBackgroundMaintenance()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
+            // Registered before anything is scheduled, so other nodes see who claims what.
+            let node = NodeHeartbeat(store: store, name: settings.nodeName, log: log)
+            try node.start()
+            defer { node.stop() }
             let sender = WebhookSender(
                 store: store, named: Self.targets(configuration),
                 log: { message, fields in log(.warning, message, fields) })
@@ -71,6 +75,7 @@ extension OrchestratorCommand {
                     token: token, actions: token.isEmpty ? nil : WebActions(store: store, dags: { loadedDags.get() }),
                     loopLatency: { passLatency.snapshot() })
                 setup.knownSecrets = servedSecrets
+                setup.nodeHealth = { node.health }
                 setup.limits = try configuration.webLimits()
                 setup.log = { warning, message, fields in log(warning ? .warning : .info, message, fields) }
                 // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
@@ -100,7 +105,7 @@ extension OrchestratorCommand {
             loop.onReady = {
                 SchedulerHandover.withdraw(home)  // the lock is ours: a backfill that handed it over may follow us now
                 OpenDescriptors.markCloseOnExec()  // the scheduler lock, the store, inotify: opened since the first sweep
-                log(.info, "daemon ready", [("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
+                log(.info, "daemon ready", [("node", settings.nodeName), ("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
                                             ("parallelism", String(settings.parallelism)),
                                             ("dumpable", ProcessSecrets.isDumpable ? "yes" : "no")])
                 systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")

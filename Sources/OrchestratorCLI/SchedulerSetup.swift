@@ -32,6 +32,30 @@ struct ExecutionOptions: ParsableArguments {
         return value
     }
 
+    /// `node_name:` or ORCHESTRATOR_NODE_NAME, else the host name; refused unless it is a valid `NodeName`.
+    func resolvedNodeName(_ configuration: Configuration? = nil) throws -> String {
+        let configured = [configuration?.value("node_name"), ProcessInfo.processInfo.environment["ORCHESTRATOR_NODE_NAME"]]
+            .compactMap { $0 }.first { !$0.isEmpty }
+        let name = configured ?? SystemInfo.hostname
+        if let problem = NodeName.problem(name) {
+            let source = configured == nil ? "the host name" : "node name"
+            let shown = String(name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : "?" })
+            throw CLIError("\(source) '\(shown)' \(problem); set ORCHESTRATOR_NODE_NAME (or node_name:) to a name of letters, digits, '.', '-' or '_'")
+        }
+        return name
+    }
+
+    /// `node_timeout:` or ORCHESTRATOR_NODE_TIMEOUT, default 30 s.
+    func resolvedNodeTimeout(_ configuration: Configuration? = nil) throws -> Double {
+        let text = [configuration?.value("node_timeout"), ProcessInfo.processInfo.environment["ORCHESTRATOR_NODE_TIMEOUT"]]
+            .compactMap { $0 }.first { !$0.isEmpty }
+        guard let text else { return 30 }
+        guard let seconds = DurationParser.seconds(text), Configuration.nodeTimeoutBounds.contains(seconds) else {
+            throw CLIError("node timeout '\(text)' is not a duration from 1s to 1h (try 30s)")
+        }
+        return seconds
+    }
+
     func resolvedGracePeriod(default fallback: Double, _ configuration: Configuration? = nil) throws -> Double {
         guard let text = gracePeriod ?? configuration?.value("grace_period") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_GRACE_PERIOD"] else { return fallback }
         guard let seconds = DurationParser.seconds(text) else { throw CLIError("grace period '\(text)' is not a duration (try 60s or 5m)") }
@@ -89,6 +113,8 @@ enum SchedulerSetup {
             home: home ?? global.layout, dagsFolder: global.dagsPath, parallelism: try execution.resolvedParallelism(configuration),
             gracePeriod: gracePeriod, workerPath: worker, orchestratorPath: orchestrator, scope: scope, tee: tee)
         settings.connections = configuration?.connections ?? [:]
+        settings.nodeName = try execution.resolvedNodeName(configuration)
+        settings.nodeTimeout = try execution.resolvedNodeTimeout(configuration)
         // Workers get it in their argv, which any local user can read: never with its password.
         if let store { settings.storeURL = store.withoutPassword }
         // The password (user info or `?password=`) goes to the workers in their environment; libpq reads PGPASSWORD.

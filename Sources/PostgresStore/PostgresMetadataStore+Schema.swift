@@ -113,6 +113,15 @@ extension PostgresMetadataStore {
                 PRIMARY KEY (dag_id, run_id, task_id)
             );
             """)
+        migrator.registerMigration("v4-nodes", sql: """
+            CREATE TABLE nodes (
+                name text PRIMARY KEY,
+                started_at double precision NOT NULL,
+                last_heartbeat double precision NOT NULL,
+                version text NOT NULL,
+                pid integer NOT NULL
+            );
+            """)
         return migrator
     }
 }

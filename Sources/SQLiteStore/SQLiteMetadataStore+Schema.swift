@@ -114,6 +114,17 @@ extension SQLiteMetadataStore {
                 );
                 """)
         }
+        migrator.registerMigration("v4-nodes") { db in
+            try db.execute(sql: """
+                CREATE TABLE nodes (
+                    name TEXT PRIMARY KEY,
+                    started_at REAL NOT NULL,
+                    last_heartbeat REAL NOT NULL,
+                    version TEXT NOT NULL,
+                    pid INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

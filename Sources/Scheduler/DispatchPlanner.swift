@@ -17,14 +17,20 @@ public struct DispatchCandidate: Sendable, Equatable {
     }
 }
 
-/// Picks which scheduled task instances start now, within the global, per-DAG and per-pool limits.
+/// Picks which scheduled task instances to try now, within the node's, per-DAG and per-pool limits as one read
+/// shows them. It only spares the store hopeless claims: `TaskInstanceStore.claimForDispatch` counts again, in the
+/// claim's transaction, and has the last word across processes and nodes.
 public enum DispatchPlanner {
     public struct Limits: Sendable, Equatable {
+        /// Instances active at once on this node.
         public var parallelism: Int
         public var poolSlots: [String: Int]
-        public init(parallelism: Int, poolSlots: [String: Int]) {
+        /// This node: only its own active instances count against its parallelism (nil: every active instance).
+        public var node: String?
+        public init(parallelism: Int, poolSlots: [String: Int], node: String? = nil) {
             self.parallelism = parallelism
             self.poolSlots = poolSlots
+            self.node = node
         }
     }
 
@@ -37,7 +43,7 @@ public enum DispatchPlanner {
     /// Higher priority_weight first, then older logical dates, then upstream tasks before downstream ones.
     public static func plan(candidates: [DispatchCandidate], active: [TaskInstance], limits: Limits) -> Plan {
         var plan = Plan()
-        var running = active.count
+        var running = limits.node.map { node in active.filter { $0.hostname == node }.count } ?? active.count
         var perDag: [String: Int] = [:]
         var perPool: [String: Int] = [:]
         for instance in active {

@@ -12,9 +12,12 @@ extension Scheduler {
                        note: "the worker (pid \(pid)) ended with \(status) before recording the attempt")
     }
 
-    /// Finds attempts whose worker is gone: a dead pid on this host, or a stale heartbeat elsewhere.
+    /// Finds attempts whose worker is gone: a dead pid on this node, or, on another node, a node lost (its heartbeat
+    /// and the attempt's both older than `nodeTimeout`; pids are checked only on a node's own attempts). An attempt of
+    /// a node the store does not know (a backfill's) is gone once its own heartbeat is older than `heartbeatTimeout`.
     /// Queued attempts whose worker never started go back to scheduled without using up a try.
     func recoverOrphans(now: Date) throws {
+        let nodes = Dictionary(try store.nodes().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for instance in try store.taskInstances(states: [.queued, .running]) {
             guard inScope(dagId: instance.key.dagId, runId: instance.key.runId) else { continue }
             if let pid = instance.pid, children[pid] != nil { continue }
@@ -28,9 +31,17 @@ extension Scheduler {
                 continue
             }
             if let pid = instance.pid { adopted.removeValue(forKey: pid) }
+            var lostNode: String?
             if !local {
                 let last = instance.heartbeatAt ?? instance.queuedAt ?? .distantPast
-                guard now.timeIntervalSince(last) > settings.heartbeatTimeout else { continue }
+                if let owner = instance.hostname, let node = nodes[owner] {
+                    // Never while it is alive: the node's daemon and the attempt's worker must both have gone quiet.
+                    guard now.timeIntervalSince(node.lastHeartbeat) > settings.nodeTimeout,
+                          now.timeIntervalSince(last) > settings.nodeTimeout else { continue }
+                    lostNode = owner
+                } else {
+                    guard now.timeIntervalSince(last) > settings.heartbeatTimeout else { continue }
+                }
             }
             if instance.state == .queued {
                 // The worker never claimed it, so no attempt was made: hand it back.
@@ -39,9 +50,9 @@ extension Scheduler {
                 }
                 continue
             }
-            let reason = local
+            let reason = lostNode.map { "node lost: \($0) sent no heartbeat for more than \(Int(settings.nodeTimeout))s" } ?? (local
                 ? "the worker (pid \(instance.pid.map(String.init) ?? "?")) is gone; the attempt was abandoned"
-                : "no heartbeat from \(instance.hostname ?? "?") for more than \(Int(settings.heartbeatTimeout))s"
+                : "no heartbeat from \(instance.hostname ?? "?") for more than \(Int(settings.heartbeatTimeout))s")
             try failOrphan(key: instance.key, tryNumber: instance.tryNumber, now: now, note: reason, taskPid: local ? instance.taskPid : nil)
         }
     }

@@ -43,6 +43,10 @@ public struct SchedulerSettings: Sendable {
     /// Variables every worker gets in its environment (never its argv) to open the store: PostgreSQL's PGPASSWORD.
     /// The worker drops them before it starts the task.
     public var storeEnvironment: [String: String] = [:]
+    /// This node's name (`NodeName`): the instances it claims carry it, its parallelism counts them, tasks get it.
+    public var nodeName: String = SystemInfo.hostname
+    /// Another node silent this long (its own heartbeat and its workers') is lost: its attempts fail with "node lost".
+    public var nodeTimeout: Double = 30
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -68,7 +72,8 @@ public final class Scheduler {
     let settings: SchedulerSettings
     let log: SchedulerLog
     let specBuilder: AttemptSpecBuilder
-    let hostname = SystemInfo.hostname
+    /// The node this scheduler claims for (its instances' `hostname`).
+    var hostname: String { settings.nodeName }
     public internal(set) var folder: DagFolder
     /// Workers this process started, by pid.
     var children: [pid_t: (key: TaskKey, tryNumber: Int)] = [:]
@@ -202,7 +207,8 @@ public final class Scheduler {
             } else {
                 guard !paused.contains(run.dagId), activeByDag[run.dagId, default: 0] < dag.maxActiveRuns else { continue }
             }
-            if try store.updateRunState(dagId: run.dagId, runId: run.runId, expecting: [.queued], to: .running, at: now) {
+            // The counts above only skip hopeless starts: the store holds the limit across processes and nodes.
+            if try store.startRun(dagId: run.dagId, runId: run.runId, maxActiveRuns: dag.maxActiveRuns, at: now) == .started {
                 if let id = run.backfillId { activeByBackfill[id, default: 0] += 1 } else { activeByDag[run.dagId, default: 0] += 1 }
                 log(.debug, "run started", [("dag", run.dagId), ("run", run.runId)])
             }
@@ -265,78 +271,6 @@ public final class Scheduler {
             log(state == .success ? .info : .warning, "run finished", [("dag", dagId), ("run", runId), ("state", state.rawValue)])
             return true
         }
-    }
-
-    /// Starts workers for scheduled task instances within the limits.
-    func dispatchReady(now: Date, instances: [TaskInstance]) throws {
-        let scheduled = instances.filter { $0.state == .scheduled && inScope(dagId: $0.key.dagId, runId: $0.key.runId) }
-        guard !scheduled.isEmpty else { return }
-        // Only running runs have queued or running instances (a run finishes after all of them).
-        let active = instances.filter(\.state.isActive)
-        var runs: [RunRef: DagRun] = [:]
-        var candidates: [DispatchCandidate] = []
-        for instance in scheduled {
-            guard let dag = folder.dags[instance.key.dagId] else { continue }
-            let ref = RunRef(dagId: instance.key.dagId, runId: instance.key.runId)
-            if runs[ref] == nil { runs[ref] = try store.run(dagId: ref.dagId, runId: ref.runId) }
-            guard let run = runs[ref] else { continue }
-            let order = dag.tasks.firstIndex { $0.id == instance.key.taskId } ?? 0
-            candidates.append(DispatchCandidate(instance: instance, logicalDate: run.logicalDate, taskOrder: order,
-                                                maxActiveTasks: dag.maxActiveTasks))
-        }
-        let plan = DispatchPlanner.plan(candidates: candidates, active: active,
-                                        limits: .init(parallelism: parallelism, poolSlots: try store.pools()))
-        for instance in plan.unknownPool {
-            let note = "pool '\(instance.pool)' is not defined (create it with: orchestrator pools set \(instance.pool) SLOTS)"
-            _ = try store.update(instance.key, .cannotRun(note: note, at: now))
-            log(.error, "task cannot run", [("task", instance.key.description), ("reason", note)])
-            pendingWake = true
-        }
-        for instance in plan.start {
-            guard let dag = folder.dags[instance.key.dagId], let task = dag.task(instance.key.taskId),
-                  let run = runs[RunRef(dagId: instance.key.dagId, runId: instance.key.runId)] else { continue }
-            try start(instance, dag: dag, task: task, run: run, now: now)
-        }
-    }
-
-    /// Claims the instance (scheduled → queued at the next attempt), then starts its worker.
-    func start(_ instance: TaskInstance, dag: DAG, task: TaskDefinition, run: DagRun, now: Date) throws {
-        let tryNumber = instance.tryNumber + 1
-        let spec: AttemptSpec
-        do {
-            (spec, _) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
-        } catch {
-            _ = try store.update(instance.key, .cannotRun(note: "cannot render the task: \(SecretMasker.masked(error.message))", at: now))
-            pendingWake = true
-            return
-        }
-        let granted: [String: String]
-        do {
-            granted = try TaskConnections.environment(for: task, connections: connections)
-        } catch {
-            _ = try store.update(instance.key, .cannotRun(note: error.message, at: now))
-            log(.error, "task cannot run", [("task", instance.key.description), ("reason", error.message)])
-            pendingWake = true
-            return
-        }
-        let claimed = try store.update(instance.key, .claimed(instance, hostname: hostname, at: now))
-        guard claimed else { return }
-        let pid: pid_t
-        do {
-            pid = try ProcessLauncher.spawn(ProcessSpec(
-                // Connections travel in the worker's environment, never in its argv (the spec), which any user can read.
-                executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(settings.storeEnvironment) { $1 }.merging(granted) { $1 },
-                workingDirectory: nil, outputPath: nil, newProcessGroup: true))
-        } catch {
-            let note = "cannot start the worker: \(error)"
-            log(.error, "worker did not start", [("task", instance.key.description), ("error", note)])
-            _ = try store.update(instance.key, .spawnFailed(tryNumber: tryNumber, note: note, at: now))
-            return
-        }
-        children[pid] = (instance.key, tryNumber)
-        onSpawn()
-        _ = try store.updateTaskInstance(instance.key, expecting: [.queued], tryNumber: tryNumber, set: [.pid(pid)])
-        log(.debug, "worker started", [("task", instance.key.description), ("try", String(tryNumber)), ("pid", String(pid))])
     }
 
     /// Takes a reloaded configuration: the connections new workers may be granted, and the parallelism.

@@ -206,7 +206,7 @@ extension StatusServer {
                                                           checkbox: ("downstream", "with downstream")) + "</div>"
         }
         let attempts = try store.attempts(instance.key)
-        body += "<h2>Attempts</h2><table><tr><th>try</th><th>state</th><th>host</th><th>started</th><th>ended</th><th>duration</th><th>exit</th><th>note</th></tr>"
+        body += "<h2>Attempts</h2><table><tr><th>try</th><th>state</th><th>node</th><th>started</th><th>ended</th><th>duration</th><th>exit</th><th>note</th></tr>"
         for item in attempts {
             let duration = StatusServer.zip2(item.startedAt, item.endedAt).map { $1.timeIntervalSince($0) }
             body += "<tr\(item.tryNumber == attempt ? " class=\"selected\"" : "")><td><a href=\"\(taskPath)?try=\(item.tryNumber)\">\(item.tryNumber)</a></td>"

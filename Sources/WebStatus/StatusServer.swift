@@ -26,6 +26,8 @@ public struct StatusServerSetup: Sendable {
     public var knownSecrets = KnownSecrets()
     /// Where the server says it is listening, or why it cannot bind yet (warning: true).
     public var log: (@Sendable (_ warning: Bool, _ message: String, _ fields: [(String, String)]) -> Void)?
+    /// Lines /healthz adds about this node: its name, and warnings (a skewed clock).
+    public var nodeHealth: (@Sendable () -> String)?
 
     public init(host: String, port: Int, logsFolder: String, logPath: @escaping @Sendable (TaskKey, Int) -> String,
                 resultPath: @escaping @Sendable (TaskKey, Int) -> String, token: String? = nil, actions: (any StatusActions)? = nil,
@@ -69,11 +71,12 @@ public final class StatusServer: @unchecked Sendable {
     func apiRoutes(_ router: Router<BasicRequestContext>) {
         router.get("/healthz") { [self] _, _ in
             let binding = bindStatus
-            return "ok\n" + (binding.failures > 0 ? "web: bound after \(binding.failures) failed binds (last: \(binding.lastError ?? ""))\n" : "")
+            return "ok\n" + (setup.nodeHealth?() ?? "") + (binding.failures > 0 ? "web: bound after \(binding.failures) failed binds (last: \(binding.lastError ?? ""))\n" : "")
         }
         router.get("/metrics") { [self] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: try metrics())))
         }
+        router.get("/api/v1/nodes") { [self] _, _ in try json(try store.nodes().map(Self.nodeJSON)) }
         router.get("/api/v1/dags") { [self] _, _ in try json(try dagsJSON()) }
         router.get("/api/v1/dags/:dag") { [self] _, context in try json(try dagJSON(try dagParameter(context))) }
         router.get("/api/v1/dags/:dag/runs") { [self] request, context in
@@ -197,6 +200,11 @@ public final class StatusServer: @unchecked Sendable {
          "logical_date": DateParsing.isoUTC(run.logicalDate), "data_interval_start": DateParsing.isoUTC(run.dataIntervalStart),
          "data_interval_end": DateParsing.isoUTC(run.dataIntervalEnd), "started_at": iso(run.startedAt), "ended_at": iso(run.endedAt),
          "backfill_id": run.backfillId.map { Int($0) as Any } ?? NSNull()]
+    }
+
+    static func nodeJSON(_ node: NodeRecord) -> [String: Any] {
+        ["name": node.name, "started_at": DateParsing.isoUTC(node.startedAt), "last_heartbeat": DateParsing.isoUTC(node.lastHeartbeat),
+         "version": node.version, "pid": Int(node.pid)]
     }
 
     static func taskJSON(_ instance: TaskInstance) -> [String: Any] {

@@ -13,7 +13,8 @@ public final class AttemptRunner {
     let spec: AttemptSpec
     let store: any AttemptStore
     let key: AttemptKey
-    let hostname = SystemInfo.hostname
+    /// The node that started this worker (the scheduler passes its name), written on the attempt it claims.
+    let hostname = AttemptRunner.nodeName()
     let pid = getpid()
 
     /// How often the worker proves it is alive; the scheduler treats a much older heartbeat as a dead worker.
@@ -116,6 +117,13 @@ public final class AttemptRunner {
         sigemptyset(&set)
         for number in [SIGCHLD, SIGTERM, SIGINT] { sigaddset(&set, number) }
         return set
+    }
+
+    /// `ORCHESTRATOR_NODE_NAME` as the scheduler set it (the task inherits it too), else this machine's host name.
+    static func nodeName() -> String {
+        guard let value = getenv("ORCHESTRATOR_NODE_NAME") else { return SystemInfo.hostname }
+        let name = String(cString: value)
+        return name.isEmpty ? SystemInfo.hostname : name
     }
 
     /// Starts the task, then waits for it, heartbeating and enforcing the timeout. Returns how it ended and,

@@ -43,11 +43,11 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         let tables = try dbQueue.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        for table in ["backfills", "dag_runs", "dags", "import_errors", "notifications", "pools", "sla_misses", "task_attempts", "task_instances"] {
+        for table in ["backfills", "dag_runs", "dags", "import_errors", "nodes", "notifications", "pools", "sla_misses", "task_attempts", "task_instances"] {
             XCTAssertTrue(tables.contains(table), "missing table \(table) in \(tables)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes"])
 
         // Reopening migrates nothing again and sees what was written.
         let reopened = try SQLiteMetadataStore(path: path)
@@ -57,7 +57,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertEqual(runs.first?.logicalDate, t0)
         XCTAssertEqual(try reopened.taskInstances(dagId: "etl", runId: runs[0].runId).map(\.key.taskId), ["extract", "load"])
         XCTAssertEqual(try reopened.pools(), ["default_pool": 128])
-        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 3)
+        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 4)
     }
 
     func testTheStoreIsInWALMode() throws {
@@ -85,7 +85,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("newer than this binary"), "\(error)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v99-from-the-future"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v99-from-the-future"])
     }
 
     func testBusyAndLockedAreRetryableConflicts() throws {

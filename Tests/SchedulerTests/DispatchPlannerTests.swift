@@ -46,6 +46,17 @@ final class DispatchPlannerTests: XCTestCase {
         XCTAssertEqual(full.start, [])
     }
 
+    func testANodesParallelismCountsOnlyItsOwnActiveInstances() {
+        let candidates = (0..<4).map { candidate("d\($0)", "t", order: 0) }
+        var mine = instance("other", "x", state: .running)
+        mine.hostname = "node-a"
+        var theirs = instance("other", "y", state: .running)
+        theirs.hostname = "node-b"
+        let plan = DispatchPlanner.plan(candidates: candidates, active: [mine, theirs, theirs],
+                                        limits: .init(parallelism: 3, poolSlots: ["default_pool": 128], node: "node-a"))
+        XCTAssertEqual(started(plan), ["d0.t", "d1.t"], "node-a runs one of its own: two more")
+    }
+
     func testMaxActiveTasksIsPerDag() {
         let candidates = [
             candidate("a", "t1", order: 1, maxActiveTasks: 2),

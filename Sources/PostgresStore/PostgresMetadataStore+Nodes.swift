@@ -1,0 +1,36 @@
+import Foundation
+import MetadataStore
+import PostgresClient
+
+/// NodeStore on PostgreSQL. The server's clock is the one every node's is compared with.
+extension PostgresMetadataStore {
+    public func registerNode(_ node: NodeRecord) throws {
+        try write("register node \(node.name)", singleStatement: true) { db throws(PostgresError) in
+            try db.query("""
+                INSERT INTO nodes (name, started_at, last_heartbeat, version, pid) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,
+                    version = excluded.version, pid = excluded.pid
+                """, [node.name, node.startedAt.timeIntervalSince1970, node.lastHeartbeat.timeIntervalSince1970, node.version, node.pid])
+        }
+    }
+
+    public func heartbeatNode(name: String, at time: Date) throws -> Date? {
+        try write("heartbeat of node \(name)", singleStatement: true) { db throws(PostgresError) in
+            // clock_timestamp(), not now(): now() is when the transaction began, this is the moment it is read.
+            try db.query("""
+                WITH beat AS (UPDATE nodes SET last_heartbeat = $1 WHERE name = $2)
+                SELECT extract(epoch from clock_timestamp())::double precision
+                """, [time.timeIntervalSince1970, name]).first?.double(0).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    public func nodes() throws -> [NodeRecord] {
+        try read("list nodes") { db throws(PostgresError) in
+            try db.query("SELECT name, started_at, last_heartbeat, version, pid FROM nodes ORDER BY name").map { row in
+                NodeRecord(name: row.string(0) ?? "", startedAt: Date(timeIntervalSince1970: row.double(1) ?? 0),
+                           lastHeartbeat: Date(timeIntervalSince1970: row.double(2) ?? 0), version: row.string(3) ?? "",
+                           pid: Int32(truncatingIfNeeded: row.int(4) ?? 0))
+            }
+        }
+    }
+}
