@@ -76,6 +76,7 @@ enum SchedulerSetup {
     static func protectSecrets() {
         // ORCHESTRATOR_STORE may hold a password, so it goes too: remember which store this process was started on.
         GlobalOptions.rememberLaunchStore()
+        LakeCredentials.remember()
         ProcessSecrets.scrubEnvironment(where: Configuration.isSecretVariable(name:value:))
         ProcessSecrets.makeNonDumpable()
     }
@@ -95,6 +96,8 @@ enum SchedulerSetup {
         if let store, store.backend == .postgres, let password = try? PostgresURL(store.connectionString).password {
             settings.storeEnvironment["PGPASSWORD"] = password
         }
+        // The lake's S3 keys go to the transforms only (a command task never sees them).
+        settings.lakeEnvironment = LakeCredentials.environment
         // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
         if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }
         return settings

@@ -43,6 +43,9 @@ public struct SchedulerSettings: Sendable {
     /// Variables every worker gets in its environment (never its argv) to open the store: PostgreSQL's PGPASSWORD.
     /// The worker drops them before it starts the task.
     public var storeEnvironment: [String: String] = [:]
+    /// The lake's S3 credentials (`SecretMasker.lakeCredentialVariables`), remembered before the scheduler's own
+    /// environment was scrubbed: only the tasks that use the lake (transforms) get them, never a command task.
+    public var lakeEnvironment: [String: String] = [:]
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -313,6 +316,7 @@ public final class Scheduler {
         let granted: [String: String]
         do {
             granted = try TaskConnections.environment(for: task, connections: connections)
+                .merging(TaskConnections.lakeEnvironment(for: task, credentials: settings.lakeEnvironment)) { $1 }
         } catch {
             _ = try store.update(instance.key, .cannotRun(note: error.message, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", error.message)])
