@@ -38,7 +38,18 @@ final class S3LakeEndToEndTests: XCTestCase {
         let after = try s3.manifests()
         XCTAssertEqual(after.keys.sorted(), before.keys.sorted())
         for (partition, version) in before { XCTAssertNotEqual(after[partition], version, "\(partition) was not replaced") }
-        XCTAssertEqual(try s3.unreferencedVersions(), [], "a second copy of a partition stayed in the bucket")
+        // Each superseded version stays (for readers of the old manifest) until the next publish or gc: exactly the
+        // one the reset replaced, never another copy.
+        let superseded = Set(before.map { "lake/_versions/\($0.key)/\($0.value)/" })
+        let leftovers = try s3.unreferencedVersions()
+        XCTAssertFalse(leftovers.isEmpty)
+        for key in leftovers {
+            XCTAssertTrue(superseded.contains { key.hasPrefix($0) }, "\(key): a second copy of a partition stayed in the bucket")
+        }
+        let gc = try onS3.run(["lake", "gc", "--grace", "0s"])
+        XCTAssertEqual(gc.status, 0, gc.stderr)
+        XCTAssertEqual(try s3.unreferencedVersions(), [], "gc left a superseded version")
+        XCTAssertEqual(try s3.manifests(), after)
         XCTAssertEqual(try warehouseTables(onS3.home.appendingPathComponent("warehouse.db").path), expected)
     }
 
