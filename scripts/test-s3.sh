@@ -19,6 +19,21 @@ ensure_moto_server() {
 start_test_s3() {
     ensure_moto_server || { echo "error: cannot install moto's server (pip install 'moto[server]')" >&2; return 1; }
     S3_DIR="$(mktemp -d /tmp/orchestrator-s3.XXXXXX)"
+    # A free port may be taken between the probe and moto's bind (another test run, a test's own server): moto then
+    # exits at once, and it starts again on a new port.
+    local attempt
+    for attempt in 1 2 3 4; do
+        if try_start_test_s3; then return 0; fi
+        if [ -n "${ORCHESTRATOR_TEST_S3_PORT:-}" ]; then break; fi
+        echo "the moto S3 server did not come up; trying another port" >&2
+    done
+    echo "error: the moto S3 server did not start (log: $S3_DIR/server.log)" >&2
+    cat "$S3_DIR/server.log" >&2
+    return 1
+}
+
+# One start on one port: 0 once moto answers there, 1 (and no server left) when it exits or does not answer.
+try_start_test_s3() {
     local port="${ORCHESTRATOR_TEST_S3_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
     python3 -m moto.server -H 127.0.0.1 -p "$port" >"$S3_DIR/server.log" 2>&1 &
     S3_PID=$!
@@ -27,12 +42,15 @@ start_test_s3() {
     until python3 -c "import urllib.request, sys; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=1)" >/dev/null 2>&1; do
         tries=$((tries + 1))
         if [ "$tries" -ge 120 ] || ! kill -0 "$S3_PID" 2>/dev/null; then
-            echo "error: the moto S3 server did not start on 127.0.0.1:$port" >&2
-            cat "$S3_DIR/server.log" >&2
+            kill "$S3_PID" 2>/dev/null || true
+            wait "$S3_PID" 2>/dev/null || true
+            S3_PID=""
             return 1
         fi
         sleep 0.25
     done
+    # Answered, but by moto? If it exited (port taken) something else answered.
+    if ! kill -0 "$S3_PID" 2>/dev/null; then S3_PID=""; return 1; fi
     export ORCHESTRATOR_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
     echo "test S3 (moto) on 127.0.0.1:$port" >&2
 }

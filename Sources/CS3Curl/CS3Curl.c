@@ -199,6 +199,9 @@ void s3curl_perform(s3curl_pool *pool, const s3curl_request *request, s3curl_res
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);   /* keys may hold "./" or "//": send them as they are */
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    /* Only HTTP(S), whatever the URL says (file://, gopher://, …), and the same for any redirect. */
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-s3");
     if (request->userpwd && request->sigv4) {

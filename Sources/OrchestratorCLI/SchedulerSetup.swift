@@ -100,6 +100,7 @@ enum SchedulerSetup {
     static func protectSecrets() {
         // ORCHESTRATOR_STORE may hold a password, so it goes too: remember which store this process was started on.
         GlobalOptions.rememberLaunchStore()
+        LakeCredentials.remember()
         ProcessSecrets.scrubEnvironment(where: Configuration.isSecretVariable(name:value:))
         ProcessSecrets.makeNonDumpable()
     }
@@ -122,6 +123,8 @@ enum SchedulerSetup {
             if let password = store.password { settings.storeEnvironment["PGPASSWORD"] = password }
             if let passphrase = store.sslPassword { settings.storeEnvironment[StoreURL.sslPasswordVariable] = passphrase }
         }
+        // The lake's S3 keys go to the transforms only (a command task never sees them).
+        settings.lakeEnvironment = LakeCredentials.environment
         // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
         if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }
         return settings

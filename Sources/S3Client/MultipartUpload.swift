@@ -1,3 +1,5 @@
+import Foundation
+
 /// One multipart upload of a file: initiate, send the parts in order, complete — and abort on any failure, so no
 /// orphaned parts keep costing storage. Parts are read from the file as they are sent: memory stays bounded by
 /// curl's buffers whatever the file's size.
@@ -72,7 +74,7 @@ struct MultipartUpload {
         request.headers = ["Content-Type: application/xml", "Content-MD5: \(S3Client.contentMD5(body))"] + conditions
         request.body = .bytes(body)
         var attempt = 1
-        var response = try client.transport.send(request)
+        guard var response = try send(completion: request, etags: etags) else { return try writtenETag(etags) }
         // S3 may answer 200 and still fail: the error then comes in the body, and an InternalError there is
         // worth another try (completing the same upload again is idempotent).
         while S3XML(response.body).first("Error") != nil {
@@ -83,12 +85,48 @@ struct MultipartUpload {
                 throw failed
             }
             attempt += 1
-            response = try client.transport.send(request)
+            guard let next = try send(completion: request, etags: etags) else { return try writtenETag(etags) }
+            response = next
         }
         guard let etag = S3XML(response.body).text("ETag"), !etag.isEmpty else {
             throw S3Error(kind: .badResponse, operation: operation, message: "completing the multipart upload returned no ETag")
         }
         return etag
+    }
+
+    /// Sends CompleteMultipartUpload; nil when the upload is gone (NoSuchUpload) but the object carries these
+    /// parts' multipart ETag: an earlier attempt completed it and its answer was lost.
+    private func send(completion request: S3Request, etags: [String]) throws(S3Error) -> S3Response? {
+        do {
+            return try client.transport.send(request)
+        } catch where error.code == "NoSuchUpload" {
+            guard let expected = MultipartUpload.multipartETag(etags),
+                  (try? client.headObject(bucket: bucket, key: key))?.etag == expected else { throw error }
+            return nil
+        }
+    }
+
+    private func writtenETag(_ etags: [String]) throws(S3Error) -> String {
+        guard let etag = MultipartUpload.multipartETag(etags) else {
+            throw S3Error(kind: .badResponse, operation: operation, message: "a part's ETag is not an MD5")
+        }
+        return etag
+    }
+
+    /// `"<md5 of the parts' binary MD5s>-<count>"`, as S3 tags a completed multipart upload; nil when a part's
+    /// ETag is not a plain MD5.
+    static func multipartETag(_ etags: [String]) -> String? {
+        var digests: [UInt8] = []
+        for etag in etags {
+            let hex = Array(etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).utf8)
+            guard hex.count == 32 else { return nil }
+            for index in stride(from: 0, to: 32, by: 2) {
+                guard let byte = UInt8(String(decoding: hex[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
+                digests.append(byte)
+            }
+        }
+        let hex = S3Client.md5(digests).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return "\"\(hex)-\(etags.count)\""
     }
 
     /// Best effort: the upload already failed, and that failure is the one to report.

@@ -1,3 +1,5 @@
+import Foundation
+
 extension S3Client {
     /// ListObjectsV2, all pages. With a delimiter, `prefixes` holds the common prefixes.
     public func list(bucket: String, prefix: String, delimiter: String? = nil) throws(S3Error) -> (objects: [S3ObjectInfo], prefixes: [String]) {
@@ -20,7 +22,8 @@ extension S3Client {
                 guard let key = entry.text("Key"), let size = entry.text("Size").flatMap({ Int64($0) }) else {
                     throw S3Error(kind: .badResponse, operation: operation, message: "a listed object has no Key or Size")
                 }
-                objects.append(S3ObjectInfo(key: decoded(key), size: size, etag: entry.text("ETag") ?? ""))
+                objects.append(S3ObjectInfo(key: decoded(key), size: size, etag: entry.text("ETag") ?? "",
+                                            lastModified: entry.text("LastModified").flatMap(Self.listingDate)))
             }
             for common in page.elements("CommonPrefixes") {
                 if let value = common.text("Prefix") { prefixes.append(decoded(value)) }
@@ -35,6 +38,15 @@ extension S3Client {
             }
         } while token != nil
         return (objects, prefixes)
+    }
+
+    /// `2026-12-01T11:40:00.000Z` (S3, MinIO) or without the fraction.
+    static func listingDate(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 
     /// DeleteObjects in batches of 1000 (S3's limit). Keys that do not exist are not an error; a key S3 refuses

@@ -53,6 +53,7 @@ extension Scheduler {
         let granted: [String: String]
         do {
             granted = try TaskConnections.environment(for: task, connections: connections)
+                .merging(TaskConnections.lakeEnvironment(for: task, credentials: settings.lakeEnvironment)) { $1 }
         } catch {
             _ = try store.update(instance.key, .cannotRun(note: error.message, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", error.message)])

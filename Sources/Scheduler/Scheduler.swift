@@ -47,6 +47,9 @@ public struct SchedulerSettings: Sendable {
     public var nodeName: String = SystemInfo.hostname
     /// Another node silent this long (its own heartbeat and its workers') is lost: its attempts fail with "node lost".
     public var nodeTimeout: Double = 30
+    /// The lake's S3 credentials (`SecretMasker.lakeCredentialVariables`), remembered before the scheduler's own
+    /// environment was scrubbed: only the tasks that use the lake (transforms) get them, never a command task.
+    public var lakeEnvironment: [String: String] = [:]
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,

@@ -44,6 +44,13 @@ public enum TaskConnections {
         return granted
     }
 
+    /// The lake's S3 credentials for a task that uses the lake: a transform (`orchestrator transform …` reads and
+    /// publishes partitions). A command or a sensor gets none; it has no business with the daemon's cloud keys.
+    public static func lakeEnvironment(for task: TaskDefinition, credentials: [String: String]) -> [String: String] {
+        guard case .transform = task.action else { return [:] }
+        return credentials.filter { SecretMasker.lakeCredentialVariables.contains($0.key) }
+    }
+
     static func variable(_ name: String) -> String { "ORCHESTRATOR_CONN_\(name.uppercased())" }
 
     /// The environment without any secret variable: connections, the web token, and whatever else the daemon

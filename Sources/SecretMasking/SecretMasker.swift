@@ -9,7 +9,8 @@ import Foundation
 ///   (`?opt=a@b`) does not count. On http(s) a lone user part is a bearer token (`https://TOKEN@api…`).
 /// - Query and keyword/value pairs: `?password=…`, `&sslpassword=…`, libpq's `host=h password=secret` and
 ///   `password = 'a b'` (quoted, with `\'` escapes), and in a query tokens (`?api_key=`, `&apikey=`).
-/// - Any key ending in password, passwd, secret or token (`PGPASSWORD=x`, `DB_PASSWORD=x`, `client_secret=x`,
+/// - Any key ending in password, passwd, secret, token or secret_access_key (`PGPASSWORD=x`, `DB_PASSWORD=x`,
+///   `AWS_SECRET_ACCESS_KEY=x`, `client_secret=x`,
 ///   `ORCHESTRATOR_WEB_TOKEN=x`), with `=` or `:` and optional quotes (`"password": "x"`, `password: x`).
 /// Known secrets (the web token, connection passwords) are masked wherever they appear.
 public enum SecretMasker {
@@ -19,7 +20,7 @@ public enum SecretMasker {
     /// taken for one.
     public static let queryTokenKeys: Set<String> = ["token", "access_token", "api_key", "apikey", "secret", "client_secret"]
     /// A key ending in one of these (case-insensitive) holds a secret anywhere: `PGPASSWORD`, `db_password`, `api_token`.
-    public static let secretKeySuffixes = ["password", "passwd", "secret", "token"]
+    public static let secretKeySuffixes = ["password", "passwd", "secret", "token", "secret_access_key"]
 
     /// Whether a key (an environment variable, a YAML or JSON key, a query key) names a secret.
     public static func isSecretKey(_ key: String) -> Bool {
@@ -27,10 +28,15 @@ public enum SecretMasker {
         return secretKeySuffixes.contains { lower.hasSuffix($0) }
     }
 
+    /// The S3 credentials of the lake: the daemon keeps them, and only the tasks that use the lake (transforms) get
+    /// them. The key id goes with the secret: alone it is useless, and it names the account.
+    public static let lakeCredentialVariables: Set<String> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+
     /// The one rule for an environment variable that no task may see and that is scrubbed from the daemon: the web
-    /// token, every connection, and any other `ORCHESTRATOR_…` variable whose name or value holds a secret (a store
-    /// URL with a password, say).
+    /// token, every connection, the lake's S3 credentials (`lakeCredentialVariables`, granted to transforms only),
+    /// and any other `ORCHESTRATOR_…` variable whose name or value holds a secret (a store URL with a password, say).
     public static func isSecretVariable(name: String, value: String) -> Bool {
+        if lakeCredentialVariables.contains(name) { return true }
         guard name.hasPrefix("ORCHESTRATOR_") else { return false }
         if name == "ORCHESTRATOR_WEB_TOKEN" || name.hasPrefix("ORCHESTRATOR_CONN_") { return true }
         let upper = name.uppercased()

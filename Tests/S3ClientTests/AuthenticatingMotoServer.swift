@@ -19,18 +19,35 @@ final class AuthenticatingMotoServer {
             throw XCTSkip("moto's server is missing: pip install 'moto[server]'")
         }
         directory = try TemporaryDirectory()
-        let port = try Int(XCTUnwrap(runTool("/usr/bin/env", ["python3", "-c",
-            "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]).split(separator: "\n").first))!
-        endpoint = "http://127.0.0.1:\(port)"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
-        var environment = ProcessInfo.processInfo.environment
-        environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        // A free port can be taken by another test between the probe and moto's bind: then moto exits at once, and
+        // the server starts again on another port (the wait also sees that nothing else answers on it).
+        var started: (process: Process, endpoint: String)?
+        for _ in 0..<4 where started == nil {
+            let port = try Int(XCTUnwrap(runTool("/usr/bin/env", ["python3", "-c",
+                "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]).split(separator: "\n").first))!
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            server.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+            var environment = ProcessInfo.processInfo.environment
+            environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
+            server.environment = environment
+            server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            server.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try server.run()
+            let state = try runTool("/usr/bin/env", ["python3", "-c", AuthenticatingMotoServer.waitScript, String(port), String(server.processIdentifier)])
+            if state.hasPrefix("up") {
+                started = (server, "http://127.0.0.1:\(port)")
+            } else {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        guard let started else {
+            XCTFail("the authenticating moto server did not start on any of 4 ports")
+            throw XCTSkip("no authenticating moto server")
+        }
+        process = started.process
+        endpoint = started.endpoint
         let script = directory.file("user.py")
         try AuthenticatingMotoServer.userScript.write(toFile: script, atomically: true, encoding: .utf8)
         let keys = try runTool("/usr/bin/env", ["python3", script, endpoint, AuthenticatingMotoServer.deniedBucket])
@@ -48,6 +65,26 @@ final class AuthenticatingMotoServer {
         process.terminate()
         process.waitUntilExit()
     }
+
+    /// Prints `up` once the port takes a TCP connection while moto (the pid) still runs, `gone` if it exited first.
+    private static let waitScript = """
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(600):
+    try:
+        os.kill(pid, 0)
+        if open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0] == "Z":
+            break
+    except OSError:
+        break
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        print("up")
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+print("gone")
+"""
 
     // Waits on a TCP connect (an HTTP probe would spend one of the unauthenticated requests).
     private static let userScript = #"""

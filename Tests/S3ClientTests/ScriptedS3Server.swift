@@ -13,7 +13,7 @@ final class ScriptedS3Server {
     /// Steps: `200` (empty body, an ETag), `200error` (200 with an <Error> body), `completed` (a multipart result),
     /// `head:HEX` (200 with ETag "HEX"),
     /// `partial:SIZE:N` (200 for an object of SIZE bytes `i % 251`, closed after N), `whole:SIZE` (all of it), `ranged:SIZE` (206 with the
-    /// rest from the Range header, 412 unless If-Match is the object's ETag), `412` (PreconditionFailed), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
+    /// rest from the Range header, 412 unless If-Match is the object's ETag), `412` (PreconditionFailed), `nosuchupload` (404 NoSuchUpload), `initiate` (an UploadId), `503` (SlowDown), `500`, `400`
     /// (InvalidArgument), `403echo` (AccessDenied whose message quotes `echo`), `reset` (connection reset with no
     /// answer), `hang` (no answer for 30 s). The last step repeats.
     init(steps: [String], echo: String = "") throws {
@@ -130,6 +130,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         [("ETag", "\"%s\"" % etag_tag), ("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))])
         elif step.startswith("head:"):
             self.answer(200, b"", [("ETag", "\"%s\"" % step[5:])])
+        elif step == "nosuchupload":
+            self.error(404, "NoSuchUpload", "The specified upload does not exist.")
         elif step == "412":
             self.error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
         elif step == "completed":

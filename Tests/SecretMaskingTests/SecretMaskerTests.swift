@@ -95,6 +95,12 @@ final class SecretMaskerTests: XCTestCase {
         XCTAssertTrue(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_STORE_URL", value: "postgres://u:pw@h/db"))
         XCTAssertFalse(SecretMasker.isSecretVariable(name: "ORCHESTRATOR_HOME", value: "/h"))
         XCTAssertFalse(SecretMasker.isSecretVariable(name: "PGPASSWORD", value: "x"), "not the daemon's: a task's own")
+        // The lake's S3 keys are the daemon's (transforms get them); the endpoint and region are not secrets.
+        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+            XCTAssertTrue(SecretMasker.isSecretVariable(name: name, value: "x"), name)
+        }
+        XCTAssertFalse(SecretMasker.isSecretVariable(name: "AWS_ENDPOINT_URL", value: "http://127.0.0.1:9000"))
+        XCTAssertEqual(SecretMasker.masked("AWS_SECRET_ACCESS_KEY=abc123 next"), "AWS_SECRET_ACCESS_KEY=*** next")
     }
 
     func testSecretsOfAURLAreFoundRawAndDecoded() {

@@ -136,4 +136,14 @@ struct LakeContract {
         XCTAssertEqual(try leftovers(), [])
         XCTAssertEqual(try read(partition, "a.csv"), "kept")
     }
+
+    func testGarbageCollectionKeepsAStagingFolderWhoseFileIsStillGrowing() throws {
+        let staging = try lake.stage(try partition("silver/t", "2024-01-01"))
+        try Data("still growing".utf8).write(to: URL(fileURLWithPath: staging.path("a.csv")))
+        // A folder's own mtime changes only when an entry is added or removed, not while a file inside grows.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: staging.folder)
+        XCTAssertEqual(try lake.collectGarbage(olderThan: 3600, now: Date()), [], "a writer still writing lost its staging")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: staging.path("a.csv")))
+        lake.discard(staging)
+    }
 }

@@ -28,6 +28,9 @@ final class LocalLakeTests: XCTestCase {
     func testFilesAreSortedAndSkipDotFiles() throws { try contract.testFilesAreSortedAndSkipDotFiles() }
     func testPartitionsOfATable() throws { try contract.testPartitionsOfATable() }
     func testGarbageCollectionRemovesOnlyStaleLeftovers() throws { try contract.testGarbageCollectionRemovesOnlyStaleLeftovers() }
+    func testGarbageCollectionKeepsAStagingFolderWhoseFileIsStillGrowing() throws {
+        try contract.testGarbageCollectionKeepsAStagingFolderWhoseFileIsStillGrowing()
+    }
 
     func testFilesAreReadInPlaceUnderTheRoot() throws {
         let lake = LocalLake(root: directory.path)

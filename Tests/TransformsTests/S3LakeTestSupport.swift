@@ -41,19 +41,32 @@ struct S3LakeFixture {
 
     /// The version a partition's manifest names, read straight from the bucket.
     func currentVersion(_ partitionPath: String, prefix: String = "lake") throws -> String? {
-        guard let (bytes, _) = try client.getObject(bucket: bucket, key: "\(prefix)/\(partitionPath)/_manifest.json", maxBytes: 1 << 20),
-              let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
-        return object["version"] as? String
+        try manifestField("version", partitionPath, prefix: prefix)
     }
 
-    /// Version objects no manifest names, and local staging folders: what a finished publish must not leave.
+    /// The version the current manifest superseded (kept for readers of the old manifest until the next publish).
+    func previousVersion(_ partitionPath: String, prefix: String = "lake") throws -> String? {
+        try manifestField("previous", partitionPath, prefix: prefix)
+    }
+
+    private func manifestField(_ field: String, _ partitionPath: String, prefix: String) throws -> String? {
+        guard let (bytes, _) = try client.getObject(bucket: bucket, key: "\(prefix)/\(partitionPath)/_manifest.json", maxBytes: 1 << 20),
+              let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        return object[field] as? String
+    }
+
+    /// Version objects neither the manifest nor the version it superseded name, and local staging folders: what a
+    /// finished publish must not leave.
     func leftovers(prefix: String = "lake") throws -> [String] {
         var found = (try? FileManager.default.contentsOfDirectory(atPath: "\(home)/tmp/lake-staging")) ?? []
         for key in try keys() where key.hasPrefix("\(prefix)/_versions/") {
             var parts = key.dropFirst("\(prefix)/_versions/".count).split(separator: "/").map(String.init)
             parts.removeLast()
             let version = parts.removeLast()
-            if try currentVersion(parts.joined(separator: "/"), prefix: prefix) != version { found.append(key) }
+            let partition = parts.joined(separator: "/")
+            if try currentVersion(partition, prefix: prefix) != version, try previousVersion(partition, prefix: prefix) != version {
+                found.append(key)
+            }
         }
         return found
     }

@@ -83,17 +83,30 @@ public struct LocalLake: Lake {
         Self.removeStale(in: stagingRoot, olderThan: grace, now: now)
     }
 
-    /// Removes the entries of `folder` last modified more than `grace` seconds before `now`; returns their paths.
+    /// Removes the entries of `folder` whose newest file (or the entry itself) was modified more than `grace` seconds
+    /// before `now`; returns their paths. A folder's own mtime does not change while a file inside it grows.
     static func removeStale(in folder: String, olderThan grace: Double, now: Date) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
         var removed: [String] = []
         for name in names.sorted() {
             let path = "\(folder)/\(name)"
-            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+            guard let modified = newestModification(under: path),
                   now.timeIntervalSince(modified) > grace, (try? FileManager.default.removeItem(atPath: path)) != nil else { continue }
             removed.append(path)
         }
         return removed
+    }
+
+    /// The newest mtime of `path` and, for a folder, of everything inside it.
+    static func newestModification(under path: String) -> Date? {
+        let manager = FileManager.default
+        var newest = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        guard let inside = manager.enumerator(atPath: path) else { return newest }
+        while let relative = inside.nextObject() as? String {
+            guard let modified = (try? manager.attributesOfItem(atPath: "\(path)/\(relative)"))?[.modificationDate] as? Date else { continue }
+            if newest.map({ modified > $0 }) ?? true { newest = modified }
+        }
+        return newest
     }
 
     static func sync(_ path: String) {

@@ -5,7 +5,9 @@ import S3Client
 /// partition's files under a new version, `_versions/<partition>/<version>/<file>`, then writes the partition's
 /// manifest, `<partition>/_manifest.json`, naming that version (a conditional PUT, so two writers do not silently
 /// overwrite each other); readers go through the manifest only, and see the old version or the new one whole.
-/// The superseded version is deleted afterwards; what a killed writer left is removed by `collectGarbage`.
+/// The version a publish supersedes stays until the next publish of the partition (or `collectGarbage` once the
+/// new manifest is older than its grace), for readers that read the old manifest; what a killed writer left is
+/// removed by `collectGarbage`.
 /// See docs/decisions/0009-s3-lake-manifest.md.
 public struct S3Lake: Lake {
     let client: S3Client
@@ -15,13 +17,19 @@ public struct S3Lake: Lake {
     /// Local staging folders (writers stage locally, then upload).
     let stagingRoot: String
     let cache: LakeReadCache
+    /// How long `orchestrator lake gc` leaves an unpublished version alone by default; a publish whose upload took
+    /// longer refuses to switch the manifest.
+    public static let defaultGcGrace: Double = 3600
+    var gcGrace: Double
 
-    init(client: S3Client, bucket: String, prefix: String, stagingRoot: String, cache: LakeReadCache) {
+    init(client: S3Client, bucket: String, prefix: String, stagingRoot: String, cache: LakeReadCache,
+         gcGrace: Double = S3Lake.defaultGcGrace) {
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
         self.stagingRoot = stagingRoot
         self.cache = cache
+        self.gcGrace = gcGrace
     }
 
     public var description: String { "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)") }
@@ -53,7 +61,8 @@ public struct S3Lake: Lake {
     public func publish(_ staging: LakeStaging) throws(TransformError) {
         let partition = staging.partition
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: staging.folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-        let version = S3LakeManifest.newVersion(at: Date())
+        let started = Date()
+        let version = S3LakeManifest.newVersion(at: started)
         let versionPrefix = versionPrefix(partition, version)
         var uploaded: [String] = []
         var files: [S3LakeManifest.File] = []
@@ -67,23 +76,52 @@ public struct S3Lake: Lake {
                 let etag = try client.putObject(bucket: bucket, key: versionPrefix + name, fromFile: path)
                 files.append(S3LakeManifest.File(name: name, size: size, etag: etag))
             }
-            let manifest = S3LakeManifest(version: version, published: S3LakeManifest.stamp(Date()), files: files)
+        } catch {
+            // Nothing became current; what was uploaded goes now (or, after a kill, with `orchestrator lake gc`).
+            try? client.deleteObjects(bucket: bucket, keys: uploaded)
+            throw TransformError("lake \(description): cannot publish \(partition), nothing published: \(error.description)")
+        }
+        // gc takes a version no manifest names for abandoned once its files are older than its grace period: a
+        // publish slower than that may have lost files already, so it must not become current.
+        let took = Date().timeIntervalSince(started)
+        guard took <= gcGrace else {
+            try? client.deleteObjects(bucket: bucket, keys: uploaded)
+            throw TransformError("lake \(description): cannot publish \(partition): the upload took \(Int(took))s, longer than"
+                                 + " the \(Int(gcGrace))s that `orchestrator lake gc` leaves an unpublished version alone; nothing published")
+        }
+        let manifest = S3LakeManifest(version: version, published: S3LakeManifest.stamp(Date()), files: files,
+                                      previous: previous?.manifest.version)
+        do throws(S3Error) {
             // The switch: only over the manifest this writer read (or where there was none).
             _ = try client.putObject(bucket: bucket, key: manifestKey(partition), bytes: manifest.bytes,
                                      ifNoneMatch: previous == nil, ifMatch: previous?.etag)
         } catch {
-            // Nothing became current; what was uploaded goes now (or, after a kill, with `orchestrator lake gc`).
-            try? client.deleteObjects(bucket: bucket, keys: uploaded)
-            if error.kind == .preconditionFailed {
+            // A lost answer (a timeout, a 5xx on the last attempt) may hide an applied switch, and a retry of an
+            // applied PUT gets 412: ask the manifest first, and never delete what it may name.
+            let current: S3LakeManifest?? = (try? fetchManifest(partition)).map { $0?.manifest }
+            if current??.version != version {
+                // Delete only on a clear refusal, confirmed by a manifest read that worked.
+                guard error.kind == .preconditionFailed, case .some = current else {
+                    throw TransformError("lake \(description): cannot publish \(partition): the manifest write got no clear answer and"
+                                         + " the manifest does not name this version (its files are left to `orchestrator lake gc`): \(error.description)")
+                }
+                try? client.deleteObjects(bucket: bucket, keys: uploaded)
                 throw TransformError("lake \(description): cannot publish \(partition): another writer published it meanwhile; nothing published")
             }
-            throw TransformError("lake \(description): cannot publish \(partition), nothing published: \(error.description)")
         }
-        if let previous, previous.manifest.version != version {
-            let superseded = self.versionPrefix(partition, previous.manifest.version)
-            try? client.deleteObjects(bucket: bucket, keys: previous.manifest.files.map { superseded + $0.name })
+        // The version just superseded stays for readers that read the old manifest (a gold query over every silver
+        // partition); the one before it, superseded by an earlier publish, goes now.
+        if let older = previous?.manifest.previous, older != version, older != previous?.manifest.version {
+            removeVersion(partition, older)
         }
         discard(staging)
+    }
+
+    /// Deletes every object of one version of a partition (best effort: gc finds what is left).
+    func removeVersion(_ partition: LakePartition, _ version: String) {
+        let prefix = versionPrefix(partition, version)
+        guard let objects = try? client.list(bucket: bucket, prefix: prefix).objects, !objects.isEmpty else { return }
+        try? client.deleteObjects(bucket: bucket, keys: objects.map(\.key))
     }
 
     /// The partition's current manifest and its ETag; nil when the partition was never published.

@@ -13,6 +13,8 @@ struct S3LakeManifest: Codable, Equatable {
     var version: String
     var published: String
     var files: [File]
+    /// The version this one superseded: kept for readers of the old manifest until the next publish (or gc).
+    var previous: String?
 
     /// Manifests are small; anything bigger than this is not one.
     static let maxBytes = 4 << 20
