@@ -50,10 +50,15 @@ final class S3LakeCoverageTests: XCTestCase {
         XCTAssertEqual(extractManifest["retries"] as? Int, 2, "one 503 and one 429")
         XCTAssertEqual(try s3.unreferencedVersions(), [])
 
-        // Run again, the partition is replaced whole: a new version, the old one gone, the task page names it.
+        // Run again, the partition is replaced whole: a new version; the superseded one stays for readers of the old
+        // manifest until the next publish or gc (decision 9), and no other copy; the task page names it.
         XCTAssertEqual(try h.run(["backfill", "api", "--start", "2024-01-01", "--end", "2024-01-01", "--reset"]).status, 0)
         XCTAssertNotEqual(try s3.manifests()[partition], version)
-        XCTAssertEqual(try s3.unreferencedVersions(), [])
+        for key in try s3.unreferencedVersions() {
+            XCTAssertTrue(key.hasPrefix("lake/_versions/\(partition)/\(version)/"), "\(key): a second copy of the partition stayed")
+        }
+        XCTAssertEqual(try h.run(["lake", "gc", "--grace", "0s"]).status, 0)
+        XCTAssertEqual(try s3.unreferencedVersions(), [], "gc left the superseded version")
         let page = try taskPages(h, dag: "api", date: "2024-01-01", tasks: ["events"])["events"] ?? ""
         XCTAssertTrue(page.contains("<h2>Results</h2>") && page.contains(partition), page)
         XCTAssertFalse(page.contains("sekrit-token-42") || log.contains("sekrit-token-42") || backfill.stdout.contains("sekrit-token-42"))
