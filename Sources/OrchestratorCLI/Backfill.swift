@@ -36,7 +36,10 @@ extension OrchestratorCommand {
         @OptionGroup var execution: ExecutionOptions
 
         func validate() throws {
-            if let maxActiveRuns, maxActiveRuns < 1 { throw ValidationError("--max-active-runs must be at least 1") }
+            // The same bounds as a DAG's max_active_runs: the store keeps it and the scheduler counts against it.
+            if let maxActiveRuns, !DagLimits.activeLimit.contains(maxActiveRuns) {
+                throw ValidationError("--max-active-runs must be a whole number \(DagLimits.describe(DagLimits.activeLimit))")
+            }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
             if (json || limit != nil) && !dryRun { throw ValidationError("--json and --limit describe a --dry-run; add --dry-run") }
         }

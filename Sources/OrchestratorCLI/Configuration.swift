@@ -37,7 +37,7 @@ struct Configuration {
     }
 
     static let defaultPath = "/etc/orchestrator/orchestrator.yaml"
-    static let nodeTimeoutBounds: ClosedRange<Double> = 1...3600
+    static let nodeTimeoutBounds: ClosedRange<Double> = 10...3600
     static let keys: [(key: String, environment: String, fallback: String)] = [
         ("home", "ORCHESTRATOR_HOME", "~/.orchestrator"),
         ("dags", "ORCHESTRATOR_DAGS", "./dags"),
@@ -168,7 +168,7 @@ struct Configuration {
         try check("node_name", { $0.isEmpty || NodeName.isValid($0) },
                   "a node name (1 to \(NodeName.maximumLength) letters, digits, '.', '-' or '_')")
         try check("node_timeout", { DurationParser.seconds($0).map(Configuration.nodeTimeoutBounds.contains) ?? false },
-                  "a duration from 1s to 1h (30s, 2m)")
+                  "a duration from 10s to 1h (30s, 2m)")
         try check("grace_period", { DurationParser.seconds($0).map { $0 <= DagLimits.longestGracePeriod } ?? false },
                   "a duration of at most 24 hours (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")

@@ -51,7 +51,7 @@ struct ExecutionOptions: ParsableArguments {
             .compactMap { $0 }.first { !$0.isEmpty }
         guard let text else { return 30 }
         guard let seconds = DurationParser.seconds(text), Configuration.nodeTimeoutBounds.contains(seconds) else {
-            throw CLIError("node timeout '\(text)' is not a duration from 1s to 1h (try 30s)")
+            throw CLIError("node timeout '\(text)' is not a duration from 10s to 1h (try 30s)")
         }
         return seconds
     }

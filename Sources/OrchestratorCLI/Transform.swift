@@ -1,4 +1,5 @@
 import ArgumentParser
+import Executor
 import Foundation
 import Transforms
 import WorkerCore
@@ -14,6 +15,9 @@ extension OrchestratorCommand {
         @Option(name: .customLong("with"), help: "The task's rendered `with:` map as JSON.") var options: String = "{}"
 
         func run() throws {
+            // It holds its granted connections and the lake's S3 keys: other tasks of the same user must not read
+            // them from /proc/<pid>/environ or its memory.
+            guard ProcessSecrets.makeNonDumpable() else { throw CLIError("transform \(name): cannot make this process non-dumpable") }
             do throws(TransformError) {
                 let operation = try TransformRegistry.operation(named: name)
                 let context = try TransformContext.fromEnvironment()

@@ -148,7 +148,9 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
     private func inTransaction<T>(_ body: (PostgresConnection) throws(PostgresError) -> T,
                                   bodySent: inout Bool) throws(PostgresError) -> T {
         // A BEGIN that fails on a lost connection wrote nothing: the caller may run the whole body again.
-        try connection.execute("BEGIN")
+        // The limits' count-then-update (decision 11) is correct at READ COMMITTED only: a server or role whose
+        // default_transaction_isolation is higher must not change that.
+        try connection.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         bodySent = true
         do {
             let value = try body(connection)

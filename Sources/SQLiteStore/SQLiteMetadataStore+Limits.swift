@@ -34,8 +34,9 @@ extension SQLiteMetadataStore {
             let active: Int
             let limit: Int
             if let backfillId: Int64 = run[1] {
+                // Saturating: a stored limit beyond Int's range must not trap on every pass.
                 limit = try Cached.double(db, sql: "SELECT max_active_runs FROM backfills WHERE id = ?", arguments: [backfillId])
-                    .map { Int($0) } ?? maxActiveRuns
+                    .map { $0 < 9.0e18 ? Int($0) : Int.max } ?? maxActiveRuns
                 active = try Cached.double(db, sql: "SELECT COUNT(*) FROM dag_runs WHERE backfill_id = ? AND state = 'running'",
                                            arguments: [backfillId]).map { Int($0) } ?? 0
             } else {

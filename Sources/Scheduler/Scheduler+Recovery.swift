@@ -9,7 +9,7 @@ extension Scheduler {
         guard let child = children.removeValue(forKey: pid) else { return }
         guard !status.succeeded else { return }
         try failOrphan(key: child.key, tryNumber: child.tryNumber, now: now,
-                       note: "the worker (pid \(pid)) ended with \(status) before recording the attempt")
+                       note: "the worker (pid \(pid)) ended with \(status) before recording the attempt", killsTaskGroup: true)
     }
 
     /// Finds attempts whose worker is gone: a dead pid on this node, or, on another node, a node lost (its heartbeat
@@ -53,16 +53,18 @@ extension Scheduler {
             let reason = lostNode.map { "node lost: \($0) sent no heartbeat for more than \(Int(settings.nodeTimeout))s" } ?? (local
                 ? "the worker (pid \(instance.pid.map(String.init) ?? "?")) is gone; the attempt was abandoned"
                 : "no heartbeat from \(instance.hostname ?? "?") for more than \(Int(settings.heartbeatTimeout))s")
-            try failOrphan(key: instance.key, tryNumber: instance.tryNumber, now: now, note: reason, taskPid: local ? instance.taskPid : nil)
+            try failOrphan(key: instance.key, tryNumber: instance.tryNumber, now: now, note: reason, killsTaskGroup: local)
         }
     }
 
-    /// Records an abandoned attempt as failed and applies the task's retry policy.
-    func failOrphan(key: TaskKey, tryNumber: Int, now: Date, note: String, taskPid: Int32? = nil) throws {
+    /// Records an abandoned attempt as failed and applies the task's retry policy. `killsTaskGroup` only for an
+    /// attempt of this node: another node's task pid names a process group on another machine, and signalling that
+    /// number here would hit an unrelated process.
+    func failOrphan(key: TaskKey, tryNumber: Int, now: Date, note: String, killsTaskGroup: Bool) throws {
         guard let instance = try store.taskInstance(key), instance.tryNumber == tryNumber,
               instance.state == .running || instance.state == .queued else { return }
         // Whatever the dead worker started must not run on beside the retry.
-        if let group = taskPid ?? instance.taskPid, ProcessLauncher.groupIsAlive(group) {
+        if killsTaskGroup, let group = instance.taskPid, ProcessLauncher.groupIsAlive(group) {
             ProcessLauncher.signalGroup(group, SIGKILL)
             Self.awaitGroupGone(group)
         }
