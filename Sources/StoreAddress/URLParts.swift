@@ -71,7 +71,8 @@ struct URLParts {
         if let queryStart {
             query = rest[(queryStart + 1)...].split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
                 let equalsAt = pair.firstIndex(of: equals) ?? pair.endIndex
-                let key = String(decoding: pair[..<equalsAt], as: UTF8.self).lowercased()
+                // libpq decodes keys as well as values: `%70assword` is a password too.
+                let key = StoreURL.percentDecoded(String(decoding: pair[..<equalsAt], as: UTF8.self)).lowercased()
                 let value = equalsAt < pair.endIndex ? Array(pair[(equalsAt + 1)...]) : []
                 return (key, value, Array(pair))
             }

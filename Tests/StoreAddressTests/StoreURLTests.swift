@@ -63,6 +63,14 @@ final class StoreURLPasswordTests: XCTestCase {
         XCTAssertEqual(try StoreURL.parse("postgres://orch@h/d?password=s3cret").withoutPassword, "postgres://orch@h/d")
     }
 
+    func testAPercentEncodedPasswordKeyIsAPasswordToo() throws {
+        let url = try StoreURL.parse("postgres://orch@h/d?%70assword=s3cret&sslmode=require&ssl%50ASSWORD=k3y")
+        XCTAssertEqual(url.password, "s3cret")
+        XCTAssertEqual(url.sslPassword, "k3y")
+        XCTAssertEqual(url.withoutPassword, "postgres://orch@h/d?sslmode=require")
+        XCTAssertFalse("\(url)".contains("s3cret") || "\(url)".contains("k3y"), "\(url)")
+    }
+
     func testTheQueryPasswordWinsOverTheUserInfoOneAsInLibpq() throws {
         let url = try StoreURL.parse("postgres://orch:first@h/d?PASSWORD=second%21")
         XCTAssertEqual(url.password, "second!")
