@@ -21,6 +21,8 @@ public struct S3Lake: Lake {
     /// longer refuses to switch the manifest.
     public static let defaultGcGrace: Double = 3600
     var gcGrace: Double
+    /// Runs between the uploads and the manifest switch (tests: something removing an uploaded file meanwhile).
+    var beforeManifestSwitch: (@Sendable () -> Void)?
 
     init(client: S3Client, bucket: String, prefix: String, stagingRoot: String, cache: LakeReadCache,
          gcGrace: Double = S3Lake.defaultGcGrace) {
@@ -88,6 +90,23 @@ public struct S3Lake: Lake {
             try? client.deleteObjects(bucket: bucket, keys: uploaded)
             throw TransformError("lake \(description): cannot publish \(partition): the upload took \(Int(took))s, longer than"
                                  + " the \(Int(gcGrace))s that `orchestrator lake gc` leaves an unpublished version alone; nothing published")
+        }
+        // `lake gc --grace` shorter than this upload may have taken the version's first files for an abandoned
+        // upload's while a later file was still going up: a version with a file missing must not become current.
+        beforeManifestSwitch?()
+        let missing: [String]
+        do throws(S3Error) {
+            let present = Dictionary(try client.list(bucket: bucket, prefix: versionPrefix).objects.map { ($0.key, $0.size) },
+                                     uniquingKeysWith: { first, _ in first })
+            missing = files.filter { present[versionPrefix + $0.name] != $0.size }.map(\.name)
+        } catch {
+            try? client.deleteObjects(bucket: bucket, keys: uploaded)
+            throw TransformError("lake \(description): cannot publish \(partition): checking the uploaded files: \(error.description); nothing published")
+        }
+        guard missing.isEmpty else {
+            try? client.deleteObjects(bucket: bucket, keys: uploaded)
+            throw TransformError("lake \(description): cannot publish \(partition): \(missing.joined(separator: ", ")) went missing from the upload"
+                                 + " before the manifest switch (an `orchestrator lake gc` with a grace shorter than the upload?); nothing published")
         }
         let manifest = S3LakeManifest(version: version, published: S3LakeManifest.stamp(Date()), files: files,
                                       previous: previous?.manifest.version)
