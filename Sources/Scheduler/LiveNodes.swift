@@ -4,15 +4,20 @@ import MetadataStore
 /// The other nodes a command can hand its runs to: those the store saw heartbeat within `node_timeout` (the rule by
 /// which the nodes judge each other lost, 0011). This process's own node name is left out: on this home that is the
 /// local daemon, which the home's lock file tells about at once (its row stays fresh for a while after it died).
-struct LiveNodes {
-    var timeout: Double
-    var ownName: String
+public struct LiveNodes: Sendable {
+    public var timeout: Double
+    public var ownName: String
 
-    func alive(_ nodes: [NodeRecord], now: Date) -> [NodeRecord] {
+    public init(timeout: Double, ownName: String) {
+        self.timeout = timeout
+        self.ownName = ownName
+    }
+
+    public func alive(_ nodes: [NodeRecord], now: Date) -> [NodeRecord] {
         nodes.filter { $0.name != ownName && now.timeIntervalSince($0.lastHeartbeat) <= timeout }
     }
 
-    func alive(in store: any NodeStore, now: Date = Date()) throws -> [NodeRecord] {
+    public func alive(in store: any NodeStore, now: Date = Date()) throws -> [NodeRecord] {
         alive(try store.nodes(), now: now)
     }
 }
