@@ -1,6 +1,7 @@
 import Foundation
-/// The guarantee of one scheduler per store. SQLite keeps it as a `flock` on the home's lock file (a store file
-/// is only shared by processes of one machine); PostgreSQL can hold an advisory lock or a lease row instead.
+/// The guarantee of one scheduler per home and per node. SQLite keeps it as a `flock` on the home's lock file (a
+/// store file is only shared by processes of one machine); PostgreSQL adds an advisory lock per node name, so that
+/// any number of differently named nodes schedule from one store and a second daemon with a taken name is refused.
 public protocol SchedulerLeaseStore: Sendable {
     /// Takes the lease, or throws a `StoreError` of kind `.leaseHeld` naming the holder when another scheduler has it.
     /// The lease is held until `release()` (or until the process dies).
@@ -17,11 +18,15 @@ public struct SchedulerLeaseRequest: Sendable, Equatable {
     public var lockPath: String
     /// Written with the holder's pid, so the CLI and workers on this machine can wake it.
     public var pidPath: String
+    /// The node taking the lease (a shared store holds one lease per node name); looking up the local holder
+    /// needs none.
+    public var nodeName: String
 
-    public init(home: String, lockPath: String, pidPath: String) {
+    public init(home: String, lockPath: String, pidPath: String, nodeName: String = "") {
         self.home = home
         self.lockPath = lockPath
         self.pidPath = pidPath
+        self.nodeName = nodeName
     }
 }
 

@@ -25,11 +25,13 @@ public struct TaskInstanceTransition: Sendable, Equatable {
     }
 
     /// The planner's decision (none → scheduled, skipped, upstream_failed; up_for_retry → scheduled): a finished
-    /// state also records when and why.
-    public static func decided(from: TaskState, to: TaskState, note: String?, at now: Date) -> TaskInstanceTransition {
+    /// state also records when and why. Guarded by the try the planner read too: with several schedulers, another
+    /// may have run that try and come back to the same state at the next one (an up_for_retry whose delay has not
+    /// passed), and a decision taken on the older read must not apply to it.
+    public static func decided(from: TaskState, to: TaskState, note: String?, tryNumber: Int?, at now: Date) -> TaskInstanceTransition {
         var fields: [TaskField] = [.state(to)]
         if to.isFinished { fields += [.endedAt(now), .note(note)] }
-        return TaskInstanceTransition(expecting: [from], tryNumber: nil, fields: fields)
+        return TaskInstanceTransition(expecting: [from], tryNumber: tryNumber, fields: fields)
     }
 
     /// scheduled → queued at the next try, on this host, with everything the previous try left behind cleared.
@@ -41,8 +43,9 @@ public struct TaskInstanceTransition: Sendable, Equatable {
     }
 
     /// scheduled → failed before any attempt: the task cannot be rendered, its pool or a connection is missing.
-    public static func cannotRun(note: String, at now: Date) -> TaskInstanceTransition {
-        TaskInstanceTransition(expecting: [.scheduled], tryNumber: nil, fields: [.state(.failed), .endedAt(now), .note(note)])
+    /// Guarded by the try read (nil: any), like a planner's decision.
+    public static func cannotRun(note: String, tryNumber: Int? = nil, at now: Date) -> TaskInstanceTransition {
+        TaskInstanceTransition(expecting: [.scheduled], tryNumber: tryNumber, fields: [.state(.failed), .endedAt(now), .note(note)])
     }
 
     /// queued → failed: the worker process for this try could not be started.

@@ -115,14 +115,36 @@ extension OrchestratorCommand {
         /// Hands the runs to the daemon and follows them, or runs a scheduler for them here. A followed daemon that
         /// dies (its scheduler lock is free again) is noticed within a second, and this command takes over the
         /// remaining runs: it adopts the tasks still running and retries or fails the abandoned ones, as a daemon would.
+        /// Without a daemon on this home, live nodes of the store (another machine's daemons) get the runs instead:
+        /// they find them by polling the store; when the last of them goes silent for node_timeout, this command
+        /// takes over likewise.
         func execute(progress: BackfillProgress, store: any MetadataStore, filter: RunFilter, onSchedule: Set<Date>) throws {
             let layout = global.layout
+            let loaded = try global.configuration()
+            let nodes = LiveNodes(timeout: try execution.resolvedNodeTimeout(loaded), ownName: try execution.resolvedNodeName(loaded))
             let daemonAlive = { store.schedulerLeaseHolder(layout.schedulerLeaseRequest) != nil }
-            var configuration: Configuration?
+            // A store that cannot be read right now keeps the nodes as alive: this command must not run the runs
+            // beside them on a hiccup.
+            var lastNodes: [NodeRecord] = []
+            let nodesAlive = {
+                if let alive = try? nodes.alive(in: store) { lastNodes = alive }
+                return !lastNodes.isEmpty
+            }
+            var configured = false
+            var refusals = 0
             while true {
                 if let pid = RunLookup.wakeDaemon(layout, leases: store) {
                     if try progress.follow(while: daemonAlive) == .finished { return }
-                    FileHandle.standardError.write(Data("\(progress.label): the daemon (pid \(pid)) is gone; running the remaining runs here\n".utf8))
+                    let next = nodesAlive() ? "the other nodes have the runs" : "running the remaining runs here"
+                    FileHandle.standardError.write(Data("\(progress.label): the daemon (pid \(pid)) is gone; \(next)\n".utf8))
+                }
+                if !daemonAlive(), nodesAlive() {
+                    let names = lastNodes.map(\.name).sorted().joined(separator: ", ")
+                    FileHandle.standardError.write(Data("\(progress.label): handing the runs to the nodes \(names)\n".utf8))
+                    // A daemon started on this home meanwhile is followed as above.
+                    if try progress.follow(while: { nodesAlive() && !daemonAlive() }) == .finished { return }
+                    if daemonAlive() { continue }
+                    FileHandle.standardError.write(Data("\(progress.label): no node is alive (none heartbeat for \(Int(nodes.timeout))s); running the remaining runs here\n".utf8))
                 }
                 // A daemon that asked for the lock is about to take it (this command just handed it over): wait for it.
                 if SchedulerHandover.pendingRequester(layout) != nil {
@@ -132,10 +154,9 @@ extension OrchestratorCommand {
                 let refs = try store.runs(filter).filter { onSchedule.contains($0.logicalDate) && !$0.state.isFinished }
                     .map { RunRef(dagId: $0.dagId, runId: $0.runId) }
                 if refs.isEmpty { return }
-                // Read once: the first read also takes the secrets out of this process's environment.
-                let loaded = try configuration ?? global.configuration()
-                if configuration == nil { try SchedulerSetup.applyConfiguration(loaded, store: store) }
-                configuration = loaded
+                // Once: it also takes the secrets out of this process's environment.
+                if !configured { try SchedulerSetup.applyConfiguration(loaded, store: store) }
+                configured = true
                 let settings = try SchedulerSetup.settings(global: global, execution: execution, scope: .runs(Set(refs)),
                                                            gracePeriod: try execution.resolvedGracePeriod(default: 0, loaded),
                                                            configuration: loaded)
@@ -150,8 +171,11 @@ extension OrchestratorCommand {
                     if try loop.run(watchDags: false) == .finished { return }
                     let requester = SchedulerHandover.pendingRequester(layout).map { " (pid \($0))" } ?? ""
                     FileHandle.standardError.write(Data("\(progress.label): a daemon\(requester) started; handing the runs over to it\n".utf8))
-                } catch is SchedulerLockError {
-                    // A daemon started meanwhile (or is writing its pid): follow it once it is up.
+                } catch let error as SchedulerLockError {
+                    // A daemon started meanwhile (or is writing its pid): follow it once it is up. With none on this
+                    // home for 5 s, the store refused: a live scheduler elsewhere has this node's name.
+                    refusals = daemonAlive() || SchedulerHandover.pendingRequester(layout) != nil ? 0 : refusals + 1
+                    if refusals >= 50 { throw CLIError(error.message) }
                     Thread.sleep(forTimeInterval: 0.1)
                 }
             }

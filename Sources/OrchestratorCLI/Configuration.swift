@@ -38,6 +38,8 @@ struct Configuration {
 
     static let defaultPath = "/etc/orchestrator/orchestrator.yaml"
     static let nodeTimeoutBounds: ClosedRange<Double> = 10...3600
+    /// From 100 ms (an idle pass is a few reads) to a minute (how late another node's work may be noticed).
+    static let storePollBounds: ClosedRange<Double> = 0.1...60
     static let keys: [(key: String, environment: String, fallback: String)] = [
         ("home", "ORCHESTRATOR_HOME", "~/.orchestrator"),
         ("dags", "ORCHESTRATOR_DAGS", "./dags"),
@@ -50,6 +52,8 @@ struct Configuration {
         ("node_name", "ORCHESTRATOR_NODE_NAME", ""),
         // Another node silent this long is declared lost by this one, and its running attempts fail ("node lost").
         ("node_timeout", "ORCHESTRATOR_NODE_TIMEOUT", "30s"),
+        // The longest a scheduler waits before reading the store again, for work other nodes created or unblocked.
+        ("store_poll_interval", "ORCHESTRATOR_STORE_POLL_INTERVAL", "1s"),
         ("grace_period", "ORCHESTRATOR_GRACE_PERIOD", "60s"),
         ("log_level", "ORCHESTRATOR_LOG_LEVEL", "info"),
         ("log_format", "ORCHESTRATOR_LOG_FORMAT", "logfmt"),
@@ -169,6 +173,8 @@ struct Configuration {
                   "a node name (1 to \(NodeName.maximumLength) letters, digits, '.', '-' or '_')")
         try check("node_timeout", { DurationParser.seconds($0).map(Configuration.nodeTimeoutBounds.contains) ?? false },
                   "a duration from 10s to 1h (30s, 2m)")
+        try check("store_poll_interval", { DurationParser.seconds($0).map(Configuration.storePollBounds.contains) ?? false },
+                  "a duration from 100ms to 1m (1s, 500ms)")
         try check("grace_period", { DurationParser.seconds($0).map { $0 <= DagLimits.longestGracePeriod } ?? false },
                   "a duration of at most 24 hours (60s, 5m)")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")

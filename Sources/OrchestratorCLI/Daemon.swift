@@ -49,6 +49,15 @@ extension OrchestratorCommand {
             try SchedulerSetup.applyConfiguration(configuration, store: store)
             (store as? any BackgroundMaintenance)?.startBackgroundMaintenance()
             let scheduler = Scheduler(store: store, settings: settings, log: log)
+            // The lease first: a second daemon of this home, or of this node name on a shared store, is refused
+            // before it touches the node's row, its web port or the outbox.
+            let lease: any SchedulerLease
+            do {
+                lease = try SchedulerLoop.acquireLease(store: store, home: home, nodeName: settings.nodeName)
+            } catch let error as SchedulerLockError {
+                throw CLIError(error.message)
+            }
+            defer { lease.release() }
             // Registered before anything is scheduled, so other nodes see who claims what.
             let node = NodeHeartbeat(store: store, name: settings.nodeName, log: log)
             try node.start()
@@ -135,7 +144,7 @@ extension OrchestratorCommand {
                 loop.onHeartbeat = { systemd.notify((watchdog ? "WATCHDOG=1\n" : "") + "STATUS=\(status())") }
             }
             do {
-                try loop.run(watchDags: !noWatch)
+                try loop.run(watchDags: !noWatch, lease: lease)
             } catch let error as SchedulerLockError {
                 throw CLIError(error.message)
             }

@@ -56,6 +56,17 @@ struct ExecutionOptions: ParsableArguments {
         return seconds
     }
 
+    /// `store_poll_interval:` or ORCHESTRATOR_STORE_POLL_INTERVAL, default 1 s.
+    func resolvedStorePollInterval(_ configuration: Configuration? = nil) throws -> Double {
+        let text = [configuration?.value("store_poll_interval"), ProcessInfo.processInfo.environment["ORCHESTRATOR_STORE_POLL_INTERVAL"]]
+            .compactMap { $0 }.first { !$0.isEmpty }
+        guard let text else { return SchedulerSettings.defaultStorePollInterval }
+        guard let seconds = DurationParser.seconds(text), Configuration.storePollBounds.contains(seconds) else {
+            throw CLIError("store poll interval '\(text)' is not a duration from 100ms to 1m (try 1s)")
+        }
+        return seconds
+    }
+
     func resolvedGracePeriod(default fallback: Double, _ configuration: Configuration? = nil) throws -> Double {
         guard let text = gracePeriod ?? configuration?.value("grace_period") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_GRACE_PERIOD"] else { return fallback }
         guard let seconds = DurationParser.seconds(text) else { throw CLIError("grace period '\(text)' is not a duration (try 60s or 5m)") }
@@ -116,6 +127,7 @@ enum SchedulerSetup {
         settings.connections = configuration?.connections ?? [:]
         settings.nodeName = try execution.resolvedNodeName(configuration)
         settings.nodeTimeout = try execution.resolvedNodeTimeout(configuration)
+        settings.storePollInterval = try execution.resolvedStorePollInterval(configuration)
         // Workers get it in their argv, which any local user can read: never with its password.
         if let store { settings.storeURL = store.withoutPassword }
         // The password (user info or `?password=`) goes to the workers in their environment; libpq reads PGPASSWORD.

@@ -4,19 +4,21 @@ import PostgresClient
 import SQLiteStore
 
 extension PostgresMetadataStore {
-    /// One scheduler per store: a session advisory lock on a connection of its own, which the server drops when that
-    /// process (or its machine) goes away, plus the home's lock file, which names the local holder's pid so that the CLI
-    /// can wake it. (Several schedulers on one store are the multi-node work, not this lease.)
+    /// One scheduler per node name on the store, and per home on the machine: a session advisory lock for the node on
+    /// a connection of its own, which the server drops when that process (or its machine) goes away, plus the home's
+    /// lock file, which names the local holder's pid so that the CLI can wake it. Nodes of other names take other
+    /// locks and schedule beside this one (decision 0012: every step of a pass is a compare-and-set or a store-held
+    /// limit); a second daemon under a taken name is refused, as its pid checks and parallelism would be this one's.
     public func acquireSchedulerLease(_ request: SchedulerLeaseRequest) throws -> any SchedulerLease {
         let local = try FileSchedulerLease.acquire(request, store: location)
         do {
             let db = try PostgresConnection(url: url, applicationName: AdvisorySchedulerLease.applicationName)
-            // One lock per schema: two stores in different schemas of one database each get their scheduler.
-            guard try db.query("SELECT pg_try_advisory_lock($1::int4, hashtext(current_schema()))", [Self.schedulerLockKey])
-                .first?.bool(0) == true else {
+            guard try db.query(Self.nodeLockStatement, [request.nodeName]).first?.bool(0) == true else {
                 local.release()
-                throw StoreError(.leaseHeld, operation: "take the scheduler lock", store: location,
-                                 detail: "another scheduler already holds the scheduler lock of \(location)")
+                throw StoreError(.leaseHeld, operation: "take the scheduler lock", store: location, detail: """
+                    node '\(request.nodeName)' already has a live scheduler on \(location); \
+                    give each daemon its own node name (ORCHESTRATOR_NODE_NAME)
+                    """)
             }
             return AdvisorySchedulerLease(connection: db, local: local, location: location)
         } catch let error as PostgresError {
@@ -29,8 +31,16 @@ extension PostgresMetadataStore {
         FileSchedulerLease.holder(request)
     }
 
-    /// The lock's first key; the second is the schema's hash.
-    static let schedulerLockKey: Int32 = 0x6f72_6368  // "orch"
+    /// The node's lock: a one-key (bigint) advisory lock on a hash of the schema and the node name, so that stores in
+    /// two schemas of one database keep apart. The one-key space does not meet the two-key one of the limit locks
+    /// (`LimitLock`) nor the lock of the one scheduler per store that came before it (two keys: "orch", the schema's
+    /// hash), which is why old and new daemons must not run together (see 0012's upgrade note).
+    static let nodeLockStatement = """
+        SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '/' || $1::text, \(schedulerLockSeed)))
+        """
+
+    /// The hash's seed ("orch"), so that the key is this lock's and not another program's hash of the same text.
+    static let schedulerLockSeed: Int64 = 0x6f72_6368
 }
 
 /// The scheduler lease on PostgreSQL: holding the connection holds the advisory lock.

@@ -6,4 +6,9 @@ extension HomeLayout {
     public var schedulerLeaseRequest: SchedulerLeaseRequest {
         SchedulerLeaseRequest(home: home, lockPath: schedulerLockPath, pidPath: schedulerPidPath)
     }
+
+    /// The same, for node `nodeName` taking the lease.
+    public func schedulerLeaseRequest(node nodeName: String) -> SchedulerLeaseRequest {
+        SchedulerLeaseRequest(home: home, lockPath: schedulerLockPath, pidPath: schedulerPidPath, nodeName: nodeName)
+    }
 }

@@ -28,7 +28,7 @@ extension Scheduler {
                                         limits: .init(parallelism: parallelism, poolSlots: try store.pools(), node: hostname))
         for instance in plan.unknownPool {
             let note = "pool '\(instance.pool)' is not defined (create it with: orchestrator pools set \(instance.pool) SLOTS)"
-            _ = try store.update(instance.key, .cannotRun(note: note, at: now))
+            _ = try store.update(instance.key, .cannotRun(note: note, tryNumber: instance.tryNumber, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", note)])
             pendingWake = true
         }
@@ -46,7 +46,7 @@ extension Scheduler {
         do {
             (spec, _) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
         } catch {
-            _ = try store.update(instance.key, .cannotRun(note: "cannot render the task: \(SecretMasker.masked(error.message))", at: now))
+            _ = try store.update(instance.key, .cannotRun(note: "cannot render the task: \(SecretMasker.masked(error.message))", tryNumber: instance.tryNumber, at: now))
             pendingWake = true
             return
         }
@@ -55,7 +55,7 @@ extension Scheduler {
             granted = try TaskConnections.environment(for: task, connections: connections)
                 .merging(TaskConnections.lakeEnvironment(for: task, credentials: settings.lakeEnvironment)) { $1 }
         } catch {
-            _ = try store.update(instance.key, .cannotRun(note: error.message, at: now))
+            _ = try store.update(instance.key, .cannotRun(note: error.message, tryNumber: instance.tryNumber, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", error.message)])
             pendingWake = true
             return
@@ -67,7 +67,7 @@ extension Scheduler {
         case .movedOn, .poolFull, .dagFull, .nodeFull: return
         case .unknownPool:
             let note = "pool '\(instance.pool)' is not defined (create it with: orchestrator pools set \(instance.pool) SLOTS)"
-            _ = try store.update(instance.key, .cannotRun(note: note, at: now))
+            _ = try store.update(instance.key, .cannotRun(note: note, tryNumber: instance.tryNumber, at: now))
             log(.error, "task cannot run", [("task", instance.key.description), ("reason", note)])
             pendingWake = true
             return

@@ -47,6 +47,10 @@ public struct SchedulerSettings: Sendable {
     public var nodeName: String = SystemInfo.hostname
     /// Another node silent this long (its own heartbeat and its workers') is lost: its attempts fail with "node lost".
     public var nodeTimeout: Double = 30
+    /// At most this long between two passes, even when nothing here woke the loop: other nodes (and commands on
+    /// other machines) cannot signal this process, so work they create or unblock is found by reading the store.
+    public var storePollInterval: Double = SchedulerSettings.defaultStorePollInterval
+    public static let defaultStorePollInterval = 1.0
     /// The lake's S3 credentials (`SecretMasker.lakeCredentialVariables`), remembered before the scheduler's own
     /// environment was scrubbed: only the tasks that use the lake (transforms) get them, never a command task.
     public var lakeEnvironment: [String: String] = [:]
@@ -249,10 +253,11 @@ public final class Scheduler {
                                             uniquingKeysWith: { a, _ in a })
             }
             for action in RunPlanner.plan(dag: dag, run: run, instances: runInstances, previousRunStates: previousStates, now: now) {
-                if case .setTaskState(let key, _, let to, _) = action, try apply(action, now: now), let index = position[key] {
+                if case .setTaskState(let key, _, let to, _) = action, let index = position[key],
+                   try apply(action, tryNumber: instances[index].tryNumber, now: now) {
                     instances[index].state = to
                 } else if case .finishRun = action {
-                    _ = try apply(action, now: now)
+                    _ = try apply(action, tryNumber: nil, now: now)
                 }
             }
             if let retry = RunPlanner.nextRetryTime(runInstances) { nextRetry = min(nextRetry ?? retry, retry) }
@@ -260,13 +265,15 @@ public final class Scheduler {
         return (nextRetry, instances)
     }
 
-    /// Persists one decision as a compare-and-set; returns whether it took effect.
+    /// Persists one decision as a compare-and-set on the state and the try it was taken on; returns whether it took
+    /// effect. Another node's scheduler may decide the same at the same time: one wins, the other's does nothing.
     @discardableResult
-    func apply(_ action: SchedulerAction, now: Date) throws -> Bool {
+    func apply(_ action: SchedulerAction, tryNumber: Int?, now: Date) throws -> Bool {
         switch action {
         case .setTaskState(let key, let from, let to, let note):
-            return try store.update(key, .decided(from: from, to: to, note: note, at: now))
+            return try store.update(key, .decided(from: from, to: to, note: note, tryNumber: tryNumber, at: now))
         case .finishRun(let dagId, let runId, let state):
+            // Finished once: only the scheduler whose compare-and-set moved the run queues its notification.
             guard try store.updateRunState(dagId: dagId, runId: runId, expecting: [.running], to: state, at: now) else { return false }
             try queueRunFinished(dagId: dagId, runId: runId, state: state, now: now)
             // A finished run frees a max_active_runs slot: start the next queued run now, not at the next event.

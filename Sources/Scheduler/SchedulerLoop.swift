@@ -45,22 +45,24 @@ public final class SchedulerLoop: @unchecked Sendable {
         self.log = log
     }
 
-    /// Takes the store's scheduler lease; fails if a daemon or another backfill holds it.
-    public static func acquireLease(store: any SchedulerLeaseStore, home: HomeLayout) throws -> any SchedulerLease {
+    /// Takes the store's scheduler lease for node `nodeName`; fails if a daemon or another backfill holds the home's,
+    /// or a live scheduler of the same node name holds the store's.
+    public static func acquireLease(store: any SchedulerLeaseStore, home: HomeLayout, nodeName: String) throws -> any SchedulerLease {
         do {
-            return try store.acquireSchedulerLease(home.schedulerLeaseRequest)
+            return try store.acquireSchedulerLease(home.schedulerLeaseRequest(node: nodeName))
         } catch let error as StoreError where error.kind == .leaseHeld {
             throw SchedulerLockError(message: error.detail)
         }
     }
 
-    /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish or it steps down).
+    /// Runs until SIGTERM/SIGINT (or, for a scoped scheduler, until its runs finish or it steps down). `lease`: one
+    /// the caller took already (the daemon takes it before it registers as a node); else the loop takes it.
     @discardableResult
-    public func run(watchDags: Bool) throws -> Outcome {
+    public func run(watchDags: Bool, lease held: (any SchedulerLease)? = nil) throws -> Outcome {
         // Workers and the CLI wake whoever the pid file names, and SIGUSR1 terminates by default: the soak saw a
         // daemon killed by an adopted worker's wake-up between writing its pid and installing its handlers.
         signal(SIGUSR1, SIG_IGN)
-        let lease = try Self.acquireLease(store: scheduler.store, home: settings.home)
+        let lease = try held ?? Self.acquireLease(store: scheduler.store, home: settings.home, nodeName: settings.nodeName)
         defer { lease.release() }
         installSignals()
         startReaper()
@@ -101,7 +103,9 @@ public final class SchedulerLoop: @unchecked Sendable {
                 releaseSignals()
                 return .steppedDown
             }
-            let deadline = [next, nextOrphanCheck, nextHeartbeat].compactMap { $0 }.min()
+            // Also the store poll: a run unblocked or created by another node raises no event here.
+            let nextPoll = Date().addingTimeInterval(settings.storePollInterval)
+            let deadline = [next, nextOrphanCheck, nextHeartbeat, nextPoll].compactMap { $0 }.min()
             for event in events.wait(until: deadline) {
                 switch event {
                 case .childExited(let pid, let status): try scheduler.handleChildExit(pid: pid, status: status, now: Date())

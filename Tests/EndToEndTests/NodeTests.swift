@@ -61,6 +61,18 @@ final class NodeTests: XCTestCase {
                        "refused before the store is opened")
     }
 
+    func testAStorePollIntervalOutOfBoundsIsRefusedInOneLine() throws {
+        let h = try Harness()
+        try h.writeDag("where", "dag_id: where\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - { id: a, command: \"true\" }\n")
+        for bad in ["5ms", "2m", "often"] {
+            h.extraEnvironment["ORCHESTRATOR_STORE_POLL_INTERVAL"] = bad
+            let result = try h.run(["daemon"], timeout: 30)
+            XCTAssertNotEqual(result.status, 0, bad)
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("store_poll_interval: '\(bad)' is not a duration from 100ms to 1m"), result.stderr)
+        }
+    }
+
     /// Two daemons on one store (distinct homes): node-a dies with its worker and task, as a machine does; node-b
     /// declares it lost after node_timeout, fails its attempt with "node lost", and the retry runs on node-b.
     func testANodeThatGoesSilentIsDeclaredLostByAnotherAndItsAttemptRetried() throws {

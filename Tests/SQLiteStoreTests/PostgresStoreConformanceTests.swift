@@ -40,9 +40,46 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         XCTAssertEqual(try makeStore().location, storeURL)
     }
 
-    private func leaseRequest(_ name: String) -> (SchedulerLeaseRequest, String) {
+    private func leaseRequest(_ name: String, node: String = "node-a") -> (SchedulerLeaseRequest, String) {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(name)-\(UUID().uuidString)").path
-        return (SchedulerLeaseRequest(home: home, lockPath: home + "/scheduler.lock", pidPath: home + "/scheduler.pid"), home)
+        return (SchedulerLeaseRequest(home: home, lockPath: home + "/scheduler.lock", pidPath: home + "/scheduler.pid", nodeName: node), home)
+    }
+
+    func testNodesOfDistinctNamesScheduleSideBySideAndASecondDaemonOfOneNameIsRefused() throws {
+        let (a, homeA) = leaseRequest("a", node: "node-a"), (b, homeB) = leaseRequest("b", node: "node-b")
+        let (twin, twinHome) = leaseRequest("twin", node: "node-a")
+        defer { for home in [homeA, homeB, twinHome] { try? FileManager.default.removeItem(atPath: home) } }
+        let leaseA = try makeStore().acquireSchedulerLease(a)
+        let leaseB = try openAgain().acquireSchedulerLease(b)
+        defer { leaseB.release() }
+        // Another home, so the local lock file lets it through: the store's lock of the node refuses it.
+        XCTAssertThrowsError(try openAgain().acquireSchedulerLease(twin)) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .leaseHeld, "\(error)")
+            XCTAssertEqual("\(error)", "node 'node-a' already has a live scheduler on \(storeURL); give each daemon its own node name (ORCHESTRATOR_NODE_NAME)")
+        }
+        // The refused attempt left the twin's home lock free, and node-a's lock is free again once released.
+        XCTAssertNil(try makeStore().schedulerLeaseHolder(twin))
+        leaseA.release()
+        try openAgain().acquireSchedulerLease(twin).release()
+    }
+
+    func testTheNodeLockDoesNotMeetTheLimitLocksOrTheFormerStoreWideLock() throws {
+        let (request, home) = leaseRequest("spaces")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let lease = try makeStore().acquireSchedulerLease(request)
+        defer { lease.release() }
+        let admin = try PostgresConnection(url: storeURL)
+        // The node's lock is a one-key lock (objsubid 1) on the hash of schema and name, computed here independently.
+        let expected = try admin.query("SELECT hashtextextended(current_schema() || '/node-a', $1::bigint)", [Int64(0x6f72_6368)]).first?.int(0)
+        let held = try admin.query("""
+            SELECT objsubid, a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+            WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+            """, [Int64(try XCTUnwrap(expected))])
+        XCTAssertEqual(held.count, 1)
+        XCTAssertEqual(held.first?.int(0), 1, "a one-key lock")
+        XCTAssertEqual(held.first?.string(1), "orchestrator scheduler lease")
+        // Nothing holds the former store-wide lock's key: an old daemon would not have been kept out by it.
+        XCTAssertEqual(try admin.query("SELECT pg_try_advisory_lock(1869767528, hashtext(current_schema()))").first?.bool(0), true)
     }
 
     func testAStoreInAnotherSchemaOfTheDatabaseGetsItsOwnScheduler() throws {

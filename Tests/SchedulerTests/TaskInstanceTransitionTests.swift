@@ -16,9 +16,9 @@ final class TaskInstanceTransitionTests: XCTestCase {
     }
 
     func testAPlannerDecisionRecordsWhenAndWhyOnlyForAFinishedState() {
-        XCTAssertEqual(TaskInstanceTransition.decided(from: .none, to: .scheduled, note: nil, at: now),
-                       TaskInstanceTransition(expecting: [.none], tryNumber: nil, fields: [.state(.scheduled)]))
-        XCTAssertEqual(TaskInstanceTransition.decided(from: .none, to: .upstreamFailed, note: "extract failed", at: now).fields,
+        XCTAssertEqual(TaskInstanceTransition.decided(from: .none, to: .scheduled, note: nil, tryNumber: 0, at: now),
+                       TaskInstanceTransition(expecting: [.none], tryNumber: 0, fields: [.state(.scheduled)]))
+        XCTAssertEqual(TaskInstanceTransition.decided(from: .none, to: .upstreamFailed, note: "extract failed", tryNumber: 0, at: now).fields,
                        [.state(.upstreamFailed), .endedAt(now), .note("extract failed")])
     }
 
@@ -42,6 +42,7 @@ final class TaskInstanceTransitionTests: XCTestCase {
         XCTAssertEqual(TaskInstanceTransition.spawnFailed(tryNumber: 2, note: "no such file", at: now),
                        TaskInstanceTransition(expecting: [.queued], tryNumber: 2, fields: [.state(.failed), .endedAt(now), .note("no such file")]))
         XCTAssertEqual(TaskInstanceTransition.cannotRun(note: "pool 'x' is not defined", at: now).expecting, [.scheduled])
+        XCTAssertEqual(TaskInstanceTransition.cannotRun(note: "pool 'x' is not defined", tryNumber: 2, at: now).tryNumber, 2)
     }
 
     func testAnOrphanRetriesWhileTriesRemainAndRecordsItsAttempt() throws {
