@@ -208,6 +208,7 @@ public struct OutboxMessage: Sendable, Equatable {
     public var target: String
     /// The event as JSON; the sender formats it for its target.
     public var payload: String
+    /// Delivery attempts made; for a claimed message, including the one just claimed.
     public var attempts: Int
     public var lastError: String?
 

@@ -6,6 +6,9 @@ import MetadataStore
 /// Slack's `{"text": …}` for `slack+https://…` targets and configured targets with `format: slack`. Each
 /// attempt has a timeout; failures are retried with backoff, then recorded as failed and logged. Nothing is
 /// dropped silently: every outcome is in the store (`notificationCounts`).
+///
+/// Every node runs a sender on the shared store: each message is claimed in the store before it is sent (a lease of
+/// `claimLease`), so it is sent by one of them; a node that dies mid-send leaves it to another once the lease ends.
 public final class WebhookSender: @unchecked Sendable {
     public struct Target: Sendable {
         public var url: String
@@ -24,6 +27,10 @@ public final class WebhookSender: @unchecked Sendable {
     let maxAttempts: Int
     let log: @Sendable (String, [(String, String)]) -> Void
     private let wake = DispatchSemaphore(value: 0)
+    /// How long a claimed message is this sender's: longer than one attempt (its timeout) and its record.
+    var claimLease: Double { timeout + 30 }
+    /// The longest the thread sleeps: other nodes queue messages too, and their pokes do not reach this one.
+    static let pollInterval: Double = 5
 
     public init(store: any MetadataStore, named: [String: Target], timeout: Double = 10, maxAttempts: Int = 5,
                 log: @escaping @Sendable (String, [(String, String)]) -> Void) {
@@ -49,7 +56,7 @@ public final class WebhookSender: @unchecked Sendable {
             while true {
                 deliverDue()
                 let next = (try? store.nextNotificationAttempt()) ?? nil
-                let wait = next.map { max(0.05, $0.timeIntervalSinceNow) } ?? 3600
+                let wait = min(Self.pollInterval, next.map { max(0.05, $0.timeIntervalSinceNow) } ?? Self.pollInterval)
                 _ = wake.wait(timeout: .now() + wait)
             }
         }
@@ -57,9 +64,21 @@ public final class WebhookSender: @unchecked Sendable {
         thread.start()
     }
 
+    /// Claims and sends due messages one at a time (each claim's lease then covers one send), a bounded number per
+    /// wake-up so that a long queue does not keep the thread from its loop.
     func deliverDue() {
-        guard let due = try? store.dueNotifications(now: Date(), limit: 100) else { return }
-        for message in due { deliver(message) }
+        for _ in 0..<100 {
+            let now = Date()
+            let claimed: [OutboxMessage]
+            do {
+                claimed = try store.claimDueNotifications(now: now, leaseUntil: now.addingTimeInterval(claimLease), limit: 1)
+            } catch {
+                log("cannot claim notifications", [("error", "\(error)")])
+                return
+            }
+            guard let message = claimed.first else { return }
+            deliver(message)
+        }
     }
 
     func resolve(_ target: String) -> Target? {
@@ -69,7 +88,7 @@ public final class WebhookSender: @unchecked Sendable {
     }
 
     func deliver(_ message: OutboxMessage) {
-        let attempt = message.attempts + 1
+        let attempt = message.attempts
         guard let target = resolve(message.target) else {
             record(message, delivered: false, error: "unknown notification target '\(message.target)'", retry: false)
             return
@@ -90,10 +109,17 @@ public final class WebhookSender: @unchecked Sendable {
     }
 
     func record(_ message: OutboxMessage, delivered: Bool, error: String?, retry: Bool) {
-        let attempt = message.attempts + 1
+        let attempt = message.attempts
         let next = retry ? Date().addingTimeInterval(pow(2, Double(attempt - 1))) : nil
         do {
-            try store.recordNotificationAttempt(id: message.id, delivered: delivered, error: error, nextAttemptAt: next, at: Date())
+            let recorded = try store.recordNotificationAttempt(id: message.id, attempt: attempt, delivered: delivered, error: error,
+                                                               nextAttemptAt: next, at: Date())
+            guard recorded else {
+                // Past its lease another node claimed it again, and records its own attempt.
+                log("notification claim lapsed before its outcome was recorded; another node has claimed it",
+                    [("event", message.eventKey), ("attempt", String(attempt))])
+                return
+            }
         } catch {
             log("cannot record a notification attempt", [("event", message.eventKey), ("error", "\(error)")])
         }

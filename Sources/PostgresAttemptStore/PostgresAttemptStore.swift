@@ -51,7 +51,8 @@ public final class PostgresAttemptStore: AttemptStore {
     private func claimOnce(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double? {
         try transaction { () throws(AttemptStoreError) -> Double? in
             let changed = try run("""
-                UPDATE task_instances SET state = 'running', pid = $5, hostname = $6, started_at = $7, heartbeat_at = $7
+                UPDATE task_instances SET state = 'running', pid = $5, hostname = $6, started_at = $7,
+                    heartbeat_at = extract(epoch from clock_timestamp())
                 WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'queued' AND try_number = $4
                 """, Self.key(key) + [String(pid), hostname, Self.text(time)])
             guard changed.rows == 1 else { return nil }
@@ -88,12 +89,21 @@ public final class PostgresAttemptStore: AttemptStore {
         }
     }
 
-    public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) {
-        try reconnecting { () throws(AttemptStoreError) in
-            _ = try run("""
-                UPDATE task_instances SET heartbeat_at = $5
+    /// Stamped with the server's clock: other nodes judge this heartbeat's age by that clock, whatever this one says.
+    public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) -> HeartbeatResult {
+        // Stamping twice does no harm: no need to look whether a lost write landed.
+        try reconnecting { () throws(AttemptStoreError) -> HeartbeatResult in
+            let changed = try run("""
+                UPDATE task_instances SET heartbeat_at = extract(epoch from clock_timestamp())
                 WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
-                """, Self.key(key) + [Self.text(time)])
+                """, Self.key(key))
+            guard changed.rows == 0 else { return .ours }
+            // One column keeps `run` simple: the state (no spaces) and the try, space-separated.
+            let now = try run("""
+                SELECT state || ' ' || try_number FROM task_instances WHERE dag_id = $1 AND run_id = $2 AND task_id = $3
+                """, Array(Self.key(key).prefix(3)))
+            let fields = now.first?.split(separator: " ").map(String.init) ?? []
+            return .takenAway(state: fields.first, tryNumber: fields.count > 1 ? Int(fields[1]) : nil)
         }
     }
 

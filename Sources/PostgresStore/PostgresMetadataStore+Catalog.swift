@@ -64,25 +64,33 @@ extension PostgresMetadataStore {
         }
     }
 
-    public func dueNotifications(now: Date, limit: Int) throws -> [OutboxMessage] {
-        try read("due notifications") { db throws(PostgresError) in
+    /// One statement: the due rows are locked `FOR UPDATE SKIP LOCKED`, so a concurrent claim skips them rather
+    /// than waits, and one that read them before this committed re-checks them at READ COMMITTED and finds them leased.
+    public func claimDueNotifications(now: Date, leaseUntil: Date, limit: Int) throws -> [OutboxMessage] {
+        try write("claim notifications", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
-                SELECT id, event_key, target, payload, attempts, last_error FROM notifications
-                WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2::bigint
-                """, [now.timeIntervalSince1970, limit]).map {
-                OutboxMessage(id: $0.int64(0) ?? 0, eventKey: $0.string(1) ?? "", target: $0.string(2) ?? "", payload: $0.string(3) ?? "",
-                              attempts: $0.int(4) ?? 0, lastError: $0.string(5))
+                UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $2, updated_at = $1
+                FROM (SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1
+                      ORDER BY next_attempt_at, id LIMIT $3::bigint FOR UPDATE SKIP LOCKED) due
+                WHERE n.id = due.id
+                RETURNING n.id, n.event_key, n.target, n.payload, n.attempts, n.last_error, n.created_at
+                """, [now.timeIntervalSince1970, leaseUntil.timeIntervalSince1970, limit]).map { row in
+                (row.double(6) ?? 0, OutboxMessage(id: row.int64(0) ?? 0, eventKey: row.string(1) ?? "", target: row.string(2) ?? "",
+                                                   payload: row.string(3) ?? "", attempts: row.int(4) ?? 0, lastError: row.string(5)))
             }
+            // RETURNING keeps no order: oldest first, as SQLite's.
+            .sorted { ($0.0, $0.1.id) < ($1.0, $1.1.id) }.map(\.1)
         }
     }
 
-    public func recordNotificationAttempt(id: Int64, delivered: Bool, error: String?, nextAttemptAt: Date?, at time: Date) throws {
+    public func recordNotificationAttempt(id: Int64, attempt: Int, delivered: Bool, error: String?, nextAttemptAt: Date?,
+                                          at time: Date) throws -> Bool {
         let state = delivered ? "delivered" : (nextAttemptAt == nil ? "failed" : "pending")
-        try write("record notification attempt", singleStatement: true) { db throws(PostgresError) in
+        return try write("record notification attempt", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
-                UPDATE notifications SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = $4
-                WHERE id = $5
-                """, [state, error, Self.seconds(nextAttemptAt), time.timeIntervalSince1970, id])
+                UPDATE notifications SET state = $1, last_error = $2, next_attempt_at = $3, updated_at = $4
+                WHERE id = $5 AND state = 'pending' AND attempts = $6
+                """, [state, error, Self.seconds(nextAttemptAt), time.timeIntervalSince1970, id, attempt]).affectedRows > 0
         }
     }
 

@@ -60,11 +60,20 @@ public final class SQLiteAttemptStore: AttemptStore {
             """, [SQLiteValue(taskPid)] + Self.keyArguments(key)) }
     }
 
-    public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) {
-        try store { () throws(SQLiteError) in _ = try connection.run("""
-            UPDATE task_instances SET heartbeat_at = ?
-            WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
-            """, [.real(time)] + Self.keyArguments(key)) }
+    public func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) -> HeartbeatResult {
+        try store { () throws(SQLiteError) -> HeartbeatResult in
+            let changed = try connection.run("""
+                UPDATE task_instances SET heartbeat_at = ?
+                WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'running' AND try_number = ?
+                """, [.real(time)] + Self.keyArguments(key))
+            guard changed == 0 else { return .ours }
+            let statement = try connection.prepare("""
+                SELECT state, try_number FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?
+                """)
+            try statement.bind(Array(Self.keyArguments(key).prefix(3)))
+            guard try statement.step() else { return .takenAway(state: nil, tryNumber: nil) }
+            return .takenAway(state: statement.text(0), tryNumber: statement.integer(1))
+        }
     }
 
     /// The fields of `TaskInstanceTransition.attemptEnded`, and the attempt recorded as `recordAttempt` does.

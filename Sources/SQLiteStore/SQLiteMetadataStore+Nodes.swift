@@ -30,4 +30,13 @@ extension SQLiteMetadataStore {
             }
         }
     }
+
+    public func storeTime() throws -> Date? { nil }
+
+    public func pruneNodes(silentBefore cutoff: Date) throws -> Int {
+        try write("prune nodes") { db in
+            try Cached.execute(db, sql: "DELETE FROM nodes WHERE last_heartbeat < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
 }

@@ -14,24 +14,33 @@ extension SQLiteMetadataStore {
         }
     }
 
-    public func dueNotifications(now: Date, limit: Int) throws -> [OutboxMessage] {
-        try read("due notifications") { db in
-            try Cached.rows(db, sql: """
+    /// In one BEGIN IMMEDIATE transaction: nothing can claim between the read and the lease.
+    public func claimDueNotifications(now: Date, leaseUntil: Date, limit: Int) throws -> [OutboxMessage] {
+        try write("claim notifications") { db in
+            let due = try Cached.rows(db, sql: """
                 SELECT id, event_key, target, payload, attempts, last_error FROM notifications
                 WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit]).map {
-                OutboxMessage(id: $0[0], eventKey: $0[1], target: $0[2], payload: $0[3], attempts: $0[4], lastError: $0[5])
+                OutboxMessage(id: $0[0], eventKey: $0[1], target: $0[2], payload: $0[3], attempts: ($0[4] as Int) + 1, lastError: $0[5])
             }
+            for message in due {
+                try Cached.execute(db, sql: """
+                    UPDATE notifications SET attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [message.attempts, leaseUntil.timeIntervalSince1970, now.timeIntervalSince1970, message.id])
+            }
+            return due
         }
     }
 
-    public func recordNotificationAttempt(id: Int64, delivered: Bool, error: String?, nextAttemptAt: Date?, at time: Date) throws {
+    public func recordNotificationAttempt(id: Int64, attempt: Int, delivered: Bool, error: String?, nextAttemptAt: Date?,
+                                          at time: Date) throws -> Bool {
         let state = delivered ? "delivered" : (nextAttemptAt == nil ? "failed" : "pending")
-        try write("record notification attempt") { db in
+        return try write("record notification attempt") { db in
             try Cached.execute(db, sql: """
-                UPDATE notifications SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
-                WHERE id = ?
-                """, arguments: [state, error, nextAttemptAt?.timeIntervalSince1970, time.timeIntervalSince1970, id])
+                UPDATE notifications SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
+                WHERE id = ? AND state = 'pending' AND attempts = ?
+                """, arguments: [state, error, nextAttemptAt?.timeIntervalSince1970, time.timeIntervalSince1970, id, attempt])
+            return db.changesCount > 0
         }
     }
 

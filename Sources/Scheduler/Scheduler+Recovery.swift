@@ -16,8 +16,13 @@ extension Scheduler {
     /// and the attempt's both older than `nodeTimeout`; pids are checked only on a node's own attempts). An attempt of
     /// a node the store does not know (a backfill's) is gone once its own heartbeat is older than `heartbeatTimeout`.
     /// Queued attempts whose worker never started go back to scheduled without using up a try.
-    func recoverOrphans(now: Date) throws {
-        let nodes = Dictionary(try store.nodes().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    /// Heartbeat ages are judged by the store's clock where it has one (PostgreSQL stamps the heartbeats with it), so
+    /// that this node's skew neither makes a live node look dead nor a dead one alive.
+    func recoverOrphans(now localNow: Date) throws {
+        let now = try store.storeTime() ?? localNow
+        let known = try store.nodes()
+        pruneSilentNodes(known, now: now)
+        let nodes = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for instance in try store.taskInstances(states: [.queued, .running]) {
             guard inScope(dagId: instance.key.dagId, runId: instance.key.runId) else { continue }
             if let pid = instance.pid, children[pid] != nil { continue }
@@ -53,7 +58,25 @@ extension Scheduler {
             let reason = lostNode.map { "node lost: \($0) sent no heartbeat for more than \(Int(settings.nodeTimeout))s" } ?? (local
                 ? "the worker (pid \(instance.pid.map(String.init) ?? "?")) is gone; the attempt was abandoned"
                 : "no heartbeat from \(instance.hostname ?? "?") for more than \(Int(settings.heartbeatTimeout))s")
-            try failOrphan(key: instance.key, tryNumber: instance.tryNumber, now: now, note: reason, killsTaskGroup: local)
+            // The attempt's times (its end, its retry) are this node's, as every other time it writes.
+            try failOrphan(key: instance.key, tryNumber: instance.tryNumber, now: localNow, note: reason, killsTaskGroup: local)
+        }
+    }
+
+    /// Nodes silent this long are forgotten, by whichever node's recovery sees them first, so the nodes table (and
+    /// `GET /api/v1/nodes`) stays bounded however many names have come and gone.
+    public static let nodeRetention: TimeInterval = 7 * 86_400
+
+    func pruneSilentNodes(_ nodes: [NodeRecord], now: Date) {
+        let cutoff = now.addingTimeInterval(-Self.nodeRetention)
+        // Usually none is that old: no write then.
+        guard nodes.contains(where: { $0.lastHeartbeat < cutoff }) else { return }
+        do {
+            let pruned = try store.pruneNodes(silentBefore: cutoff)
+            if pruned > 0 { log(.info, "forgot nodes silent for more than 7 days", [("nodes", String(pruned))]) }
+        } catch {
+            // Housekeeping: the next check tries again.
+            log(.warning, "cannot prune silent nodes", [("error", "\(error)")])
         }
     }
 

@@ -16,6 +16,8 @@ public final class AttemptRunner {
     /// The node that started this worker (the scheduler passes its name), written on the attempt it claims.
     let hostname = AttemptRunner.nodeName()
     let pid = getpid()
+    /// Set when a heartbeat found the attempt taken away: the task was stopped and nothing is recorded over the new state.
+    var takenAway = false
 
     /// How often the worker proves it is alive; the scheduler treats a much older heartbeat as a dead worker.
     public static let heartbeatInterval: Double = 5
@@ -28,7 +30,8 @@ public final class AttemptRunner {
         self.key = AttemptKey(dagId: spec.dagId, runId: spec.runId, taskId: spec.taskId, tryNumber: spec.tryNumber)
     }
 
-    /// Returns the worker's exit code: 0 once an outcome is recorded, non-zero if the attempt was not ours.
+    /// Returns the worker's exit code: 0 once an outcome is recorded, non-zero if the attempt was not ours (3: no
+    /// longer queued when it started; 5: taken away while it ran).
     public func run() -> Int32 {
         // Blocked from the start so that none is lost; they are taken one at a time by sigtimedwait.
         var awaited = Self.awaitedSignals
@@ -60,6 +63,11 @@ public final class AttemptRunner {
             status = .exited(127)
             note = error.description
             writeLog(log, "[orchestrator] \(error.description)\n")
+        }
+        if takenAway {
+            // Whoever changed the instance owns its state now: the worker records nothing and has nobody to wake.
+            if log >= 0 { close(log) }
+            return 5
         }
         let ended = WallClock.now()
 
@@ -180,8 +188,16 @@ public final class AttemptRunner {
                 ProcessLauncher.signalGroup(childPid, SIGKILL)
                 killAt = nil
             }
-            if now >= nextHeartbeat {
-                try? store.heartbeat(key, at: WallClock.now())
+            if now >= nextHeartbeat, !takenAway {
+                // A failed heartbeat (the store out of reach) changes nothing: only the store saying "not yours" does.
+                if case .takenAway(let state, let tryNumber)? = try? store.heartbeat(key, at: WallClock.now()) {
+                    takenAway = true
+                    // Airflow's words: "State of this instance has been externally set to …. Terminating instance."
+                    let atTry = tryNumber.map { " at try \($0)" } ?? ""
+                    writeLog(log, "[orchestrator] State of this instance has been externally set to \(state ?? "nothing (removed)")\(atTry)."
+                             + " Terminating instance.\n")
+                    stop("taken away: state externally set to \(state ?? "nothing")")
+                }
                 nextHeartbeat = now + Self.heartbeatInterval
             }
             let wakeAt = [nextHeartbeat, stopReason == nil ? timeoutAt : nil, killAt].compactMap { $0 }.min() ?? nextHeartbeat

@@ -37,6 +37,15 @@ public struct AttemptOutcome: Sendable, Equatable {
     }
 }
 
+/// What a worker's heartbeat found.
+public enum HeartbeatResult: Sendable, Equatable {
+    /// The attempt is still this worker's: running at its try; the heartbeat was stamped.
+    case ours
+    /// The instance moved on under the worker (another node declared it lost, or it was cleared or marked): its
+    /// state and try now, nil when the instance is gone. Nothing was written.
+    case takenAway(state: String?, tryNumber: Int?)
+}
+
 /// A failed write of the worker, with the same kinds as the metadata store's `StoreError` (a subset).
 public struct AttemptStoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
@@ -67,7 +76,9 @@ public protocol AttemptStore {
     func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool
     /// The process group of the task, so a later scheduler can kill what a dead worker left behind.
     func setTaskPid(_ key: AttemptKey, taskPid: Int32) throws(AttemptStoreError)
-    func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError)
+    /// Stamps the running attempt's heartbeat (a compare-and-set on its state and try): `time` on SQLite (one machine),
+    /// the server's clock on PostgreSQL, which every node judges heartbeat ages by.
+    func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) -> HeartbeatResult
     /// running → the outcome's state, and the attempt recorded, in one transaction; false if the attempt moved on.
     func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool
 }

@@ -76,4 +76,60 @@ final class NotificationTests: XCTestCase {
         XCTAssertEqual(h.stopDaemon(), 0)
         XCTAssertEqual(h.webhookEvents("posts.log").filter { $0["event"] as? String == "task_failed" }.count, 2, "\(h.lines("posts.log"))")
     }
+
+    /// A receiver that takes its time (0.5 s) over each POST, so that two senders reading the same due messages
+    /// would both send them before either recorded its delivery.
+    static let slowRecorder = #"""
+        import http.server, json, sys, time
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                time.sleep(0.5)
+                with open(sys.argv[2], "a") as log: log.write(json.dumps({"path": self.path, "status": 200, "body": body}) + "\n")
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        with open(sys.argv[1], "w") as f: f.write(str(server.server_address[1]))
+        server.serve_forever()
+        """#
+
+    /// Two daemons (nodes) on one store, both scheduling the DAG and both delivering the outbox: each message is
+    /// claimed in the store before it is sent, so each event reaches the receiver once.
+    func testTwoNodesOnOneStoreDeliverEachEventOnce() throws {
+        let a = try Harness(), b = try Harness()
+        let (server, port) = try a.startPythonServer(Self.slowRecorder, name: "hooks", log: "posts.log")
+        defer { server.terminate(); server.waitUntilExit() }
+        let tasks = (1...6).map { "  - { id: broken_\($0), command: \"exit 1\" }" }.joined(separator: "\n")
+        let dag = """
+            dag_id: noisy
+            schedule: null
+            start_date: 2024-01-01
+            on_failure: ["http://127.0.0.1:\(port)/hook"]
+            tasks:
+            \(tasks)
+            """
+        for (h, name) in [(a, "node-a"), (b, "node-b")] {
+            try h.writeDag("noisy", dag)
+            h.extraEnvironment["ORCHESTRATOR_STORE"] = "sqlite://" + a.path("shared.db")
+            h.extraEnvironment["ORCHESTRATOR_NODE_NAME"] = name
+        }
+        try a.startDaemon()
+        try b.startDaemon()
+        for date in ["2024-01-01", "2024-01-02"] {
+            XCTAssertEqual(try a.run(["trigger", "noisy", "--date", date]).status, 0)
+        }
+        // Six task failures and a run failure for each of the two runs.
+        try a.waitFor("the notifications", timeout: 60) { a.webhookEvents("posts.log").count >= 14 }
+        // Both senders look at the outbox every 5 s: long enough for a second delivery to show.
+        Thread.sleep(forTimeInterval: 7)
+        XCTAssertEqual(a.stopDaemon(), 0)
+        XCTAssertEqual(b.stopDaemon(), 0)
+        let keys = a.webhookEvents("posts.log").map { event in
+            [event["event"], event["run_id"], event["task_id"]].map { $0.map { "\($0)" } ?? "-" }.joined(separator: " ")
+        }
+        XCTAssertEqual(keys.count, 14, "each event once: \(keys.sorted())")
+        XCTAssertEqual(Set(keys).count, 14, "\(keys.sorted())")
+    }
 }

@@ -139,8 +139,8 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         let attempt = AttemptKey(dagId: extract.dagId, runId: extract.runId, taskId: extract.taskId, tryNumber: 1)
         XCTAssertNotNil(try worker.claim(attempt, pid: 10, hostname: "h", at: day(1).timeIntervalSince1970))
         XCTAssertEqual(try dropWorkerConnections(), 1)
-        try worker.heartbeat(attempt, at: day(2).timeIntervalSince1970)
-        XCTAssertEqual(try store.taskInstance(extract)?.heartbeatAt, day(2))
+        XCTAssertEqual(try worker.heartbeat(attempt, at: day(2).timeIntervalSince1970), .ours)
+        try assertStamped(try store.taskInstance(extract)?.heartbeatAt, localTime: day(2), store: store)
         XCTAssertEqual(try dropWorkerConnections(), 1)
         let outcome = AttemptOutcome(state: "success", startedAt: day(1).timeIntervalSince1970, endedAt: day(1).timeIntervalSince1970 + 4,
                                      exitCode: 0, signal: nil, nextRetryAt: nil, note: nil)

@@ -97,9 +97,11 @@ extension StoreConformanceTests {
         XCTAssertEqual(try store.attempts(extract).map(\.state), [.running])
 
         try worker.setTaskPid(attempt, taskPid: 12)
-        try worker.heartbeat(attempt, at: day(2).timeIntervalSince1970)
+        XCTAssertEqual(try worker.heartbeat(attempt, at: day(2).timeIntervalSince1970), .ours)
         XCTAssertEqual(try store.taskInstance(extract)?.taskPid, 12)
-        XCTAssertEqual(try store.taskInstance(extract)?.heartbeatAt, day(2))
+        try assertStamped(try store.taskInstance(extract)?.heartbeatAt, localTime: day(2), store: store)
+        XCTAssertEqual(try worker.heartbeat(stale, at: day(2).timeIntervalSince1970), .takenAway(state: "running", tryNumber: 1),
+                       "another try's heartbeat is not this one's")
 
         let outcome = AttemptOutcome(state: "up_for_retry", startedAt: day(1).timeIntervalSince1970, endedAt: day(1).timeIntervalSince1970 + 4,
                                      exitCode: 1, signal: nil, nextRetryAt: day(3).timeIntervalSince1970, note: "exit 1")
@@ -114,6 +116,36 @@ extension StoreConformanceTests {
         XCTAssertEqual(try store.attempts(extract), [TaskAttempt(key: extract, tryNumber: 1, state: .upForRetry, hostname: "h", pid: 10,
                                                                  startedAt: day(1), endedAt: day(1).addingTimeInterval(4), exitCode: 1,
                                                                  note: "exit 1")])
+    }
+
+    /// A heartbeat is stamped with the store's clock where it has one (whatever time the caller gave), else with the
+    /// caller's: other nodes judge its age by that clock.
+    func assertStamped(_ stamp: Date?, localTime: Date, store: any MetadataStore, file: StaticString = #filePath, line: UInt = #line) throws {
+        let stamp = try XCTUnwrap(stamp, file: file, line: line)
+        if let storeNow = try store.storeTime() {
+            XCTAssertEqual(stamp.timeIntervalSince(storeNow), 0, accuracy: 5, "stamped by the store's clock", file: file, line: line)
+        } else {
+            XCTAssertEqual(stamp, localTime, file: file, line: line)
+        }
+    }
+
+    /// When the instance moves on under a running worker (another node declared it lost, or it was cleared or
+    /// marked), the worker's next heartbeat writes nothing and says what the instance is now, so the worker stops.
+    func testAHeartbeatOfAnAttemptTakenAwaySaysSoAndWritesNothing() throws {
+        let store = try makeStore()
+        let extract = key(try insertRun(store), "extract")
+        let worker = try makeAttemptStore()
+        let attempt = AttemptKey(dagId: extract.dagId, runId: extract.runId, taskId: extract.taskId, tryNumber: 1)
+        try queue(store, extract)
+        XCTAssertNotNil(try worker.claim(attempt, pid: 10, hostname: "h", at: day(1).timeIntervalSince1970))
+        XCTAssertEqual(try worker.heartbeat(attempt, at: day(1).timeIntervalSince1970 + 5), .ours)
+        // Another party marks it failed, as a node's recovery or a user would.
+        XCTAssertTrue(try store.updateTaskInstance(extract, expecting: [.running], tryNumber: 1, set: [.state(.failed), .heartbeatAt(day(3))]))
+        XCTAssertEqual(try worker.heartbeat(attempt, at: day(1).timeIntervalSince1970 + 10), .takenAway(state: "failed", tryNumber: 1))
+        XCTAssertEqual(try store.taskInstance(extract)?.heartbeatAt, day(3), "nothing written over the new state")
+        XCTAssertEqual(try store.taskInstance(extract)?.state, .failed)
+        let gone = AttemptKey(dagId: extract.dagId, runId: extract.runId, taskId: "no_such_task", tryNumber: 1)
+        XCTAssertEqual(try worker.heartbeat(gone, at: day(1).timeIntervalSince1970), .takenAway(state: nil, tryNumber: nil))
     }
 
     /// A poke whose condition does not hold gives its try back (the scheduler's next queueing takes the same try),

@@ -91,18 +91,75 @@ extension StoreConformanceTests {
         XCTAssertTrue(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://a", payload: "{}", at: t0))
         XCTAssertFalse(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://a", payload: "{}", at: t0), "once per event and target")
         XCTAssertTrue(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://b", payload: "{}", at: t0))
-        let due = try store.dueNotifications(now: t0, limit: 10)
+        let lease = t0.addingTimeInterval(60)
+        let due = try store.claimDueNotifications(now: t0, leaseUntil: lease, limit: 10)
         XCTAssertEqual(due.map(\.target), ["https://a", "https://b"])
-        try store.recordNotificationAttempt(id: due[0].id, delivered: false, error: "HTTP 500", nextAttemptAt: t0.addingTimeInterval(2), at: t0)
-        try store.recordNotificationAttempt(id: due[1].id, delivered: true, error: nil, nextAttemptAt: nil, at: t0)
-        XCTAssertEqual(try store.dueNotifications(now: t0.addingTimeInterval(1), limit: 10).count, 0, "the retry is not due yet")
-        let retry = try store.dueNotifications(now: t0.addingTimeInterval(2), limit: 10)
-        XCTAssertEqual(retry.map(\.attempts), [1])
+        XCTAssertEqual(due.map(\.attempts), [1, 1], "the claimed attempt counts")
+        XCTAssertTrue(try store.recordNotificationAttempt(id: due[0].id, attempt: 1, delivered: false, error: "HTTP 500",
+                                                          nextAttemptAt: t0.addingTimeInterval(2), at: t0))
+        XCTAssertTrue(try store.recordNotificationAttempt(id: due[1].id, attempt: 1, delivered: true, error: nil, nextAttemptAt: nil, at: t0))
+        XCTAssertEqual(try store.claimDueNotifications(now: t0.addingTimeInterval(1), leaseUntil: lease, limit: 10).count, 0,
+                       "the retry is not due yet")
+        let retry = try store.claimDueNotifications(now: t0.addingTimeInterval(2), leaseUntil: lease, limit: 10)
+        XCTAssertEqual(retry.map(\.attempts), [2])
         XCTAssertEqual(retry.first?.lastError, "HTTP 500")
-        XCTAssertEqual(try store.nextNotificationAttempt(), t0.addingTimeInterval(2))
-        try store.recordNotificationAttempt(id: retry[0].id, delivered: false, error: "HTTP 500", nextAttemptAt: nil, at: t0)
+        XCTAssertEqual(try store.nextNotificationAttempt(), lease, "a claimed message is due again when its lease ends")
+        XCTAssertTrue(try store.recordNotificationAttempt(id: retry[0].id, attempt: 2, delivered: false, error: "HTTP 500",
+                                                          nextAttemptAt: nil, at: t0))
+        XCTAssertEqual(try store.nextNotificationAttempt(), nil)
         let counts = try store.notificationCounts()
         XCTAssertEqual([counts.pending, counts.delivered, counts.failed], [0, 1, 1])
+    }
+
+    /// A sender that dies mid-send leaves its claim: the message is due again once the lease ends (at least once
+    /// across a crash), and the late sender's record, if it comes back, changes nothing.
+    func testAClaimedNotificationIsLeasedAndClaimedAgainOnlyAfterItsLease() throws {
+        let store = try makeStore(), other = try openAgain()
+        XCTAssertTrue(try store.enqueueNotification(eventKey: "run_failed/etl/r1", target: "https://a", payload: "{}", at: t0))
+        let first = try store.claimDueNotifications(now: t0, leaseUntil: t0.addingTimeInterval(40), limit: 10)
+        XCTAssertEqual(first.map(\.attempts), [1])
+        XCTAssertEqual(try other.claimDueNotifications(now: t0.addingTimeInterval(39), leaseUntil: t0.addingTimeInterval(79), limit: 10), [],
+                       "leased to the first sender")
+        let again = try other.claimDueNotifications(now: t0.addingTimeInterval(40), leaseUntil: t0.addingTimeInterval(80), limit: 10)
+        XCTAssertEqual(again.map(\.id), first.map(\.id))
+        XCTAssertEqual(again.map(\.attempts), [2])
+        XCTAssertFalse(try store.recordNotificationAttempt(id: first[0].id, attempt: 1, delivered: true, error: nil, nextAttemptAt: nil,
+                                                           at: t0.addingTimeInterval(41)), "the lapsed claim records nothing")
+        XCTAssertTrue(try other.recordNotificationAttempt(id: again[0].id, attempt: 2, delivered: true, error: nil, nextAttemptAt: nil,
+                                                          at: t0.addingTimeInterval(42)))
+        XCTAssertFalse(try other.recordNotificationAttempt(id: again[0].id, attempt: 2, delivered: true, error: nil, nextAttemptAt: nil,
+                                                           at: t0.addingTimeInterval(43)), "an outcome is recorded once")
+        let counts = try store.notificationCounts()
+        XCTAssertEqual([counts.pending, counts.delivered, counts.failed], [0, 1, 0])
+    }
+
+    /// Four connections (four nodes' senders) racing to claim the same six due messages, 20 times: each message is
+    /// claimed by exactly one of them.
+    func testNotificationClaimsRacingFromSeveralConnectionsClaimEachMessageOnce() throws {
+        let store = try makeStore()
+        let rounds = 20, perRound = 6
+        // Round r's messages are due at t0 + r; earlier rounds' are leased far ahead by then.
+        for round in 0..<rounds {
+            for n in 0..<perRound {
+                XCTAssertTrue(try store.enqueueNotification(eventKey: "event/\(round)/\(n)", target: "https://a", payload: "{}",
+                                                            at: t0.addingTimeInterval(Double(round))))
+            }
+        }
+        let senders = try (0..<4).map { _ in try openAgain() }
+        let claimed = ClaimedIds(), start = t0
+        let wins = race(rounds: rounds, claimers: senders.count) { round, s in
+            let now = start.addingTimeInterval(Double(round) + 0.5)
+            var won = 0
+            while true {
+                let batch = try senders[s].claimDueNotifications(now: now, leaseUntil: now.addingTimeInterval(3600), limit: 2)
+                if batch.isEmpty { return won }
+                claimed.add(batch.map(\.eventKey))
+                won += batch.count
+            }
+        }
+        XCTAssertEqual(wins, Array(repeating: perRound, count: rounds), "every message claimed in each round")
+        XCTAssertEqual(claimed.duplicates, [], "no message claimed twice")
+        XCTAssertEqual(claimed.count, rounds * perRound)
     }
 
     func testEachSlaMissIsRecordedOnce() throws {
@@ -116,6 +173,25 @@ extension StoreConformanceTests {
             SlaMiss(dagId: "etl", runId: "r1", taskId: "load", deadline: day(1), detectedAt: day(3)),
         ])
         XCTAssertEqual(try store.slaMisses(dagId: nil).count, 3)
+    }
+
+    /// Four connections (four nodes' schedulers) recording the same misses at once, 20 times: each is recorded by
+    /// exactly one, and only that one queues its notification (`Scheduler.recordSlaMiss`).
+    func testSlaMissesRacingFromSeveralConnectionsAreRecordedOnce() throws {
+        let store = try makeStore()
+        let rounds = 20
+        let schedulers = try (0..<4).map { _ in try openAgain() }
+        let deadline = day(1), detected = day(2)
+        let wins = race(rounds: rounds, claimers: schedulers.count) { round, s in
+            var won = 0
+            for task in s % 2 == 0 ? [nil, "load"] : ["load", nil] as [String?]
+            where try schedulers[s].recordSlaMiss(dagId: "etl", runId: "r\(round)", taskId: task, deadline: deadline, at: detected) {
+                won += 1
+            }
+            return won
+        }
+        XCTAssertEqual(wins, Array(repeating: 2, count: rounds), "the run's miss and the task's, once each")
+        XCTAssertEqual(try store.slaMisses(dagId: "etl").count, 2 * rounds)
     }
 
     // MARK: The scheduler lease
