@@ -1,5 +1,6 @@
 # Sourced by scripts/test: starts a throwaway PostgreSQL server on a loopback port for the tests and exports
 # ORCHESTRATOR_TEST_POSTGRES (a postgres:// URL). The server and its folder go away when the script exits.
+# ORCHESTRATOR_TEST_POSTGRES_OPTIONS adds server options (scripts/bench: `-c shared_preload_libraries=pg_stat_statements`).
 
 start_test_postgres() {
     local bin
@@ -22,7 +23,7 @@ start_test_postgres() {
     # Everyone is trusted except one role that must give its password, so that tests can see a wrong password refused.
     sed -i '1i host all orchestrator_password_test 127.0.0.1/32 scram-sha-256' "$PG_DIR/data/pg_hba.conf"
     "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c full_page_writes=off" start >/dev/null || {
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c full_page_writes=off ${ORCHESTRATOR_TEST_POSTGRES_OPTIONS:-}" start >/dev/null || {
         cat "$PG_DIR/server.log" >&2; return 1; }
     PG_STOP=("${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop)
     export ORCHESTRATOR_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"

@@ -48,21 +48,22 @@ public final class PostgresAttemptStore: AttemptStore {
         }
     }
 
+    /// The claim and its attempt row in one statement (one round trip, one transaction): the attempt is recorded only
+    /// if the compare-and-set won, and the start it returns is the first one recorded (a sensor's first poke).
     private func claimOnce(_ key: AttemptKey, pid: Int32, hostname: String, at time: Double) throws(AttemptStoreError) -> Double? {
-        try transaction { () throws(AttemptStoreError) -> Double? in
-            let changed = try run("""
+        let started = try statement("""
+            WITH claimed AS (
                 UPDATE task_instances SET state = 'running', pid = $5, hostname = $6, started_at = $7,
                     heartbeat_at = extract(epoch from clock_timestamp())
                 WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'queued' AND try_number = $4
-                """, Self.key(key) + [String(pid), hostname, Self.text(time)])
-            guard changed.rows == 1 else { return nil }
-            try recordAttempt(key, state: "running", hostname: hostname, pid: pid, startedAt: time, endedAt: nil,
-                              exitCode: nil, signal: nil, note: nil)
-            let started = try run("""
-                SELECT started_at FROM task_attempts WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND try_number = $4
-                """, Self.key(key))
-            return started.first.flatMap(Double.init) ?? time
-        }
+                RETURNING 1
+            ), \(Self.attemptUpsert(from: "claimed", state: "'running'", endedAt: "NULL::double precision",
+                                   outcome: "NULL::integer, NULL::integer, NULL::text"))
+            RETURNING started_at)
+            SELECT started_at FROM attempt
+            """, Self.key(key) + [String(pid), hostname, Self.text(time)])
+        guard started.rows == 1 else { return nil }
+        return started.first.flatMap(Double.init) ?? time
     }
 
     public func reschedule(_ key: AttemptKey, nextPokeAt: Double, note: String, at time: Double) throws(AttemptStoreError) -> Bool {
@@ -113,51 +114,51 @@ public final class PostgresAttemptStore: AttemptStore {
         }
     }
 
+    /// The outcome and its attempt row in one statement (one round trip, one transaction).
     private func completeOnce(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool {
-        try transaction { () throws(AttemptStoreError) -> Bool in
-            let changed = try run("""
+        try statement("""
+            WITH ended AS (
                 UPDATE task_instances SET state = $5, ended_at = $6, duration = $7, exit_code = $8, signal = $9, next_retry_at = $10,
                     note = $11, heartbeat_at = $6
                 WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'running' AND try_number = $4
-                """, Self.key(key) + [outcome.state, Self.text(outcome.endedAt), Self.text(outcome.endedAt - outcome.startedAt),
-                                      outcome.exitCode.map { String($0) }, outcome.signal.map { String($0) },
-                                      outcome.nextRetryAt.map(Self.text), outcome.note])
-            guard changed.rows == 1 else { return false }
-            try recordAttempt(key, state: outcome.state, hostname: hostname, pid: pid, startedAt: outcome.startedAt,
-                              endedAt: outcome.endedAt, exitCode: outcome.exitCode, signal: outcome.signal, note: outcome.note)
-            return true
-        }
+                RETURNING 1
+            ), \(Self.attemptUpsert(from: "ended", state: "$5", hostname: "$12", pid: "$13", startedAt: "$14", endedAt: "$6",
+                                   outcome: "$8, $9, $11"))
+            RETURNING 1)
+            SELECT 1 FROM attempt
+            """, Self.key(key) + [outcome.state, Self.text(outcome.endedAt), Self.text(outcome.endedAt - outcome.startedAt),
+                                  outcome.exitCode.map { String($0) }, outcome.signal.map { String($0) },
+                                  outcome.nextRetryAt.map(Self.text), outcome.note, hostname, String(pid), Self.text(outcome.startedAt)])
+            .rows == 1
     }
 
-    /// The same upsert as PostgresMetadataStore's (a later write keeps the first start); the conformance suite pins both.
-    func recordAttempt(_ key: AttemptKey, state: String, hostname: String, pid: Int32, startedAt: Double, endedAt: Double?,
-                       exitCode: Int32?, signal: Int32?, note: String?) throws(AttemptStoreError) {
-        _ = try run("""
+    /// `attempt AS (INSERT …`: the same upsert as PostgresMetadataStore's (a later write keeps the first start; the
+    /// conformance suite pins both), of the row `from` returned, if any. $1…$4 are the attempt's key; the caller
+    /// closes it with its RETURNING list and `)`.
+    static func attemptUpsert(from: String, state: String, hostname: String = "$6", pid: String = "$5", startedAt: String = "$7",
+                              endedAt: String, outcome: String) -> String {
+        """
+        attempt AS (
             INSERT INTO task_attempts (dag_id, run_id, task_id, try_number, state, hostname, pid, started_at, ended_at,
                                        exit_code, signal, note)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            SELECT $1, $2, $3, $4::integer, \(state), \(hostname)::text, \(pid)::integer, \(startedAt)::double precision, \(endedAt), \(outcome) FROM \(from)
             ON CONFLICT (dag_id, run_id, task_id, try_number) DO UPDATE SET state = excluded.state,
                 hostname = excluded.hostname, pid = excluded.pid, started_at = COALESCE(task_attempts.started_at, excluded.started_at),
                 ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, note = excluded.note
-            """, Self.key(key) + [state, hostname, String(pid), Self.text(startedAt), endedAt.map(Self.text),
-                                  exitCode.map { String($0) }, signal.map { String($0) }, note])
+        """
     }
 
     // MARK: libpq
 
-    /// Runs in one transaction; a serialization failure or deadlock (which a worker's single-row updates rarely meet)
-    /// is tried again a few times.
-    private func transaction<T>(_ body: () throws(AttemptStoreError) -> T) throws(AttemptStoreError) -> T {
+    /// One statement, a transaction by itself; a serialization failure or deadlock (which a worker's single-row updates
+    /// rarely meet) is tried again a few times.
+    private func statement(_ sql: String, _ parameters: [String?]) throws(AttemptStoreError) -> (rows: Int, first: String?) {
         var tries = 0
         while true {
             tries += 1
-            _ = try run("BEGIN", [])
             do {
-                let value = try body()
-                _ = try run("COMMIT", [])
-                return value
+                return try run(sql, parameters)
             } catch {
-                if PQstatus(connection) == CONNECTION_OK { _ = try? run("ROLLBACK", []) }
                 if error.kind == .conflict, tries < 5 { usleep(UInt32(1_000 * tries)); continue }
                 throw error
             }

@@ -4,8 +4,10 @@ import PostgresClient
 
 /// Claims that hold the limits on PostgreSQL, at READ COMMITTED. Each claim first takes the locks of what it counts,
 /// always in the same order, in one statement (the DAG's and the node's advisory transaction locks, the pool's row),
-/// then counts and updates in the statements after it. A claim waiting for a lock counts only after the holder committed, and each statement at READ
-/// COMMITTED reads what was committed before it began, so it sees every claim that got in first.
+/// then counts, then updates. A claim waiting for a lock counts only after the holder committed, and each statement at
+/// READ COMMITTED reads what was committed before it began, so it sees every claim that got in first. A dispatch claim
+/// does all three in one round trip: the locks and the count run in `orchestrator_dispatch_verdict` (migration
+/// v6-dispatch-claims), whose statements each take a fresh snapshot, and the compare-and-set follows in the same statement.
 extension PostgresMetadataStore {
     /// The two-key advisory lock space (apart from the scheduler lease's one-key space): which kind of thing is locked.
     enum LimitLock: Int32 {
@@ -16,24 +18,41 @@ extension PostgresMetadataStore {
 
     public func claimForDispatch(_ instance: TaskInstance, limits: DispatchLimits, at time: Date) throws -> DispatchClaim {
         let transition = TaskInstanceTransition.claimed(instance, hostname: limits.node, at: time)
-        let (sql, parameters) = Self.updateSQL(instance.key, expecting: transition.expecting, tryNumber: transition.tryNumber,
-                                               fields: transition.fields)
-        return try write("claim task \(instance.key)") { db throws(PostgresError) in
-            // One round trip for the three locks; every claim takes them in this one statement's order.
-            guard let slots = try db.query("""
-                SELECT slots, pg_advisory_xact_lock($2, hashtext($3)), pg_advisory_xact_lock($4, hashtext($5))
-                FROM pools WHERE name = $1 FOR UPDATE
-                """, [instance.pool, LimitLock.dagTasks.rawValue, instance.key.dagId, LimitLock.nodeTasks.rawValue, limits.node])
-                .first?.int(0) else { return .unknownPool }
-            let counts = try db.query("""
-                SELECT COUNT(*) FILTER (WHERE pool = $1), COUNT(*) FILTER (WHERE dag_id = $2), COUNT(*) FILTER (WHERE hostname = $3)
-                FROM task_instances WHERE state IN ('queued', 'running')
-                """, [instance.pool, instance.key.dagId, limits.node]).first
-            if counts?.int(0) ?? 0 >= slots { return .poolFull }
-            if counts?.int(1) ?? 0 >= limits.maxActiveTasks { return .dagFull }
-            if counts?.int(2) ?? 0 >= limits.parallelism { return .nodeFull }
-            return try db.query(sql, parameters).affectedRows > 0 ? .claimed : .movedOn
+        let (sql, parameters) = Self.claimSQL(instance, limits: limits, transition: transition)
+        // One statement is a transaction by itself; the connection pins READ COMMITTED, which the function checks.
+        return try write("claim task \(instance.key)", singleStatement: true) { db throws(PostgresError) in
+            let row = try db.query(sql, parameters).first
+            switch row?.string(0) {
+            case "claimable": return (row?.int(1) ?? 0) > 0 ? .claimed : .movedOn
+            case "pool_full": return .poolFull
+            case "dag_full": return .dagFull
+            case "node_full": return .nodeFull
+            case "unknown_pool": return .unknownPool
+            default:
+                throw PostgresError(kind: .permanent, url: location, operation: "claim task \(instance.key)",
+                                    message: "unexpected verdict \(row?.string(0) ?? "none") from orchestrator_dispatch_verdict")
+            }
         }
+    }
+
+    /// The claim in one statement: the verdict of the limits (locks taken, then counted), and the compare-and-set
+    /// UPDATE of the transition, which runs only on a `claimable` verdict. The UPDATE reads with the statement's
+    /// snapshot, older than the locks, but a row another claim changed meanwhile is re-checked on its latest version
+    /// (READ COMMITTED), so a lost race is still `movedOn`.
+    static func claimSQL(_ instance: TaskInstance, limits: DispatchLimits,
+                         transition: TaskInstanceTransition) -> (String, [PostgresValue?]) {
+        var (update, parameters) = updateSQL(instance.key, expecting: transition.expecting, tryNumber: transition.tryNumber,
+                                             fields: transition.fields)
+        let first = parameters.count
+        parameters += [instance.pool, LimitLock.dagTasks.rawValue, instance.key.dagId, LimitLock.nodeTasks.rawValue, limits.node,
+                       limits.maxActiveTasks, limits.parallelism]
+        let verdict = (1...7).map { "$\(first + $0)" }.joined(separator: ", ")
+        update += " AND (SELECT verdict FROM verdict) = 'claimable' RETURNING 1"
+        return ("""
+            WITH verdict AS (SELECT orchestrator_dispatch_verdict(\(verdict)) AS verdict),
+            claimed AS (\(update))
+            SELECT verdict, (SELECT COUNT(*) FROM claimed) FROM verdict
+            """, parameters)
     }
 
     public func startRun(dagId: String, runId: String, maxActiveRuns: Int, at time: Date) throws -> RunStart {

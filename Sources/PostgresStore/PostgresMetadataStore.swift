@@ -13,6 +13,10 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
     public let url: PostgresURL
     /// Tries of a transaction that hits a retryable conflict.
     static let conflictTries = 5
+    /// Every session of the store starts with these. Single statements run without BEGIN, at the session's isolation
+    /// level, and the claim's counts (decision 11) are correct at READ COMMITTED only, whatever the server's or the
+    /// role's default.
+    static let sessionSettings = "SET default_transaction_isolation = 'read committed'"
 
     /// Connects, and migrates unless `migrate` is false; a schema newer than this binary is refused either way, and a
     /// schema older than it is refused when not migrating, unless `allowOlder` (for `db migrate` and `db check`).
@@ -22,6 +26,7 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
         self.url = url
         do {
             connection = try PostgresConnection(url: url)
+            try connection.execute(Self.sessionSettings)
         } catch {
             throw Self.storeError(error, operation: StoreError.openOperation)
         }
@@ -142,7 +147,10 @@ public final class PostgresMetadataStore: MetadataStore, @unchecked Sendable {
 
     /// `hasLostConnection` also notices a session the server ended while this one was idle, without a round trip.
     private func reconnectIfNeeded() throws(PostgresError) {
-        if connection.hasLostConnection { try connection.reset() }
+        if connection.hasLostConnection {
+            try connection.reset()
+            try connection.execute(Self.sessionSettings)
+        }
     }
 
     private func inTransaction<T>(_ body: (PostgresConnection) throws(PostgresError) -> T,

@@ -125,6 +125,14 @@ extension SQLiteMetadataStore {
                 );
                 """)
         }
+        // The same index as PostgreSQL's v6-dispatch-claims: startRun counts a backfill's running runs. (PostgreSQL's
+        // claim function has no SQLite counterpart: there a claim is one BEGIN IMMEDIATE transaction in-process.)
+        migrator.registerMigration("v6-dispatch-claims") { db in
+            try db.execute(sql: """
+                CREATE INDEX dag_runs_by_backfill_state ON dag_runs(backfill_id, state);
+                DROP INDEX dag_runs_by_backfill;
+                """)
+        }
         return migrator
     }
 }

@@ -35,6 +35,29 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
     override func openAgain() throws -> any MetadataStore { try PostgresMetadataStore(url: storeURL) }
     override func makeAttemptStore() throws -> any AttemptStore { try PostgresAttemptStore(url: try StoreURL.parse(storeURL)) }
 
+    func testAClaimHoldsItsLimitsWhereTheSessionWouldDefaultToSerializable() throws {
+        // The claim is one statement without BEGIN: its counts need READ COMMITTED, which the store's sessions pin
+        // whatever the server, the role or the URL (here) ask for; the claim function refuses any other level.
+        let serializable = storeURL + "%20-cdefault_transaction_isolation%3Dserializable"
+        let store = try PostgresMetadataStore(url: serializable)
+        try store.setPool(name: "one", slots: 1)
+        let instances = try insertScheduledRun(store, day: 0, tasks: ["a", "b"], pool: "one")
+        XCTAssertEqual(try store.claimForDispatch(instances[0], limits: roomy(), at: day(1)), .claimed)
+        XCTAssertEqual(try store.claimForDispatch(instances[1], limits: roomy(), at: day(1)), .poolFull)
+    }
+
+    func testTheClaimFunctionRefusesToCountAboveReadCommitted() throws {
+        _ = try makeStore()
+        let db = try PostgresConnection(url: storeURL)
+        try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        XCTAssertThrowsError(try db.query("SELECT orchestrator_dispatch_verdict('default_pool', 1, 'etl', 2, 'node-a', 100, 100)")) {
+            XCTAssertTrue("\($0)".contains("correctly only at READ COMMITTED, not repeatable read"), "\($0)")
+        }
+        try db.execute("ROLLBACK")
+        XCTAssertEqual(try db.query("SELECT orchestrator_dispatch_verdict('default_pool', 1, 'etl', 2, 'node-a', 100, 100)")
+            .first?.string(0), "claimable")
+    }
+
     func testTheStoreNamesItsServer() throws {
         // The test server's URL has no password, so it is shown as given.
         XCTAssertEqual(try makeStore().location, storeURL)
