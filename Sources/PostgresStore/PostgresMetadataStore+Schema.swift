@@ -122,6 +122,8 @@ extension PostgresMetadataStore {
                 pid integer NOT NULL
             );
             """)
+        // Where other nodes reach the node's web server, for the logs of its attempts (docs/decisions/0014).
+        migrator.registerMigration("v5-node-addresses", sql: "ALTER TABLE nodes ADD COLUMN address text")
         return migrator
     }
 }

@@ -47,7 +47,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
             XCTAssertTrue(tables.contains(table), "missing table \(table) in \(tables)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v5-node-addresses"])
 
         // Reopening migrates nothing again and sees what was written.
         let reopened = try SQLiteMetadataStore(path: path)
@@ -57,7 +57,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertEqual(runs.first?.logicalDate, t0)
         XCTAssertEqual(try reopened.taskInstances(dagId: "etl", runId: runs[0].runId).map(\.key.taskId), ["extract", "load"])
         XCTAssertEqual(try reopened.pools(), ["default_pool": 128])
-        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 4)
+        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 5)
     }
 
     func testTheStoreIsInWALMode() throws {
@@ -85,7 +85,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("newer than this binary"), "\(error)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v99-from-the-future"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v5-node-addresses", "v99-from-the-future"])
     }
 
     func testBusyAndLockedAreRetryableConflicts() throws {
