@@ -97,7 +97,7 @@ struct NodeLogClient: Sendable {
 }
 
 /// The log of an attempt lies on another node, which could not give it: said in one line, answered 502 by the API
-/// (504 when the node did not answer in time).
+/// (504 when the node did not answer in time, 503 when it could not be asked).
 struct NodeLogFailure: Error, Sendable, CustomStringConvertible {
     let node: String
     let reason: String

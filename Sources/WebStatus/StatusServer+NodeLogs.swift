@@ -80,8 +80,9 @@ struct NodeTokenCheck: Sendable {
 }
 
 extension NodeLogFailure {
-    /// 504 when the other node did not answer in time, else 502: the failure is another server's, not the client's.
+    /// The failure is another server's, or this one's setup, never the client's: 503 when the other node cannot be
+    /// asked at all (no address, no token here), 504 when it did not answer in time, else 502.
     var httpError: HTTPError {
-        HTTPError(timedOut ? .gatewayTimeout : .badGateway, message: description)
+        HTTPError(line != nil ? .serviceUnavailable : timedOut ? .gatewayTimeout : .badGateway, message: description)
     }
 }

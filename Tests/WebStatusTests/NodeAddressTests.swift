@@ -75,5 +75,7 @@ final class NodeAddressTests: XCTestCase {
         guard case .failed(let failure) = NodeLogClient.outcome(of: timedOut, node: "b", offset: nil, length: 4) else { return XCTFail("timeout") }
         XCTAssertEqual(failure.description, "the log is on node b, which did not answer: Timeout was reached")
         XCTAssertEqual(failure.httpError.status.code, 504)
+        let cannotAsk = NodeLogFailure(node: "b", reason: "", line: "the log is on node b, which has no address in the store (its web server is off)")
+        XCTAssertEqual(cannotAsk.httpError.status.code, 503)
     }
 }
