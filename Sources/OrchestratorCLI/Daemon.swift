@@ -93,6 +93,10 @@ extension OrchestratorCommand {
             }
             // Registered before anything is scheduled, so other nodes see who claims what, and where its logs are.
             let nodeAddress = advertised?.description
+            if let advertised, advertised.isLoopback, !configuration.value("node_token").isEmpty {
+                log(.warning, "only this machine reaches this node's logs at a loopback address; set advertise_url for other machines",
+                    [("advertised", advertised.description)])
+            }
             try node.start(address: nodeAddress)
             defer { node.stop() }
             // SwiftNIO's listening socket, epoll and pipes are not all close-on-exec; the spawn closes them in each

@@ -67,6 +67,9 @@ public struct NodeAddress: Sendable, Equatable, CustomStringConvertible {
         return try? NodeAddress(parsing: "http://\(spelled):\(port)")
     }
 
+    /// Whether only this machine can connect to it: a default address of a 127.0.0.1 bind serves no other machine.
+    public var isLoopback: Bool { host == "localhost" || host == "[::1]" || host.hasPrefix("127.") }
+
     /// The URL of `route` (which starts with `/`) on this node.
     func url(_ route: String) -> String { description + route }
 }

@@ -105,5 +105,10 @@ struct NodeLogFailure: Error, Sendable, CustomStringConvertible {
     /// For the nodes that cannot be asked at all (no address, no token here): the whole line.
     var line: String?
 
+    /// A node this one cannot ask at all; `line` says why, in full.
+    static func cannotAsk(_ node: String, _ line: String) -> NodeLogFailure {
+        NodeLogFailure(node: node, reason: "", line: line)
+    }
+
     var description: String { line ?? "the log is on node \(node), which did not answer: \(reason)" }
 }

@@ -21,13 +21,13 @@ extension StatusServer {
               !node.isEmpty, node != setup.nodeName else { return .none }
         guard let record = try store.nodes().first(where: { $0.name == node }) else {
             // A backfill running on its own is no node: its logs stay on its machine.
-            return .unavailable(NodeLogFailure(node: node, reason: "", line: "the log is on \(node), which is not a node of this store (a backfill run without a daemon keeps its logs there)"))
+            return .unavailable(.cannotAsk(node, "the log is on \(node), which is not a node of this store (a backfill run without a daemon keeps its logs there)"))
         }
         guard let text = record.address, let address = try? NodeAddress(parsing: text) else {
-            return .unavailable(NodeLogFailure(node: node, reason: "", line: "the log is on node \(node), which has no address in the store (its web server is off)"))
+            return .unavailable(.cannotAsk(node, "the log is on node \(node), which has no address in the store (its web server is off)"))
         }
         guard let client = nodeLogs else {
-            return .unavailable(NodeLogFailure(node: node, reason: "", line: "the log is on node \(node); this node has no node_token to ask it with"))
+            return .unavailable(.cannotAsk(node, "the log is on node \(node); this node has no node_token to ask it with"))
         }
         switch await client.fetch(node: node, address: address, key: key, tryNumber: tryNumber, offset: offset, length: length) {
         case .window(let window): return .piece(TaskFiles.piece(of: files.masked(window)))

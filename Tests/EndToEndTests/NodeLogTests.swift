@@ -118,6 +118,8 @@ final class NodeLogTests: XCTestCase {
         XCTAssertFalse(taskEnvironment.contains(token), "the node token reached the task")
         XCTAssertFalse(taskEnvironment.contains("ORCHESTRATOR_NODE_TOKEN"))
         XCTAssertFalse(a.daemonLogText.contains(token) || b.daemonLogText.contains(token), "the node token was logged")
+        // Both nodes are on this machine; the log says other machines would need advertise_url.
+        XCTAssertTrue(b.daemonLogText.contains("only this machine reaches this node's logs"), b.daemonLogText)
 
         XCTAssertEqual(a.stopDaemon(), 0)
         XCTAssertEqual(b.stopDaemon(), 0)

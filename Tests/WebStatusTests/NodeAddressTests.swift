@@ -29,12 +29,15 @@ final class NodeAddressTests: XCTestCase {
         }
     }
 
-    func testTheDefaultComesFromTheBoundAddressAndAWildcardFromTheHostName() {
+    func testTheDefaultComesFromTheBoundAddressAndAWildcardFromTheHostName() throws {
         XCTAssertEqual(NodeAddress.derived(bindHost: "127.0.0.1", port: 8080, machineHostName: "box")?.description, "http://127.0.0.1:8080")
         XCTAssertEqual(NodeAddress.derived(bindHost: "0.0.0.0", port: 8080, machineHostName: "box")?.description, "http://box:8080")
         XCTAssertEqual(NodeAddress.derived(bindHost: "::1", port: 81, machineHostName: "box")?.description, "http://[::1]:81")
         XCTAssertNil(NodeAddress.derived(bindHost: "127.0.0.1", port: 0, machineHostName: "box"), "port 0 is not bound yet")
         XCTAssertNil(NodeAddress.derived(bindHost: "::", port: 8080, machineHostName: ""))
+        XCTAssertTrue(try NodeAddress(parsing: "http://127.0.0.1:8080").isLoopback)
+        XCTAssertTrue(try NodeAddress(parsing: "http://LOCALHOST:8080").isLoopback)
+        XCTAssertFalse(try NodeAddress(parsing: "http://10.0.0.5:8080").isLoopback)
     }
 
     func testRouteIdsAreOneEncodedSegmentEach() {
@@ -75,7 +78,7 @@ final class NodeAddressTests: XCTestCase {
         guard case .failed(let failure) = NodeLogClient.outcome(of: timedOut, node: "b", offset: nil, length: 4) else { return XCTFail("timeout") }
         XCTAssertEqual(failure.description, "the log is on node b, which did not answer: Timeout was reached")
         XCTAssertEqual(failure.httpError.status.code, 504)
-        let cannotAsk = NodeLogFailure(node: "b", reason: "", line: "the log is on node b, which has no address in the store (its web server is off)")
+        let cannotAsk = NodeLogFailure.cannotAsk("b", "the log is on node b, which has no address in the store (its web server is off)")
         XCTAssertEqual(cannotAsk.httpError.status.code, 503)
     }
 }
