@@ -55,7 +55,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "Notifications", dependencies: ["MetadataStore", "CCurlShim"]),
         // The status pages, JSON API and metrics, served by the daemon; reads the store, never writes runs itself.
-        .target(name: "WebStatus", dependencies: ["MetadataStore", "Workflow", "SecretMasking", .product(name: "Hummingbird", package: "hummingbird"),
+        .target(name: "WebStatus", dependencies: ["MetadataStore", "Workflow", "SecretMasking", "CCurlShim", .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "PostgresClient", "MetadataStore"]),
         .testTarget(name: "StoreAddressTests", dependencies: ["StoreAddress"]),
         .testTarget(name: "SecretMaskingTests", dependencies: ["SecretMasking"]),
-        .testTarget(name: "WebStatusTests", dependencies: ["WebStatus"]),
+        .testTarget(name: "WebStatusTests", dependencies: ["WebStatus", "MetadataStore"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData"]),
         // S3-compatible object storage (MinIO, AWS; moto in the tests) over libcurl: SigV4, streaming, multipart.
         .target(name: "CS3Curl", linkerSettings: [.linkedLibrary("curl")]),

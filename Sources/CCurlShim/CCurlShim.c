@@ -83,6 +83,51 @@ orchestrator_http_response orchestrator_http_get(const char *url, const char *be
     return response;
 }
 
+orchestrator_http_response orchestrator_http_get_node(const char *url, const char *bearer, long connect_timeout_ms, long timeout_ms,
+                                                      size_t max_body) {
+    orchestrator_http_response response;
+    memset(&response, 0, sizeof(response));
+    response.retry_after = -1;
+    buffer_t buffer = {0};
+    buffer.max = max_body;
+    CURL *curl = curl_easy_init();
+    if (!curl) { response.curl_code = -1; snprintf(response.error, sizeof(response.error), "curl_easy_init failed"); return response; }
+    struct curl_slist *headers = NULL;
+    char authorization[4096];
+    if (bearer && *bearer) {
+        snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", bearer);
+        headers = curl_slist_append(headers, authorization);
+    }
+    headers = curl_slist_append(headers, "Accept: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buffer);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-node");
+    CURLcode code = curl_easy_perform(curl);
+    response.curl_code = (int)code;
+    if (code != CURLE_OK) {
+        snprintf(response.error, sizeof(response.error), "%s%s", curl_easy_strerror(code),
+                 buffer.overflow ? " (response larger than the limit)" : "");
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    response.body = buffer.data;
+    response.body_length = buffer.length;
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return response;
+}
+
 orchestrator_http_response orchestrator_http_post(const char *url, const char *content_type, const char *body, size_t body_length,
                                                   long timeout_ms) {
     orchestrator_http_response response;

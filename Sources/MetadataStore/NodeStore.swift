@@ -28,12 +28,16 @@ public struct NodeRecord: Sendable, Equatable {
     /// The orchestrator version the node runs.
     public var version: String
     public var pid: Int32
+    /// The base URL at which other nodes reach this node's web server (`advertise_url`), to fetch the logs of the
+    /// attempts it ran; nil when its web server is off (or it ran a version before v5-node-addresses).
+    public var address: String?
 
-    public init(name: String, startedAt: Date, lastHeartbeat: Date, version: String, pid: Int32) {
+    public init(name: String, startedAt: Date, lastHeartbeat: Date, version: String, pid: Int32, address: String? = nil) {
         self.name = name
         self.startedAt = startedAt
         self.lastHeartbeat = lastHeartbeat
         self.version = version
         self.pid = pid
+        self.address = address
     }
 }

@@ -24,7 +24,9 @@ extension OrchestratorCommand.Config {
                 if key == "home", let flag = global.home { value = flag; source = "--home" }
                 if key == "dags", let flag = global.dags { value = flag; source = "--dags" }
                 // Any value may carry a password (a store URL, say): the one masker sees every line.
-                value = key == "web_token" ? (value.isEmpty ? "(none: web actions off)" : "***") : SecretMasker.masked(value)
+                if key == "web_token" { value = value.isEmpty ? "(none: web actions off)" : "***" }
+                else if key == "node_token" { value = value.isEmpty ? "(none: no logs shared between nodes)" : "***" }
+                else { value = SecretMasker.masked(value) }
                 print("\(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)  (\(source))")
             }
             for (pool, slots) in configuration.pools.sorted(by: { $0.key < $1.key }) { print("pool          \(pool): \(slots) slots") }

@@ -66,6 +66,12 @@ struct Configuration {
         ("web_max_connections", "ORCHESTRATOR_WEB_MAX_CONNECTIONS", "128"),
         // Comma-separated Host names answered besides the address and loopback (for 0.0.0.0 or a LAN address).
         ("web_allowed_hosts", "ORCHESTRATOR_WEB_ALLOWED_HOSTS", ""),
+        // Where other nodes reach this node's web server for the logs of its attempts (NodeAddress); empty: derived
+        // from web_address.
+        ("advertise_url", "ORCHESTRATOR_ADVERTISE_URL", ""),
+        // The secret the nodes share to read each other's attempt logs; a secret of its own, apart from web_token
+        // (docs/decisions/0014-node-logs.md). Empty: this node neither serves its logs to others nor fetches theirs.
+        ("node_token", "ORCHESTRATOR_NODE_TOKEN", ""),
     ]
 
     /// Loads the file (when there is one) and applies the environment over it.
@@ -164,7 +170,7 @@ struct Configuration {
     func validate() throws {
         func check(_ key: String, _ valid: (String) -> Bool, _ expected: String) throws {
             guard let setting = values[key] else { return }
-            let shown = key == "web_token" ? "***" : setting.value
+            let shown = Self.secretKeys.contains(key) ? "***" : setting.value
             guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(shown)' is not \(expected)") }
         }
         try check("parallelism", { Int($0).map(DagLimits.parallelism.contains) ?? false },
@@ -192,12 +198,41 @@ struct Configuration {
         // A short token is guessable; the check names the rule, never the value.
         try check("web_token", { $0.isEmpty || ($0.count >= 16 && !$0.contains(where: \.isWhitespace)) },
                   "empty (actions off) or at least 16 characters without spaces")
+        try check("node_token", { $0.isEmpty || ($0.count >= 16 && !$0.contains(where: \.isWhitespace)) },
+                  "empty (no logs shared between nodes) or at least 16 characters without spaces")
+        if let setting = values["advertise_url"], !setting.value.isEmpty {
+            do { _ = try NodeAddress(parsing: setting.value) } catch {
+                throw CLIError("\(setting.source): advertise_url: '\(SecretMasker.masked(setting.value))' \(error) (expected \(NodeAddress.expected))")
+            }
+            if value("web_address") == "off" {
+                throw CLIError("\(setting.source): advertise_url: set, but web_address is off: nothing would answer there")
+            }
+        }
         for (name, url) in connections where !url.contains("://") {
             throw CLIError("connection \(name): '\(Self.masked(url))' is not a URL (postgres://…, sqlite:///…, https://…)")
         }
     }
 
     func value(_ key: String) -> String { values[key]?.value ?? "" }
+
+    /// Settings whose values are never shown, not even in an error.
+    static let secretKeys: Set<String> = ["web_token", "node_token"]
+
+    /// Where other nodes reach this one: `advertise_url` as checked, or `http://` and the bound address and port (a
+    /// wildcard address replaced by the host name); nil when neither gives one (port 0 not bound yet).
+    func advertisedAddress(bindHost: String, boundPort: Int?, configuredPort: Int) throws -> NodeAddress? {
+        let configured = value("advertise_url")
+        if !configured.isEmpty {
+            do { return try NodeAddress(parsing: configured) } catch { throw CLIError("advertise_url: \(error)") }
+        }
+        return NodeAddress.derived(bindHost: bindHost, port: boundPort ?? configuredPort, machineHostName: Self.machineHostName())
+    }
+
+    static func machineHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     /// The web server's timeouts, connection cap and Host allow-list (checked by `validate`).
     func webLimits() throws -> WebLimits {

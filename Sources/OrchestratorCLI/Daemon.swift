@@ -58,10 +58,7 @@ extension OrchestratorCommand {
                 throw CLIError(error.message)
             }
             defer { lease.release() }
-            // Registered before anything is scheduled, so other nodes see who claims what.
             let node = NodeHeartbeat(store: store, name: settings.nodeName, log: log)
-            try node.start()
-            defer { node.stop() }
             let sender = WebhookSender(
                 store: store, named: Self.targets(configuration),
                 log: { message, fields in log(.warning, message, fields) })
@@ -72,11 +69,12 @@ extension OrchestratorCommand {
             scheduler.onDagsLoaded = { loadedDags.set($0) }
             let passLatency = LatencyRecorder(buckets: StatusServer.loopBuckets)
             var webServer: StatusServer?
+            var advertised: NodeAddress?
             // Every configured connection's password is masked in the logs the web side serves, even printed bare.
             let servedSecrets = KnownSecrets(KnownSecrets.ofConnections(configuration.connections.values))
             if configuration.value("web_address") != "off", let (host, port) = Configuration.hostAndPort(configuration.value("web_address")) {
                 let layout = settings.home
-                let token = configuration.value("web_token") ?? ""
+                let token = configuration.value("web_token")
                 var setup = StatusServerSetup(
                     host: host, port: port, logsFolder: layout.logsFolder,
                     logPath: { layout.logPath(dagId: $0.dagId, runId: $0.runId, taskId: $0.taskId, tryNumber: $1) },
@@ -85,16 +83,31 @@ extension OrchestratorCommand {
                     loopLatency: { passLatency.snapshot() })
                 setup.knownSecrets = servedSecrets
                 setup.nodeHealth = { node.health }
+                setup.nodeName = settings.nodeName
+                setup.nodeToken = configuration.value("node_token")
                 setup.limits = try configuration.webLimits()
                 setup.log = { warning, message, fields in log(warning ? .warning : .info, message, fields) }
                 // Pages read through a connection of their own, so they never wait behind the scheduler's writes.
                 let pagesStore = try global.openStore(readOnly: true)
+                // The address other nodes use names this server: it answers to that name too (the Host check).
+                let address = try configuration.advertisedAddress(bindHost: host, boundPort: nil, configuredPort: port)
+                if let address, !setup.limits.allowedHosts.contains(address.host) { setup.limits.allowedHosts.append(address.host) }
                 let server = StatusServer(store: pagesStore, setup: setup, dags: { loadedDags.get() })
                 // A busy port does not stop the daemon: the server retries with backoff and says so in the log,
                 // the systemd status line and, once bound, /healthz and /metrics.
-                _ = server.start()
+                let bound = server.start()
                 webServer = server
+                // Port 0 (tests) is known once bound; a busy port 0 leaves the node without an address until a restart.
+                advertised = try configuration.advertisedAddress(bindHost: host, boundPort: bound, configuredPort: port)
             }
+            // Registered before anything is scheduled, so other nodes see who claims what, and where its logs are.
+            let nodeAddress = advertised?.description
+            if let advertised, advertised.isLoopback, !configuration.value("node_token").isEmpty {
+                log(.warning, "only this machine reaches this node's logs at a loopback address; set advertise_url for other machines",
+                    [("advertised", advertised.description)])
+            }
+            try node.start(address: nodeAddress)
+            defer { node.stop() }
             // SwiftNIO's listening socket, epoll and pipes are not all close-on-exec; the spawn closes them in each
             // worker anyway, and this covers anything that forks on its own.
             OpenDescriptors.markCloseOnExec()
@@ -114,7 +127,8 @@ extension OrchestratorCommand {
             loop.onReady = {
                 SchedulerHandover.withdraw(home)  // the lock is ours: a backfill that handed it over may follow us now
                 OpenDescriptors.markCloseOnExec()  // the scheduler lock, the store, inotify: opened since the first sweep
-                log(.info, "daemon ready", [("node", settings.nodeName), ("home", settings.home.home), ("dags", settings.dagsFolder), ("pid", String(getpid())),
+                log(.info, "daemon ready", [("node", settings.nodeName), ("advertised", nodeAddress ?? "none"), ("home", settings.home.home),
+                                            ("dags", settings.dagsFolder), ("pid", String(getpid())),
                                             ("parallelism", String(settings.parallelism)),
                                             ("dumpable", ProcessSecrets.isDumpable ? "yes" : "no")])
                 systemd.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")

@@ -7,11 +7,11 @@ extension PostgresMetadataStore {
     public func registerNode(_ node: NodeRecord) throws {
         try write("register node \(node.name)", singleStatement: true) { db throws(PostgresError) in
             try db.query("""
-                INSERT INTO nodes (name, started_at, last_heartbeat, version, pid)
-                VALUES ($1, $2, extract(epoch from clock_timestamp()), $3, $4)
+                INSERT INTO nodes (name, started_at, last_heartbeat, version, pid, address)
+                VALUES ($1, $2, extract(epoch from clock_timestamp()), $3, $4, $5)
                 ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,
-                    version = excluded.version, pid = excluded.pid
-                """, [node.name, node.startedAt.timeIntervalSince1970, node.version, node.pid])
+                    version = excluded.version, pid = excluded.pid, address = excluded.address
+                """, [node.name, node.startedAt.timeIntervalSince1970, node.version, node.pid, node.address])
         }
     }
 
@@ -28,10 +28,10 @@ extension PostgresMetadataStore {
 
     public func nodes() throws -> [NodeRecord] {
         try read("list nodes") { db throws(PostgresError) in
-            try db.query("SELECT name, started_at, last_heartbeat, version, pid FROM nodes ORDER BY name").map { row in
+            try db.query("SELECT name, started_at, last_heartbeat, version, pid, address FROM nodes ORDER BY name").map { row in
                 NodeRecord(name: row.string(0) ?? "", startedAt: Date(timeIntervalSince1970: row.double(1) ?? 0),
                            lastHeartbeat: Date(timeIntervalSince1970: row.double(2) ?? 0), version: row.string(3) ?? "",
-                           pid: Int32(truncatingIfNeeded: row.int(4) ?? 0))
+                           pid: Int32(truncatingIfNeeded: row.int(4) ?? 0), address: row.string(5))
             }
         }
     }

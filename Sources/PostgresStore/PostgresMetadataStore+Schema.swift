@@ -122,6 +122,8 @@ extension PostgresMetadataStore {
                 pid integer NOT NULL
             );
             """)
+        // Where other nodes reach the node's web server, for the logs of its attempts (docs/decisions/0014).
+        migrator.registerMigration("v5-node-addresses", sql: "ALTER TABLE nodes ADD COLUMN address text")
         // A dispatch claim in one round trip instead of five (decision 11, "Cost"): the locks and the counts of
         // claimForDispatch as a function, each of its statements with a fresh snapshot (it is VOLATILE), so a count
         // taken after a lock sees the claim that held it. Under a higher isolation level they would all share one

@@ -7,11 +7,11 @@ extension SQLiteMetadataStore {
     public func registerNode(_ node: NodeRecord) throws {
         try write("register node \(node.name)") { db in
             try Cached.execute(db, sql: """
-                INSERT INTO nodes (name, started_at, last_heartbeat, version, pid) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO nodes (name, started_at, last_heartbeat, version, pid, address) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,
-                    version = excluded.version, pid = excluded.pid
+                    version = excluded.version, pid = excluded.pid, address = excluded.address
                 """, arguments: [node.name, node.startedAt.timeIntervalSince1970, node.lastHeartbeat.timeIntervalSince1970,
-                                 node.version, node.pid])
+                                 node.version, node.pid, node.address])
         }
     }
 
@@ -24,9 +24,9 @@ extension SQLiteMetadataStore {
 
     public func nodes() throws -> [NodeRecord] {
         try read("list nodes") { db in
-            try Cached.rows(db, sql: "SELECT name, started_at, last_heartbeat, version, pid FROM nodes ORDER BY name").map { row in
+            try Cached.rows(db, sql: "SELECT name, started_at, last_heartbeat, version, pid, address FROM nodes ORDER BY name").map { row in
                 NodeRecord(name: row[0], startedAt: Date(timeIntervalSince1970: row[1]), lastHeartbeat: Date(timeIntervalSince1970: row[2]),
-                           version: row[3], pid: row[4])
+                           version: row[3], pid: row[4], address: row[5])
             }
         }
     }

@@ -125,6 +125,10 @@ extension SQLiteMetadataStore {
                 );
                 """)
         }
+        // Where other nodes reach the node's web server, for the logs of its attempts (docs/decisions/0014).
+        migrator.registerMigration("v5-node-addresses") { db in
+            try db.execute(sql: "ALTER TABLE nodes ADD COLUMN address TEXT")
+        }
         // The same index as PostgreSQL's v6-dispatch-claims: startRun counts a backfill's running runs. (PostgreSQL's
         // claim function has no SQLite counterpart: there a claim is one BEGIN IMMEDIATE transaction in-process.)
         migrator.registerMigration("v6-dispatch-claims") { db in

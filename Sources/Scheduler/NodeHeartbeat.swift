@@ -30,9 +30,11 @@ public final class NodeHeartbeat: @unchecked Sendable {
     }
 
     /// Registers the node and measures the skew once (a failure here stops the daemon's start), then beats on a thread.
-    public func start() throws {
+    /// `address` is where other nodes reach this one's web server (nil: its web server is off).
+    public func start(address: String? = nil) throws {
         let now = clock()
-        try store.registerNode(NodeRecord(name: name, startedAt: now, lastHeartbeat: now, version: Self.version, pid: getpid()))
+        try store.registerNode(NodeRecord(name: name, startedAt: now, lastHeartbeat: now, version: Self.version, pid: getpid(),
+                                          address: address))
         try beat()
         let thread = Thread { [self] in
             while wake.wait(timeout: .now() + Self.interval) == .timedOut {

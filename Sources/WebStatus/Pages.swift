@@ -24,7 +24,7 @@ extension StatusServer {
                 throw HTTPError(.notFound, message: "\(instance.key) has made \(highest) attempt\(highest == 1 ? "" : "s")")
             }
             let before = try request.uri.queryParameters.get("before").map { _ in try intParameter(request, "before", default: 0, range: 0...Int(Int32.max)) }
-            return html(try taskPage(dag, run, instance, attempt: attempt, before: before, viewer: viewer(request)))
+            return html(try await taskPage(dag, run, instance, attempt: attempt, before: before, viewer: viewer(request)))
         }
         router.get("/login") { [self] request, _ in html(loginPage(next: Self.localPath(request.uri.queryParameters.get("next")), failed: false)) }
     }
@@ -191,7 +191,7 @@ extension StatusServer {
 
     static let logChunk = 65_536
 
-    func taskPage(_ dag: DAG, _ run: DagRun, _ instance: TaskInstance, attempt: Int, before: Int?, viewer: Viewer) throws -> String {
+    func taskPage(_ dag: DAG, _ run: DagRun, _ instance: TaskInstance, attempt: Int, before: Int?, viewer: Viewer) async throws -> String {
         let dagPath = HTML.dagPath(dag.dagId)
         let runPath = HTML.runPath(dag.dagId, run.runId)
         let taskPath = HTML.taskPath(dag.dagId, run.runId, instance.key.taskId)
@@ -219,7 +219,9 @@ extension StatusServer {
             if let result = try files.result(instance.key, tryNumber: attempt) { body += Self.resultSection(result) }
             body += "<h2>Log of attempt \(attempt)</h2>"
             let offset = before.map { max(0, $0 - Self.logChunk) }
-            if let chunk = try files.log(instance.key, tryNumber: attempt, offset: offset, length: before.map { min(Self.logChunk, $0) } ?? Self.logChunk) {
+            let log = try await attemptLog(instance.key, tryNumber: attempt, offset: offset, length: before.map { min(Self.logChunk, $0) } ?? Self.logChunk)
+            switch log {
+            case .piece(let chunk):
                 var bytes = chunk.bytes
                 if chunk.offset > 0 {
                     // Start at a line boundary when the piece has one (a line longer than the piece shows as it is);
@@ -234,8 +236,10 @@ extension StatusServer {
                 let text = String(decoding: bytes, as: UTF8.self)
                 body += "<pre class=\"log\">\(HTML.escape(text))</pre>"
                 if chunk.end < chunk.size { body += "<p><a href=\"\(taskPath)?try=\(attempt)\">latest lines…</a></p>" }
-            } else {
+            case .none:
                 body += "<p>No log yet.</p>"
+            case .unavailable(let failure):
+                body += "<p class=\"error\">\(HTML.escape(failure.description))</p>"
             }
         }
         return HTML.page(title: "\(instance.key.taskId) · \(run.runId)", refresh: !instance.state.isFinished, body: body, session: sessionBar(viewer, next: taskPath))

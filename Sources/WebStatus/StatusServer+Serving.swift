@@ -81,6 +81,7 @@ extension StatusServer {
         pageRoutes(router)
         apiRoutes(router)
         actionRoutes(router)
+        nodeLogRoutes(router)
         let limits = setup.limits
         return Application(
             router: router,

@@ -28,6 +28,11 @@ public struct StatusServerSetup: Sendable {
     public var log: (@Sendable (_ warning: Bool, _ message: String, _ fields: [(String, String)]) -> Void)?
     /// Lines /healthz adds about this node: its name, and warnings (a skewed clock).
     public var nodeHealth: (@Sendable () -> String)?
+    /// This node's name: an attempt of another node whose log is not here is fetched from that node.
+    public var nodeName: String?
+    /// The secret the nodes share to read each other's logs (`node_token`); nil or empty: this node neither serves
+    /// its logs to others nor fetches theirs.
+    public var nodeToken: String?
 
     public init(host: String, port: Int, logsFolder: String, logPath: @escaping @Sendable (TaskKey, Int) -> String,
                 resultPath: @escaping @Sendable (TaskKey, Int) -> String, token: String? = nil, actions: (any StatusActions)? = nil,
@@ -53,6 +58,9 @@ public final class StatusServer: @unchecked Sendable {
     let setup: StatusServerSetup
     let files: TaskFiles
     let auth: WebAuth
+    let nodeAuth: NodeTokenCheck
+    /// Fetches logs from other nodes; nil without a node token.
+    let nodeLogs: NodeLogClient?
     let started = DispatchSemaphore(value: 0)
     let lock = NSLock()
     var binding = BindStatus()
@@ -62,10 +70,13 @@ public final class StatusServer: @unchecked Sendable {
         self.store = store
         self.setup = setup
         self.dags = dags
-        let token = [setup.token].compactMap { $0 }.filter { !$0.isEmpty }
+        // Both tokens are masked wherever they appear in a served log, this node's or another's.
+        let tokens = [setup.token, setup.nodeToken].compactMap { $0 }.filter { !$0.isEmpty }
         files = TaskFiles(logsFolder: setup.logsFolder, logPath: setup.logPath, resultPath: setup.resultPath,
-                          secrets: { [known = setup.knownSecrets] in token + known.values })
+                          secrets: { [known = setup.knownSecrets] in tokens + known.values })
         auth = WebAuth(token: setup.actions == nil ? nil : setup.token)
+        nodeAuth = NodeTokenCheck(token: setup.nodeToken)
+        nodeLogs = setup.nodeToken.flatMap { $0.isEmpty ? nil : NodeLogClient(token: $0) }
     }
 
     func apiRoutes(_ router: Router<BasicRequestContext>) {
@@ -108,11 +119,16 @@ public final class StatusServer: @unchecked Sendable {
             let attempt = try tryParameter(context, instance)
             let length = try intParameter(request, "length", default: 65_536, range: 1...4_194_304)
             let offset = try request.uri.queryParameters.get("offset").map { _ in try intParameter(request, "offset", default: 0, range: 0...Int(Int32.max)) }
-            guard let chunk = try files.log(instance.key, tryNumber: attempt, offset: offset, length: length) else {
+            // Here or on the node that ran the attempt: the same answer either way.
+            switch try await attemptLog(instance.key, tryNumber: attempt, offset: offset, length: length) {
+            case .piece(let chunk):
+                return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.end,
+                                 "size": chunk.size, "content": chunk.text])
+            case .none:
                 throw HTTPError(.notFound, message: "no log for attempt \(attempt) of \(instance.key)")
+            case .unavailable(let failure):
+                throw failure.httpError
             }
-            return try json(["try_number": attempt, "offset": chunk.offset, "next_offset": chunk.end,
-                             "size": chunk.size, "content": chunk.text])
         }
     }
 
@@ -204,7 +220,7 @@ public final class StatusServer: @unchecked Sendable {
 
     static func nodeJSON(_ node: NodeRecord) -> [String: Any] {
         ["name": node.name, "started_at": DateParsing.isoUTC(node.startedAt), "last_heartbeat": DateParsing.isoUTC(node.lastHeartbeat),
-         "version": node.version, "pid": Int(node.pid)]
+         "version": node.version, "pid": Int(node.pid), "address": node.address ?? NSNull()]
     }
 
     static func taskJSON(_ instance: TaskInstance) -> [String: Any] {
@@ -266,7 +282,7 @@ public final class StatusServer: @unchecked Sendable {
 }
 
 /// Turns refusals of unsafe ids into 400 answers and refused actions into theirs, whichever route raised them;
-/// outside /api/ (pages and their forms) the error is a page a person can read rather than JSON.
+/// outside /api/ and the nodes' internal route (pages and their forms) the error is a page a person can read rather than JSON.
 struct RefusalMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         do {
@@ -275,7 +291,8 @@ struct RefusalMiddleware: RouterMiddleware {
             } catch let error as ActionError {
                 throw error.httpError
             }
-        } catch let error as HTTPError where !request.uri.path.hasPrefix("/api/") && error.status != .ok {
+        } catch let error as HTTPError where !request.uri.path.hasPrefix("/api/") && !request.uri.path.hasPrefix(NodeLogClient.route + "/")
+                    && error.status != .ok {
             let message = error.body ?? error.status.reasonPhrase
             var response = StatusServer.htmlResponse(
                 HTML.page(title: "\(error.status.code) \(error.status.reasonPhrase)", refresh: false,

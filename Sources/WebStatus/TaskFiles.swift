@@ -53,17 +53,59 @@ struct TaskFiles: Sendable {
     /// masked byte for byte (offsets stay true), looking a little beyond the piece so that a window cut in the
     /// middle of a URL cannot reveal its password.
     func log(_ key: TaskKey, tryNumber: Int, offset: Int?, length: Int) throws(RequestRefusal) -> Chunk? {
+        try window(key, tryNumber: tryNumber, offset: offset, length: length).map { Self.piece(of: masked($0)) }
+    }
+
+    /// How far around a piece the masker looks.
+    static let windowMargin = 4096
+
+    /// The bytes of a piece and `windowMargin` around it, unmasked; what another node asks for is this window
+    /// masked (`masked`), so that the asking node can mask it again with its own secrets and cut the same piece.
+    struct Window {
+        var bytes: [UInt8]
+        /// File offset of `bytes[0]`.
+        var windowStart: Int
+        /// The piece: file offsets [start, end) of a file of `size` bytes.
+        var start: Int
+        var end: Int
+        var size: Int
+
+        /// Whether a window (another node's answer) describes a piece of at most `length` bytes from `offset` (or a
+        /// tail), its margins no wider than ours, so that a bad answer cannot pass for a log.
+        func fits(offset: Int?, length: Int) -> Bool {
+            let margin = TaskFiles.windowMargin
+            guard windowStart >= 0, windowStart <= start, start <= end, end <= size, end - start <= length,
+                  start - windowStart <= margin, bytes.count <= (end - start) + 2 * margin, windowStart + bytes.count <= size else { return false }
+            if let offset { return start == min(size, offset) }
+            return end == size
+        }
+    }
+
+    /// The window around `length` bytes from `offset` (the tail without one), read from this node's logs folder.
+    func window(_ key: TaskKey, tryNumber: Int, offset: Int?, length: Int) throws(RequestRefusal) -> Window? {
         guard let handle = try open(logPath(key, tryNumber)) else { return nil }
         let size = Int((try? handle.seekToEnd()) ?? 0)
         let start = min(size, max(0, offset.map { $0 } ?? (size - length)))
         let end = min(size, start + length)
-        let margin = 4096
+        let margin = Self.windowMargin
         let windowStart = max(0, start - margin), windowEnd = min(size, end + margin)
         try? handle.seek(toOffset: UInt64(windowStart))
-        var window = [UInt8]((try? handle.read(upToCount: windowEnd - windowStart)) ?? Data())
-        SecretMasker.mask(&window, secrets: secrets(), minimumSecretLength: Self.minimumSecretLength)
-        let from = min(window.count, start - windowStart), to = min(window.count, max(from, end - windowStart))
-        return Chunk(bytes: Data(window[from..<to]), offset: start, size: size)
+        let bytes = [UInt8]((try? handle.read(upToCount: windowEnd - windowStart)) ?? Data())
+        return Window(bytes: bytes, windowStart: windowStart, start: start, end: end, size: size)
+    }
+
+    /// The window with every password form and this node's known secrets masked, byte for byte.
+    func masked(_ window: Window) -> Window {
+        var window = window
+        SecretMasker.mask(&window.bytes, secrets: secrets(), minimumSecretLength: Self.minimumSecretLength)
+        return window
+    }
+
+    /// The piece a window was read for.
+    static func piece(of window: Window) -> Chunk {
+        let from = min(window.bytes.count, window.start - window.windowStart)
+        let to = min(window.bytes.count, max(from, window.end - window.windowStart))
+        return Chunk(bytes: Data(window.bytes[from..<to]), offset: window.start, size: window.size)
     }
 
     /// The result file of a transform attempt, parsed; nil when the attempt wrote none.

@@ -11,7 +11,7 @@ final class PostgresMigrationTests: XCTestCase {
         _ = try PostgresMetadataStore(url: database.url)
         let db = try database.connect()
         let names = try db.query("SELECT name FROM schema_migrations ORDER BY applied_order").map { $0.string(0) }
-        XCTAssertEqual(names, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v6-dispatch-claims"])
+        XCTAssertEqual(names, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v5-node-addresses", "v6-dispatch-claims"])
         let tables = try db.query("""
             SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name
             """, [database.schema]).map { $0.string(0) ?? "" }

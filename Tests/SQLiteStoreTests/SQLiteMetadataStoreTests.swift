@@ -47,7 +47,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
             XCTAssertTrue(tables.contains(table), "missing table \(table) in \(tables)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v6-dispatch-claims"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v5-node-addresses", "v6-dispatch-claims"])
 
         // Reopening migrates nothing again and sees what was written.
         let reopened = try SQLiteMetadataStore(path: path)
@@ -85,7 +85,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("newer than this binary"), "\(error)")
         }
         let migrations = try dbQueue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v6-dispatch-claims", "v99-from-the-future"])
+        XCTAssertEqual(migrations, ["v1", "v2-notification-outbox", "v3-sla-misses", "v4-nodes", "v5-node-addresses", "v6-dispatch-claims", "v99-from-the-future"])
     }
 
     func testBusyAndLockedAreRetryableConflicts() throws {
