@@ -65,8 +65,9 @@ public final class AttemptRunner {
             writeLog(log, "[orchestrator] \(error.description)\n")
         }
         if takenAway {
-            // Whoever changed the instance owns its state now: the worker records nothing and has nobody to wake.
+            // Whoever changed the instance owns its state now: the worker records nothing over it.
             if log >= 0 { close(log) }
+            wakeScheduler()
             return 5
         }
         let ended = WallClock.now()
