@@ -121,7 +121,8 @@ extension OrchestratorCommand {
         func execute(progress: BackfillProgress, store: any MetadataStore, filter: RunFilter, onSchedule: Set<Date>) throws {
             let layout = global.layout
             let loaded = try global.configuration()
-            let nodes = LiveNodes(timeout: try execution.resolvedNodeTimeout(loaded), ownName: try execution.resolvedNodeName(loaded))
+            // (A host name that is no node name is refused only if this command comes to run a scheduler itself.)
+            let nodes = LiveNodes(timeout: try execution.resolvedNodeTimeout(loaded), ownName: (try? execution.resolvedNodeName(loaded)) ?? "")
             let daemonAlive = { store.schedulerLeaseHolder(layout.schedulerLeaseRequest) != nil }
             // A store that cannot be read right now keeps the nodes as alive: this command must not run the runs
             // beside them on a hiccup.
