@@ -17,7 +17,9 @@ public struct LiveNodes: Sendable {
         nodes.filter { $0.name != ownName && now.timeIntervalSince($0.lastHeartbeat) <= timeout }
     }
 
+    /// Judged by the store's clock where it has one (PostgreSQL stamps the heartbeats with it, 0013), so a skewed
+    /// clock here neither hides a live node nor keeps a dead one alive.
     public func alive(in store: any NodeStore, now: Date = Date()) throws -> [NodeRecord] {
-        alive(try store.nodes(), now: now)
+        alive(try store.nodes(), now: try store.storeTime() ?? now)
     }
 }

@@ -23,6 +23,17 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("bad.yaml:2: grace_period: 'soon' is not a duration"), bad.stderr)
     }
 
+    /// The shipped configurations are valid as they stand: the single-node one and the two-node deployment's.
+    func testTheShippedConfigurationsPassConfigCheck() throws {
+        let h = try Harness()
+        for file in ["deploy/orchestrator.yaml", "deploy/two-nodes/orchestrator.yaml"] {
+            let path = ShopLakeTests.repository.appendingPathComponent(file).path
+            let check = try h.run(["config", "check", "--config", path])
+            XCTAssertEqual(check.status, 0, "\(file): \(check.stderr)")
+            XCTAssertTrue(check.stderr.isEmpty, "\(file): \(check.stderr)")
+        }
+    }
+
     /// `test` and a backfill without a daemon run their own scheduler: they take the file's connections and pools too.
     func testTestAndDaemonlessBackfillUseTheConfiguration() throws {
         let h = try Harness()

@@ -30,7 +30,7 @@ final class PostgresMigrationTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("upgrade orchestrator"), "\(error)")
             XCTAssertFalse("\(error)".contains("\n"))
         }
-        XCTAssertEqual(try db.query("SELECT count(*) FROM schema_migrations").first?.int(0), 6)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM schema_migrations").first?.int(0), 7)
     }
 
     func testWithoutMigratingAnOlderSchemaIsRefused() throws {

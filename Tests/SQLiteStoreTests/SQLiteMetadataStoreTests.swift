@@ -57,7 +57,7 @@ final class SQLiteMetadataStoreTests: XCTestCase {
         XCTAssertEqual(runs.first?.logicalDate, t0)
         XCTAssertEqual(try reopened.taskInstances(dagId: "etl", runId: runs[0].runId).map(\.key.taskId), ["extract", "load"])
         XCTAssertEqual(try reopened.pools(), ["default_pool": 128])
-        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 5)
+        XCTAssertEqual(try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }, 6)
     }
 
     func testTheStoreIsInWALMode() throws {
