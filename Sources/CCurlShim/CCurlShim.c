@@ -42,7 +42,10 @@ static size_t on_header(char *line, size_t size, size_t count, void *context) {
 
 void orchestrator_http_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-orchestrator_http_response orchestrator_http_get(const char *url, const char *bearer, long timeout_ms, size_t max_body) {
+/// The two GETs differ only in what `node` says: a node asking another for a log speaks http(s) only, bypasses any
+/// proxy (it would see the token) and ignores Retry-After; extract.http reports Retry-After and accepts compression.
+static orchestrator_http_response http_get(const char *url, const char *bearer, long connect_timeout_ms, long timeout_ms,
+                                           size_t max_body, int node) {
     orchestrator_http_response response;
     memset(&response, 0, sizeof(response));
     response.retry_after = -1;
@@ -58,17 +61,27 @@ orchestrator_http_response orchestrator_http_get(const char *url, const char *be
     }
     headers = curl_slist_append(headers, "Accept: application/json");
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    if (node) {
+#if LIBCURL_VERSION_NUM >= 0x075500
+        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+        curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+        curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-node");
+    } else {
+        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
+        curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-extract-http");
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buffer);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
-    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-extract-http");
     CURLcode code = curl_easy_perform(curl);
     response.curl_code = (int)code;
     if (code != CURLE_OK) {
@@ -83,49 +96,13 @@ orchestrator_http_response orchestrator_http_get(const char *url, const char *be
     return response;
 }
 
+orchestrator_http_response orchestrator_http_get(const char *url, const char *bearer, long timeout_ms, size_t max_body) {
+    return http_get(url, bearer, timeout_ms < 10000 ? timeout_ms : 10000, timeout_ms, max_body, 0);
+}
+
 orchestrator_http_response orchestrator_http_get_node(const char *url, const char *bearer, long connect_timeout_ms, long timeout_ms,
                                                       size_t max_body) {
-    orchestrator_http_response response;
-    memset(&response, 0, sizeof(response));
-    response.retry_after = -1;
-    buffer_t buffer = {0};
-    buffer.max = max_body;
-    CURL *curl = curl_easy_init();
-    if (!curl) { response.curl_code = -1; snprintf(response.error, sizeof(response.error), "curl_easy_init failed"); return response; }
-    struct curl_slist *headers = NULL;
-    char authorization[4096];
-    if (bearer && *bearer) {
-        snprintf(authorization, sizeof(authorization), "Authorization: Bearer %s", bearer);
-        headers = curl_slist_append(headers, authorization);
-    }
-    headers = curl_slist_append(headers, "Accept: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buffer);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "orchestrator-node");
-    CURLcode code = curl_easy_perform(curl);
-    response.curl_code = (int)code;
-    if (code != CURLE_OK) {
-        snprintf(response.error, sizeof(response.error), "%s%s", curl_easy_strerror(code),
-                 buffer.overflow ? " (response larger than the limit)" : "");
-    }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-    response.body = buffer.data;
-    response.body_length = buffer.length;
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return response;
+    return http_get(url, bearer, connect_timeout_ms, timeout_ms, max_body, 1);
 }
 
 orchestrator_http_response orchestrator_http_post(const char *url, const char *content_type, const char *body, size_t body_length,
