@@ -1,10 +1,13 @@
--- Every client's purchases up to ds (client_kpis.sql, for DuckDB: no julianday(), date_diff instead). RFM segment, first match wins:
+-- Every client's purchases up to ds (client_kpis.sql for DuckDB: no julianday(), date_diff instead;
+-- and SQLite's rounding). RFM segment, first match wins:
 -- champion (bought in the last 7 days and 3+ orders), loyal (3+ orders), recent (last 7 days),
 -- at_risk (nothing for more than 30 days), regular (the rest).
 SELECT client_id,
        orders,
        total_spent,
-       ROUND(total_spent / orders, 2) AS avg_order_value,
+       -- DuckDB rounds a DOUBLE's binary value (1118.985 → 1118.98) where SQLite rounds its decimal form (→ 1118.99):
+       -- through a DECIMAL first, as SQLite does.
+       CAST(ROUND(CAST(total_spent / orders AS DECIMAL(38, 9)), 2) AS DOUBLE) AS avg_order_value,
        first_purchase,
        last_purchase,
        recency_days,
