@@ -72,11 +72,11 @@ public enum GoldSQL: TransformOperation {
     }
 
     /// Logs a model's result and flags an empty day whose own silver inputs had rows.
-    static func report(_ model: Model, exported: Int, started: Date, inputs: [String: [String]], silverRowsToday: [String: Int],
+    static func report(_ model: Model, exported: Int, started: Date?, inputs: [String: [String]], silverRowsToday: [String: Int],
                        context: TransformContext) {
         let target = "gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : "")
         context.results.output(target, rows: exported)
-        context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
+        context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows" + (started.map { " in \(String(format: "%.2f", Date().timeIntervalSince($0)))s" } ?? ""))
         let modelInputs = inputs[model.name] ?? []
         let inputRowsToday = modelInputs.reduce(0) { $0 + (silverRowsToday[$1] ?? 0) }
         if exported == 0 && inputRowsToday > 0 {

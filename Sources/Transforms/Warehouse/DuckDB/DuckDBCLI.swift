@@ -110,6 +110,7 @@ struct DuckDBCLI: Sendable {
         guard process.terminationStatus == 0 && errorText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             var failure = DuckDBFailure(stderr: errorText)
             if failure.message.isEmpty { failure.message = "duckdb exited with status \(process.terminationStatus)" }
+            failure.output = String(decoding: stdout.data, as: UTF8.self)
             throw failure
         }
         return String(decoding: stdout.data, as: UTF8.self)
@@ -159,6 +160,8 @@ struct DuckDBFailure: Error, CustomStringConvertible, Sendable {
     var statementLine: Int?
     /// The text DuckDB shows for that line (trimmed).
     var lineText: String?
+    /// What the script printed before it failed (its sections' markers tell where it was: `DuckDBSections`).
+    var output = ""
 
     init(message: String) { self.message = message }
 
