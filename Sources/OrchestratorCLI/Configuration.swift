@@ -163,7 +163,8 @@ struct Configuration {
     func validate() throws {
         func check(_ key: String, _ valid: (String) -> Bool, _ expected: String) throws {
             guard let setting = values[key] else { return }
-            let shown = key == "web_token" ? "***" : setting.value
+            // A warehouse URL may hold a password (a PostgreSQL one is refused, but named in the error).
+            let shown = key == "web_token" ? "***" : key == "warehouse" ? Self.masked(setting.value) : setting.value
             guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(shown)' is not \(expected)") }
         }
         try check("parallelism", { Int($0).map(DagLimits.parallelism.contains) ?? false },

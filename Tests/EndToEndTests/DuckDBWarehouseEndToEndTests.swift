@@ -94,4 +94,25 @@ final class DuckDBWarehouseEndToEndTests: XCTestCase {
         let line = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("ORCHESTRATOR_DUCKDB=") }, log)
         XCTAssertTrue(line.contains("is not an executable file; install DuckDB's CLI with scripts/run or scripts/test (pip install --target"), String(line))
     }
+
+    /// `warehouse:` in the configuration file reaches the tasks; a warehouse URL of another kind is refused there.
+    func testTheConfigurationsWarehouseReachesTheTasks() throws {
+        let duckdb = try Self.requireDuckDB()
+        let h = try ShopLakeTests.makeHarness(days: 1)
+        let warehouse = h.root.appendingPathComponent("configured/analytics.duckdb").path
+        try "warehouse: duckdb://\(warehouse)\n".write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        h.extraEnvironment["ORCHESTRATOR_CONFIG"] = h.path("orchestrator.yaml")
+        h.extraEnvironment["ORCHESTRATOR_DUCKDB"] = duckdb
+        let backfill = try h.run(["backfill", "shop_lake", "--start", "2024-03-01", "--end", "2024-03-01"], timeout: 300)
+        XCTAssertEqual(backfill.status, 0, backfill.stderr)
+        let days = try Self.cli(duckdb, ["-csv", "-readonly", warehouse], sql: "SELECT date, orders > 0 AS has_orders FROM daily_sales;")
+        XCTAssertEqual(days, "date,has_orders\n2024-03-01,true\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("warehouse.db").path))
+
+        try "warehouse: postgres://u:secret@127.0.0.1/db\n".write(toFile: h.path("orchestrator.yaml"), atomically: true, encoding: .utf8)
+        let refused = try h.run(["backfill", "shop_lake", "--start", "2024-03-02", "--end", "2024-03-02"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("warehouse: '") && refused.stderr.contains("is not sqlite:///path or duckdb:///path"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("secret"), refused.stderr)
+    }
 }

@@ -226,4 +226,16 @@ final class DuckDBWarehouseTests: XCTestCase {
         XCTAssertFalse(DuckDBDatabase.isSingleStatement("SELECT 1; DROP TABLE t"))
         XCTAssertEqual(DuckDBDatabase.literal("it's"), "'it''s'")
     }
+
+    /// load.warehouse's `target` may name a connection holding a duckdb:// URL.
+    func testALoadIntoANamedDuckDBConnection() throws {
+        let binary = try Self.requireDuckDB()
+        let folder = try TemporaryDirectory()
+        try writeGold(folder, table: "sales", ds: "2024-01-01", csv: "id\n7\n", columns: [("id", "integer")])
+        var context = context(folder, warehouse: "sqlite://\(folder.file("warehouse.db"))")
+        context.connections = Connections(urls: ["analytics": "duckdb://\(folder.file("named.duckdb"))"])
+        try LoadWarehouse.run(try TransformOptions(operation: "load.warehouse", json: #"{"tables": ["sales"], "target": "analytics"}"#), context)
+        XCTAssertEqual(try duckdb(binary, folder.file("named.duckdb"), "SELECT ds, id FROM sales;"), "ds,id\n2024-01-01,7\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("warehouse.db")))
+    }
 }
