@@ -43,13 +43,35 @@ final class DuckDBWarehouseEndToEndTests: XCTestCase {
 
     /// A table's rows as text, numbers in one canonical form (SQLite writes REAL 60 as 60.0, DuckDB a DOUBLE the
     /// same, but an integer-valued aggregate may differ in form), sorted.
+    /// (Quotes are undone: sqlite3 quotes a field holding a space, DuckDB one holding a quote.)
     static func canonicalRows(_ csv: String) -> [String] {
         csv.split(separator: "\n").dropFirst().map { line in
-            line.split(separator: ",", omittingEmptySubsequences: false).map { field -> String in
+            fields(String(line)).map { field -> String in
                 if let number = Double(field), field.contains(".") || field.contains("e") { return String(format: "%.6f", number) }
-                return String(field)
-            }.joined(separator: ",")
+                return field
+            }.joined(separator: "\u{1F}")
         }.sorted()
+    }
+
+    /// One CSV line's fields, quotes undone.
+    static func fields(_ line: String) -> [String] {
+        var fields: [String] = [], field = "", quoted = false
+        var characters = Array(line.replacingOccurrences(of: "\r", with: "")).makeIterator()
+        while let character = characters.next() {
+            if quoted {
+                if character == "\"" {
+                    if let next = characters.next() {
+                        if next == "\"" { field.append("\"") } else { quoted = false; if next == "," { fields.append(field); field = "" } else { field.append(next) } }
+                    } else { quoted = false }
+                } else { field.append(character) }
+            } else if character == "\"" && field.isEmpty {
+                quoted = true
+            } else if character == "," {
+                fields.append(field); field = ""
+            } else { field.append(character) }
+        }
+        fields.append(field)
+        return fields
     }
 
     func testShopLakeOnADuckDBWarehouseEqualsTheSQLiteRunRowForRow() throws {
