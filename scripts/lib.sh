@@ -43,3 +43,30 @@ build_release() {
     swift build -c release --static-swift-stdlib --product orchestrator-worker "$@"
     swift build -c release --static-swift-stdlib --product orchestrator-worker-postgres "$@"
 }
+
+# DuckDB's official CLI, for DuckDB warehouses (duckdb:///path): pip's duckdb-cli, pinned to the version the
+# transforms were written against (keep in step with DuckDBCLI.pinnedVersion). Installed with pip --target into
+# a folder of the project's own, ~/.cache/orchestrator/duckdb-cli-VERSION (never system-wide), when neither
+# ORCHESTRATOR_DUCKDB nor a duckdb on PATH is there; exported as ORCHESTRATOR_DUCKDB, which tasks inherit.
+ORCHESTRATOR_DUCKDB_VERSION="1.5.6"
+ensure_duckdb() {
+    if [ -n "${ORCHESTRATOR_DUCKDB:-}" ] && [ -x "$ORCHESTRATOR_DUCKDB" ]; then return 0; fi
+    if command -v duckdb >/dev/null 2>&1; then return 0; fi
+    local folder="$HOME/.cache/orchestrator/duckdb-cli-$ORCHESTRATOR_DUCKDB_VERSION"
+    # The wheel's real binary; its bin/duckdb is a Python wrapper around it.
+    local binary="$folder/duckdb_cli/duckdb"
+    if [ ! -x "$binary" ]; then
+        echo "installing: duckdb-cli==$ORCHESTRATOR_DUCKDB_VERSION (pip, into $folder)" >&2
+        if ! python3 -m pip --version >/dev/null 2>&1; then
+            ensure_apt_packages python3-pip
+        fi
+        # Into a temporary folder first, so that an interrupted install never looks complete.
+        local partial="$folder.partial.$$"
+        rm -rf "$partial"
+        python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$partial" \
+            "duckdb-cli==$ORCHESTRATOR_DUCKDB_VERSION" >&2 || { rm -rf "$partial"; return 1; }
+        rm -rf "$folder"
+        mv "$partial" "$folder"
+    fi
+    export ORCHESTRATOR_DUCKDB="$binary"
+}

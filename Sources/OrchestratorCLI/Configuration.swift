@@ -15,6 +15,7 @@ import Yams
 /// home: /var/lib/orchestrator
 /// dags: /etc/orchestrator/dags
 /// lake: s3://lake-bucket/prod   # or a folder; default HOME/lake
+/// warehouse: duckdb:///var/lib/orchestrator/analytics.duckdb   # or sqlite:///…; default sqlite HOME/warehouse.db
 /// parallelism: 32
 /// grace_period: 60s
 /// log_level: info            # debug, info, warning, error
@@ -47,6 +48,8 @@ struct Configuration {
         ("store", "ORCHESTRATOR_STORE", ""),
         // Where transforms keep bronze, silver and gold: a folder, file:///path or s3://bucket/prefix; empty: HOME/lake.
         ("lake", "ORCHESTRATOR_LAKE", ""),
+        // Where load.warehouse and quality.check write and read: sqlite:///path or duckdb:///path; empty: HOME/warehouse.db.
+        ("warehouse", "ORCHESTRATOR_WAREHOUSE", ""),
         ("parallelism", "ORCHESTRATOR_PARALLELISM", "32"),
         // This daemon's name among the nodes sharing the store (NodeName); empty: the host name.
         ("node_name", "ORCHESTRATOR_NODE_NAME", ""),
@@ -170,7 +173,8 @@ struct Configuration {
     func validate() throws {
         func check(_ key: String, _ valid: (String) -> Bool, _ expected: String) throws {
             guard let setting = values[key] else { return }
-            let shown = Self.secretKeys.contains(key) ? "***" : setting.value
+            // A warehouse URL may hold a password (a PostgreSQL one is refused, but named in the error).
+            let shown = Self.secretKeys.contains(key) ? "***" : key == "warehouse" ? Self.masked(setting.value) : setting.value
             guard valid(setting.value) else { throw CLIError("\(setting.source): \(key): '\(shown)' is not \(expected)") }
         }
         try check("parallelism", { Int($0).map(DagLimits.parallelism.contains) ?? false },
@@ -183,6 +187,8 @@ struct Configuration {
                   "a duration from 100ms to 1m (1s, 500ms)")
         try check("grace_period", { DurationParser.seconds($0).map { $0 <= DagLimits.longestGracePeriod } ?? false },
                   "a duration of at most 24 hours (60s, 5m)")
+        try check("warehouse", { $0.isEmpty || (($0.hasPrefix("sqlite://") || $0.hasPrefix("duckdb://")) && $0.count > "sqlite://".count) },
+                  "sqlite:///path or duckdb:///path")
         try check("log_level", { ["debug", "info", "warning", "error"].contains($0) }, "one of debug, info, warning, error")
         try check("log_format", { ["logfmt", "json"].contains($0) }, "logfmt or json")
         try check("web_address", { Self.hostAndPort($0) != nil || $0 == "off" }, "HOST:PORT (or off)")

@@ -11,3 +11,17 @@ enum LakeSetting {
         return url.contains("://") ? url : GlobalOptions.absolute(url)
     }
 }
+
+/// Where the warehouse is, for the commands that run tasks: `ORCHESTRATOR_WAREHOUSE` or `warehouse:` in the
+/// configuration (the environment wins), else nil (tasks use `sqlite://HOME/warehouse.db`).
+enum WarehouseSetting {
+    static func resolve(_ configuration: Configuration?) -> String? {
+        let configured = configuration?.value("warehouse") ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_WAREHOUSE"] ?? ""
+        guard !configured.isEmpty else { return nil }
+        // A relative path means the folder the command was started in, not each DAG's folder.
+        for scheme in ["sqlite://", "duckdb://"] where configured.hasPrefix(scheme) {
+            return scheme + GlobalOptions.absolute(String(configured.dropFirst(scheme.count)))
+        }
+        return configured
+    }
+}

@@ -139,6 +139,7 @@ enum SchedulerSetup {
         settings.lakeEnvironment = LakeCredentials.environment
         // Tasks inherit the lake through the environment (`orchestrator test` exports its own, see TestOutputs).
         if home == nil { setenv("ORCHESTRATOR_LAKE", LakeSetting.resolve(flag: execution.lake, configuration, home: global.layout), 1) }
+        if home == nil, let warehouse = WarehouseSetting.resolve(configuration) { setenv("ORCHESTRATOR_WAREHOUSE", warehouse, 1) }
         return settings
     }
 }

@@ -30,7 +30,8 @@ extension OrchestratorCommand {
             let logicalDate = try date.map { try RunLookup.parseDate($0, dag: dag) } ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
             let overrides = try RunLookup.parseParams(params, dag: dag)
             let lake = LakeSetting.resolve(flag: execution.lake, try? global.configuration(), home: global.layout)
-            let outputs = try TestOutputs.prepare(realHome: global.layout, scratch: scratch, dagId: dag.dagId, lake: lake)
+            let outputs = try TestOutputs.prepare(realHome: global.layout, scratch: scratch, dagId: dag.dagId, lake: lake,
+                                                 warehouse: WarehouseSetting.resolve(try? global.configuration()))
             let layout = outputs.runHome
             if !scratch { print("test run folder: \(layout.home) (the last \(TestOutputs.keptTestRuns) are kept)") }
             // A test run has a scratch home, and so a SQLite store of its own, whatever store the real home uses.

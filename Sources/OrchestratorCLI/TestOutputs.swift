@@ -16,12 +16,14 @@ struct TestOutputs {
     /// folder's `work` links to the home's `work/`, where gold.sql keeps the partitions of earlier days. With
     /// `scratch`, everything lives in a fresh temporary home, whatever the environment says.
     /// The workers get the lake and warehouse through the environment, which the scheduler passes on.
-    static func prepare(realHome: HomeLayout, scratch: Bool, dagId: String, lake: String? = nil) throws -> TestOutputs {
+    /// A scratch run keeps the warehouse's engine: a DuckDB warehouse becomes `warehouse.duckdb` in the scratch home.
+    static func prepare(realHome: HomeLayout, scratch: Bool, dagId: String, lake: String? = nil, warehouse: String? = nil) throws -> TestOutputs {
         let environment = ProcessInfo.processInfo.environment
         func configured(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         if scratch {
             let home = HomeLayout(home: NSTemporaryDirectory() + "orchestrator-test-\(dagId)-\(getpid())")
-            let outputs = TestOutputs(runHome: home, lake: "\(home.home)/lake", warehouse: "sqlite://\(home.home)/warehouse.db",
+            let scratchWarehouse = (warehouse ?? "").hasPrefix("duckdb://") ? "duckdb://\(home.home)/warehouse.duckdb" : "sqlite://\(home.home)/warehouse.db"
+            let outputs = TestOutputs(runHome: home, lake: "\(home.home)/lake", warehouse: scratchWarehouse,
                                       work: "\(home.home)/work")
             outputs.export()
             return outputs
@@ -42,7 +44,7 @@ struct TestOutputs {
             throw CLIError("cannot prepare \(runHome.home) for the test run: \(error.localizedDescription)")
         }
         let outputs = TestOutputs(runHome: runHome, lake: lake ?? configured("ORCHESTRATOR_LAKE") ?? "\(realHome.home)/lake",
-                                  warehouse: configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db", work: work)
+                                  warehouse: warehouse ?? configured("ORCHESTRATOR_WAREHOUSE") ?? "sqlite://\(realHome.home)/warehouse.db", work: work)
         outputs.export()
         return outputs
     }

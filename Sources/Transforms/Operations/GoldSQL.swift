@@ -19,15 +19,24 @@ public enum GoldSQL: TransformOperation {
         let sql: String
         let partitioned: Bool
         let dependencies: [String]
+        /// Lines of the file before `sql` begins (blank lines trimmed), to turn a line of the SQL into one of the file.
+        var leadingLines = 0
     }
+
+    /// The engines a model file may be written for: `<model>.<engine>.sql` beside `<model>.sql` replaces it there.
+    static let engines = ["sqlite", "duckdb"]
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
         try options.allowOnly(["models", "silver", "database"])
         let folder = context.resolve(try options.string("models"))
         let silver = try options.strings("silver")
-        let databasePath = try options.optionalString("database").map(context.resolve) ?? context.workDatabase
-        let models = try order(try loadModels(folder: folder, context: context))
-        let db = try TableLoader.openDatabase(databasePath)
+        let location = try WarehouseLocation.work(option: try options.optionalString("database"), context: context)
+        if case .duckdb(let path) = location {
+            let models = try order(try loadModels(folder: folder, engine: "duckdb", placeholder: DuckDBDatabase.placeholder))
+            return try runOnDuckDB(models, silver: silver, path: path, context: context)
+        }
+        let models = try order(try loadModels(folder: folder, engine: "sqlite"))
+        let db = try TableLoader.openDatabase(location.path)
 
         let arguments = try SQLTemplate.arguments(context)
         var silverRowsToday: [String: Int] = [:]
@@ -58,42 +67,66 @@ public enum GoldSQL: TransformOperation {
                 }
             }
             let exported = try export(model, db: db, context: context)
-            let target = "gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : "")
-            context.results.output(target, rows: exported)
-            context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
-            let modelInputs = inputs[model.name] ?? []
-            let inputRowsToday = modelInputs.reduce(0) { $0 + (silverRowsToday[$1] ?? 0) }
-            if exported == 0 && inputRowsToday > 0 {
-                // Reported, not failed: an empty day can be right; `row_count` quality tests decide.
-                let tables = modelInputs.map { "silver_\($0)" }.joined(separator: ", ")
-                let message = "gold.sql: model \(model.name) wrote 0 rows for ds=\(context.ds) although its silver input (\(tables)) has \(inputRowsToday) rows that day"
-                context.log("WARNING " + message)
-                context.results.problem("empty_gold", severity: "warning", message: message,
-                                        details: ["model": model.name, "ds": context.ds, "silver_rows": inputRowsToday,
-                                                  "silver_tables": modelInputs])
-            }
+            report(model, exported: exported, started: started, inputs: inputs, silverRowsToday: silverRowsToday, context: context)
         }
     }
 
-    static func loadModels(folder: String, context: TransformContext) throws(TransformError) -> [Model] {
+    /// Logs a model's result and flags an empty day whose own silver inputs had rows.
+    static func report(_ model: Model, exported: Int, started: Date?, inputs: [String: [String]], silverRowsToday: [String: Int],
+                       context: TransformContext) {
+        let target = "gold/\(model.name)" + (model.partitioned ? "/ds=\(context.ds)" : "")
+        context.results.output(target, rows: exported)
+        context.log("gold.sql: \(model.name) (\(model.partitioned ? "partition ds=\(context.ds)" : "full")) → \(exported) rows" + (started.map { " in \(String(format: "%.2f", Date().timeIntervalSince($0)))s" } ?? ""))
+        let modelInputs = inputs[model.name] ?? []
+        let inputRowsToday = modelInputs.reduce(0) { $0 + (silverRowsToday[$1] ?? 0) }
+        if exported == 0 && inputRowsToday > 0 {
+            // Reported, not failed: an empty day can be right; `row_count` quality tests decide.
+            let tables = modelInputs.map { "silver_\($0)" }.joined(separator: ", ")
+            let message = "gold.sql: model \(model.name) wrote 0 rows for ds=\(context.ds) although its silver input (\(tables)) has \(inputRowsToday) rows that day"
+            context.log("WARNING " + message)
+            context.results.problem("empty_gold", severity: "warning", message: message,
+                                    details: ["model": model.name, "ds": context.ds, "silver_rows": inputRowsToday,
+                                              "silver_tables": modelInputs])
+        }
+    }
+
+    /// The models of `folder` for `engine`: `<name>.sql`, or `<name>.<engine>.sql` where the engine's SQL must
+    /// differ (a variant for another engine is ignored). `placeholder` is how the engine reads a parameter.
+    static func loadModels(folder: String, engine: String, placeholder: (String) -> String = { ":" + $0 }) throws(TransformError) -> [Model] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
             throw TransformError("\(name): models folder \(folder) does not exist")
         }
+        var generic: [String: String] = [:], variants: [String: String] = [:], otherEngines: [String: String] = [:]
+        for file in names.filter({ $0.hasSuffix(".sql") }) {
+            let stem = String(file.dropLast(4))
+            let parts = stem.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if parts.count == 2, engines.contains(parts[1]) {
+                try Naming.check(parts[0], what: "model (file \(file))", operation: name)
+                if parts[1] == engine { variants[parts[0]] = file } else { otherEngines[parts[0]] = file }
+            } else {
+                try Naming.check(stem, what: "model (file \(file))", operation: name)
+                generic[stem] = file
+            }
+        }
+        for (model, file) in otherEngines where generic[model] == nil && variants[model] == nil {
+            throw TransformError("\(name): model \(model) has only \(file), no \(model).sql or \(model).\(engine).sql for the \(engine) work database (\(folder))")
+        }
         var models: [Model] = []
-        for file in names.filter({ $0.hasSuffix(".sql") }).sorted() {
+        for modelName in Set(generic.keys).union(variants.keys).sorted() {
+            guard let file = variants[modelName] ?? generic[modelName] else { continue }
             let path = "\(folder)/\(file)"
-            let modelName = (file as NSString).deletingPathExtension
-            try Naming.check(modelName, what: "model (file \(file))", operation: name)
             guard var sql = try? String(contentsOfFile: path, encoding: .utf8) else { throw TransformError("cannot read \(path)") }
             let partitioned = sql.split(separator: "\n").prefix(5).contains { line in
                 line.replacingOccurrences(of: " ", with: "").lowercased() == "--materialized:partition"
             }
-            let template = try SQLTemplate(sql, where: path, allowReferences: true)
+            let template = try SQLTemplate(sql, where: path, allowReferences: true, placeholder: placeholder)
             sql = template.sql
             let dependencies = template.references
+            let leading = sql.prefix { $0.isWhitespace }.filter { $0 == "\n" || $0 == "\r\n" }.count
             sql = sql.trimmingCharacters(in: .whitespacesAndNewlines)
             while sql.hasSuffix(";") { sql.removeLast() }
-            models.append(Model(name: modelName, file: path, sql: sql, partitioned: partitioned, dependencies: dependencies))
+            models.append(Model(name: modelName, file: path, sql: sql, partitioned: partitioned, dependencies: dependencies,
+                                leadingLines: leading))
         }
         guard !models.isEmpty else { throw TransformError("\(name): no .sql model in \(folder)") }
         return models

@@ -2,8 +2,8 @@ import Foundation
 import SQLiteDirect
 
 /// `load.warehouse`: publishes gold tables from the lake into the warehouse (SQLite by default:
-/// `$ORCHESTRATOR_HOME/warehouse.db`). Options: `tables` (gold model names), `target` (a connection name whose
-/// URL is `sqlite:///path`; default the warehouse). All tables are replaced in one transaction: a partitioned
+/// `$ORCHESTRATOR_HOME/warehouse.db`, or DuckDB: `duckdb:///path`). Options: `tables` (gold model names), `target`
+/// (a connection name whose URL is `sqlite:///path` or `duckdb:///path`; default the warehouse). All tables are replaced in one transaction: a partitioned
 /// model replaces its `ds` rows, a full model replaces the whole table, so readers never see half a load.
 public enum LoadWarehouse: TransformOperation {
     public static let name = "load.warehouse"
@@ -15,18 +15,10 @@ public enum LoadWarehouse: TransformOperation {
         let url = try options.optionalString("target").map { (target: String) throws(TransformError) -> String in
             try context.connections.url(target)
         } ?? context.warehouse
-        guard url.hasPrefix("sqlite://") else {
-            throw TransformError("\(name): target \(Connections.redacted(url)) is not a sqlite:// warehouse (use load.postgres for PostgreSQL)")
+        guard url.hasPrefix("sqlite://") || url.hasPrefix("duckdb://") else {
+            throw TransformError("\(name): target \(Connections.redacted(url)) is not a sqlite:// or duckdb:// warehouse (use load.postgres for PostgreSQL)")
         }
-        let path = String(url.dropFirst("sqlite://".count))
-        let db = try TableLoader.openDatabase(path)
-
-        struct Source {
-            let table: String
-            let csv: String
-            let columns: [TableLoader.Column]
-            let partitioned: Bool
-        }
+        let location = try WarehouseLocation.parse(url, what: "\(name): target")
         var sources: [Source] = []
         for table in tables {
             try Naming.check(table, what: "table", operation: name)
@@ -40,7 +32,27 @@ public enum LoadWarehouse: TransformOperation {
             sources.append(Source(table: table, csv: csv, columns: try TableLoader.columns(schema: schemaPath, csv: csv),
                                   partitioned: (schema["materialized"] as? String) == "partition"))
         }
-        let counts = try sqlite("\(name) into \(path)") { () throws(SQLiteError) -> [Int] in
+        let counts: [Int]
+        switch location {
+        case .duckdb(let path): counts = try loadIntoDuckDB(sources, path: path, context: context)
+        case .sqlite(let path): counts = try loadIntoSQLite(sources, path: path, context: context)
+        }
+        for (source, count) in zip(sources, counts) {
+            context.results.output("warehouse \(source.table)", rows: count)
+            context.log("load.warehouse: \(source.table) ← \(count) rows (\(source.partitioned ? "partition ds=\(context.ds)" : "full table"))")
+        }
+    }
+
+    struct Source {
+        let table: String
+        let csv: String
+        let columns: [TableLoader.Column]
+        let partitioned: Bool
+    }
+
+    static func loadIntoSQLite(_ sources: [Source], path: String, context: TransformContext) throws(TransformError) -> [Int] {
+        let db = try TableLoader.openDatabase(path)
+        return try sqlite("\(name) into \(path)") { () throws(SQLiteError) -> [Int] in
             try db.transaction { () throws(SQLiteError) -> [Int] in
                 var counts: [Int] = []
                 for source in sources {
@@ -66,10 +78,6 @@ public enum LoadWarehouse: TransformOperation {
                 }
                 return counts
             }
-        }
-        for (source, count) in zip(sources, counts) {
-            context.results.output("warehouse \(source.table)", rows: count)
-            context.log("load.warehouse: \(source.table) ← \(count) rows (\(source.partitioned ? "partition ds=\(context.ds)" : "full table"))")
         }
     }
 }

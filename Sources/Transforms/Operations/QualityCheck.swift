@@ -31,16 +31,24 @@ public enum QualityCheck: TransformOperation {
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
         try options.allowOnly(["tests", "database"])
         let path = context.resolve(try options.string("tests"))
-        let tests = try load(path: path)
-        let arguments = try SQLTemplate.arguments(context)
-        let databasePath: String
+        let location: WarehouseLocation
         switch try options.optionalString("database") ?? "warehouse" {
         case "warehouse":
-            guard context.warehouse.hasPrefix("sqlite://") else { throw TransformError("\(name): the warehouse is not SQLite") }
-            databasePath = String(context.warehouse.dropFirst("sqlite://".count))
-        case "work": databasePath = context.workDatabase
+            guard context.warehouse.hasPrefix("sqlite://") || context.warehouse.hasPrefix("duckdb://") else {
+                throw TransformError("\(name): the warehouse \(Connections.redacted(context.warehouse)) is neither SQLite nor DuckDB")
+            }
+            location = try WarehouseLocation.parse(context.warehouse, what: "\(name): the warehouse")
+        case "work": location = try WarehouseLocation.work(option: nil, context: context)
         case let other: throw TransformError("\(name): option 'database' is '\(other)' (use warehouse or work)")
         }
+        if case .duckdb(let databasePath) = location {
+            let tests = try load(path: path, placeholder: DuckDBDatabase.placeholder)
+            let failed = try runOnDuckDB(tests, path: databasePath, context: context)
+            return try finish(tests: tests, failed: failed, context: context)
+        }
+        let databasePath = location.path
+        let tests = try load(path: path)
+        let arguments = try SQLTemplate.arguments(context)
         let db = try TableLoader.openDatabase(databasePath)
         var failed: [String] = []
         for test in tests {
@@ -56,24 +64,34 @@ public enum QualityCheck: TransformOperation {
                 }
                 return (count, sample, columns)
             }
-            if count == 0 {
-                context.results.check(test.name, outcome: "pass", failingRows: 0)
-                context.log("quality.check: PASS \(test.name)")
-                continue
-            }
-            context.results.check(test.name, outcome: test.warnOnly ? "warn" : "fail", failingRows: count)
-            context.log("quality.check: \(test.warnOnly ? "WARN" : "FAIL") \(test.name): \(count) failing row\(count == 1 ? "" : "s")")
-            context.log("    " + columns.joined(separator: " | "))
-            for row in sample { context.log("    " + row.map { $0 ?? "NULL" }.joined(separator: " | ")) }
-            if !test.warnOnly { failed.append(test.name) }
+            if record(test, count: count, sample: sample, columns: columns, context: context) { failed.append(test.name) }
         }
+        try finish(tests: tests, failed: failed, context: context)
+    }
+
+    /// Logs one test's result; true when it failed with error severity.
+    static func record(_ test: Test, count: Int, sample: [[String?]], columns: [String], context: TransformContext) -> Bool {
+        if count == 0 {
+            context.results.check(test.name, outcome: "pass", failingRows: 0)
+            context.log("quality.check: PASS \(test.name)")
+            return false
+        }
+        context.results.check(test.name, outcome: test.warnOnly ? "warn" : "fail", failingRows: count)
+        context.log("quality.check: \(test.warnOnly ? "WARN" : "FAIL") \(test.name): \(count) failing row\(count == 1 ? "" : "s")")
+        context.log("    " + columns.joined(separator: " | "))
+        for row in sample { context.log("    " + row.map { $0 ?? "NULL" }.joined(separator: " | ")) }
+        return !test.warnOnly
+    }
+
+    static func finish(tests: [Test], failed: [String], context: TransformContext) throws(TransformError) {
         if !failed.isEmpty {
             throw TransformError("\(name): \(failed.count) of \(tests.count) tests failed: \(failed.joined(separator: ", "))")
         }
         context.log("quality.check: \(tests.count) tests, all passed or warned")
     }
 
-    static func load(path: String) throws(TransformError) -> [Test] {
+    /// `placeholder`: how the engine reads a template parameter (SQLTemplate).
+    static func load(path: String, placeholder: (String) -> String = { ":" + $0 }) throws(TransformError) -> [Test] {
         let file = try YAMLFile(path: path)
         let top = try file.map(file.root, "tests file", allowed: ["tests"])
         guard let list = top.first(where: { $0.key == "tests" })?.node else { throw file.fail(file.root, "tests", "is required") }
@@ -87,7 +105,7 @@ public enum QualityCheck: TransformOperation {
             let table = try text("table")
             if let table { do { try Naming.check(table, what: "table", operation: name) } catch { throw file.fail(node, "\(field).table", error.description) } }
             let filter = try text("where").map { (text: String) throws(TransformError) -> String in
-                "(\(try SQLTemplate(text, where: "\(file.path):\(node.mark?.line ?? 0): \(field).where", allowReferences: false).sql))"
+                "(\(try SQLTemplate(text, where: "\(file.path):\(node.mark?.line ?? 0): \(field).where", allowReferences: false, placeholder: placeholder).sql))"
             }
             func source() throws(TransformError) -> String {
                 guard let table else { throw file.fail(node, "\(field).table", "is required for this test") }
@@ -148,7 +166,8 @@ public enum QualityCheck: TransformOperation {
                              "SELECT row_count FROM (SELECT COUNT(*) AS row_count FROM (\(try source()))) WHERE \(conditions.joined(separator: " OR "))"))
             }
             if let custom = try text("sql") {
-                let sql = try SQLTemplate(custom, where: "\(file.path):\(node.mark?.line ?? 0): \(field).sql", allowReferences: false).sql
+                let sql = try SQLTemplate(custom, where: "\(file.path):\(node.mark?.line ?? 0): \(field).sql", allowReferences: false,
+                                          placeholder: placeholder).sql
                 made.append(("sql", sql.trimmingCharacters(in: CharacterSet(charactersIn: "; \n"))))
             }
             guard !made.isEmpty else {

@@ -20,8 +20,10 @@ struct SQLTemplate {
 
     static let parameterNames = ["ds", "data_interval_start", "data_interval_end"]
 
-    /// `where` names the text in errors (a file, or a file and a field).
-    init(_ text: String, where source: String, allowReferences: Bool) throws(TransformError) {
+    /// `where` names the text in errors (a file, or a file and a field). `placeholder` writes a parameter where
+    /// the engine reads it: SQLite's `:ds` (the default), DuckDB's `getvariable('ds')` (`DuckDBDatabase`).
+    init(_ text: String, where source: String, allowReferences: Bool,
+         placeholder: (String) -> String = { ":" + $0 }) throws(TransformError) {
         let start: UInt8 = 0x01, end: UInt8 = 0x02  // sentinels around a parameter's index
         guard !text.utf8.contains(start), !text.utf8.contains(end) else {
             throw TransformError("\(source): the SQL contains a control character (U+0001 or U+0002)")
@@ -68,7 +70,7 @@ struct SQLTemplate {
             let next: UInt8? = index + 1 < bytes.count ? bytes[index + 1] : nil
             if byte == start {
                 let (name, after) = parameter(at: index)
-                append(":" + name)
+                append(placeholder(name))
                 index = after
             } else if byte == 0x27 {  // 'literal', with '' for a quote
                 var pieces: [(isParameter: Bool, text: String)] = []
@@ -98,9 +100,9 @@ struct SQLTemplate {
                 if pieces.isEmpty {
                     output.append(contentsOf: bytes[index..<cursor])
                 } else if pieces.count == 1 {
-                    append(":" + pieces[0].text)
+                    append(placeholder(pieces[0].text))
                 } else {
-                    append("(" + pieces.map { $0.isParameter ? ":" + $0.text : "'" + $0.text + "'" }.joined(separator: " || ") + ")")
+                    append("(" + pieces.map { $0.isParameter ? placeholder($0.text) : "'" + $0.text + "'" }.joined(separator: " || ") + ")")
                 }
                 index = cursor
             } else if byte == 0x22 {  // "identifier"
