@@ -60,7 +60,7 @@ let package = Package(
                                                   .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Deterministic, deliberately dirty sample data for the example pipelines, their tests and benchmarks.
         .target(name: "SampleData"),
-        .target(name: "Transforms", dependencies: ["CSystemCalls", "SecretMasking", "SQLiteDirect", "PostgresClient", "CCurlShim", "YAMLLimits", "S3Client",
+        .target(name: "Transforms", dependencies: ["CSystemCalls", "Executor", "SecretMasking", "SQLiteDirect", "PostgresClient", "CCurlShim", "YAMLLimits", "S3Client",
                                                    .product(name: "Yams", package: "Yams")],
                 // Per-byte loops over class-held buffers pay a dynamic exclusivity check on every access.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),

@@ -68,5 +68,7 @@ ensure_duckdb() {
         rm -rf "$folder"
         mv "$partial" "$folder"
     fi
+    # A wheel laid out otherwise than this expects must not export a path that does not exist.
+    [ -x "$binary" ] || { echo "error: $binary is not there after installing duckdb-cli" >&2; return 1; }
     export ORCHESTRATOR_DUCKDB="$binary"
 }

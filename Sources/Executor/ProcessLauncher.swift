@@ -50,6 +50,10 @@ public struct ProcessSpec: Sendable {
     public var outputPath: String?
     /// An already open descriptor for stdout and stderr, used instead of `outputPath`.
     public var outputDescriptor: Int32?
+    /// stdin; nil is /dev/null.
+    public var inputDescriptor: Int32?
+    /// stderr apart from stdout (with `outputDescriptor`).
+    public var errorDescriptor: Int32?
     /// Puts the child in a process group of its own, so that it and all its descendants can be signalled together.
     public var newProcessGroup: Bool
 
@@ -82,10 +86,14 @@ public enum ProcessLauncher {
             posix_spawn_file_actions_destroy(&actions)
             posix_spawnattr_destroy(&attributes)
         }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let fd = spec.inputDescriptor {
+            posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if let fd = spec.outputDescriptor {
             posix_spawn_file_actions_adddup2(&actions, fd, 1)
-            posix_spawn_file_actions_adddup2(&actions, fd, 2)
+            posix_spawn_file_actions_adddup2(&actions, spec.errorDescriptor ?? fd, 2)
         } else if let path = spec.outputPath {
             posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)

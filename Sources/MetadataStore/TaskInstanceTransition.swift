@@ -39,6 +39,8 @@ public struct TaskInstanceTransition: Sendable, Equatable {
         TaskInstanceTransition(expecting: [.scheduled], tryNumber: instance.tryNumber, fields: [
             .state(.queued), .tryNumber(instance.tryNumber + 1), .queuedAt(now), .hostname(hostname), .pid(nil), .taskPid(nil),
             .exitCode(nil), .signal(nil), .note(nil), .nextRetryAt(nil), .startedAt(nil), .endedAt(nil), .duration(nil),
+            // The previous try's heartbeat would make recovery judge this try's worker by it.
+            .heartbeatAt(nil),
         ])
     }
 

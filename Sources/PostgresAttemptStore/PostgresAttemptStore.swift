@@ -56,6 +56,7 @@ public final class PostgresAttemptStore: AttemptStore {
                 UPDATE task_instances SET state = 'running', pid = $5, hostname = $6, started_at = $7,
                     heartbeat_at = extract(epoch from clock_timestamp())
                 WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND state = 'queued' AND try_number = $4
+                    AND (hostname IS NULL OR hostname = $6)
                 RETURNING 1
             ), \(Self.attemptUpsert(from: "claimed", state: "'running'", endedAt: "NULL::double precision",
                                    outcome: "NULL::integer, NULL::integer, NULL::text"))

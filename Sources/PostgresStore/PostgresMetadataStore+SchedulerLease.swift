@@ -13,7 +13,17 @@ extension PostgresMetadataStore {
         let local = try FileSchedulerLease.acquire(request, store: location)
         do {
             let db = try PostgresConnection(url: url, applicationName: AdvisorySchedulerLease.applicationName)
-            guard try db.query(Self.nodeLockStatement, [request.nodeName]).first?.bool(0) == true else {
+            let taken = try db.query(Self.nodeLockStatement, [request.nodeName]).first
+            // A daemon of the release before several schedulers holds the old one-per-store lock exclusively and
+            // assumes it is alone: refuse to run beside it (and, holding it shared, keep one from starting).
+            guard taken?.bool(1) == true else {
+                local.release()
+                throw StoreError(.leaseHeld, operation: "take the scheduler lock", store: location, detail: """
+                    a daemon of an older release (one scheduler per store) is running on \(location); \
+                    stop every older daemon before starting this one
+                    """)
+            }
+            guard taken?.bool(0) == true else {
                 local.release()
                 throw StoreError(.leaseHeld, operation: "take the scheduler lock", store: location, detail: """
                     node '\(request.nodeName)' already has a live scheduler on \(location); \
@@ -36,8 +46,13 @@ extension PostgresMetadataStore {
     /// (`LimitLock`) nor the lock of the one scheduler per store that came before it (two keys: "orch", the schema's
     /// hash), which is why old and new daemons must not run together (see 0012's upgrade note).
     static let nodeLockStatement = """
-        SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '/' || $1::text, \(schedulerLockSeed)))
+        SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '/' || $1::text, \(schedulerLockSeed))),
+               pg_try_advisory_lock_shared(\(legacyStoreLockKey)::int4, hashtext(current_schema()))
         """
+
+    /// The first key of the older releases' one-scheduler-per-store lock (two keys: this, the schema's hash). Every
+    /// node holds it shared, so an older daemon's exclusive try fails while any node runs, and the other way round.
+    static let legacyStoreLockKey: Int32 = 0x6f72_6368
 
     /// The hash's seed ("orch"), so that the key is this lock's and not another program's hash of the same text.
     static let schedulerLockSeed: Int64 = 0x6f72_6368

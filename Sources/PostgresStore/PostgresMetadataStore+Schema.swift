@@ -168,7 +168,7 @@ extension PostgresMetadataStore {
             END
             $fn$;
             CREATE INDEX dag_runs_by_backfill_state ON dag_runs(backfill_id, state);
-            DROP INDEX dag_runs_by_backfill;
+            DROP INDEX IF EXISTS dag_runs_by_backfill;
             """)
         return migrator
     }

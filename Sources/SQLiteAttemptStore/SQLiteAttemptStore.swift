@@ -30,7 +30,8 @@ public final class SQLiteAttemptStore: AttemptStore {
             let changed = try connection.run("""
                 UPDATE task_instances SET state = 'running', pid = ?, hostname = ?, started_at = ?, heartbeat_at = ?
                 WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state = 'queued' AND try_number = ?
-                """, [SQLiteValue(pid), .text(hostname), .real(time), .real(time)] + Self.keyArguments(key))
+                    AND (hostname IS NULL OR hostname = ?)
+                """, [SQLiteValue(pid), .text(hostname), .real(time), .real(time)] + Self.keyArguments(key) + [.text(hostname)])
             guard changed == 1 else { return nil }
             try recordAttempt(key, state: "running", hostname: hostname, pid: pid, startedAt: time, endedAt: nil,
                               exitCode: nil, signal: nil, note: nil)

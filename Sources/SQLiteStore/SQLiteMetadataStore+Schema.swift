@@ -134,7 +134,7 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v6-dispatch-claims") { db in
             try db.execute(sql: """
                 CREATE INDEX dag_runs_by_backfill_state ON dag_runs(backfill_id, state);
-                DROP INDEX dag_runs_by_backfill;
+                DROP INDEX IF EXISTS dag_runs_by_backfill;
                 """)
         }
         return migrator

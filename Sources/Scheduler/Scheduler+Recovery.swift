@@ -9,7 +9,8 @@ extension Scheduler {
         guard let child = children.removeValue(forKey: pid) else { return }
         guard !status.succeeded else { return }
         try failOrphan(key: child.key, tryNumber: child.tryNumber, now: now,
-                       note: "the worker (pid \(pid)) ended with \(status) before recording the attempt", killsTaskGroup: true)
+                       note: "the worker (pid \(pid)) ended with \(status) before recording the attempt", killsTaskGroup: true,
+                       worker: pid)
     }
 
     /// Finds attempts whose worker is gone: a dead pid on this node, or, on another node, a node lost (its heartbeat
@@ -83,9 +84,16 @@ extension Scheduler {
     /// Records an abandoned attempt as failed and applies the task's retry policy. `killsTaskGroup` only for an
     /// attempt of this node: another node's task pid names a process group on another machine, and signalling that
     /// number here would hit an unrelated process.
-    func failOrphan(key: TaskKey, tryNumber: Int, now: Date, note: String, killsTaskGroup: Bool) throws {
+    /// `worker`: the exited worker of ours this is about. A worker that lost its claim to another node's (a try queued
+    /// twice after this node was taken for lost) or whose attempt was taken away exits non-zero too: the instance is
+    /// then another worker's, and neither its task group nor its attempt is ours to end.
+    func failOrphan(key: TaskKey, tryNumber: Int, now: Date, note: String, killsTaskGroup: Bool, worker: pid_t? = nil) throws {
         guard let instance = try store.taskInstance(key), instance.tryNumber == tryNumber,
               instance.state == .running || instance.state == .queued else { return }
+        if let worker {
+            guard instance.hostname == nil || instance.hostname == hostname else { return }
+            if instance.state == .running, instance.pid != worker { return }
+        }
         // Whatever the dead worker started must not run on beside the retry.
         if killsTaskGroup, let group = instance.taskPid, ProcessLauncher.groupIsAlive(group) {
             ProcessLauncher.signalGroup(group, SIGKILL)

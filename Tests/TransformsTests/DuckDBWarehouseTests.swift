@@ -36,6 +36,27 @@ final class DuckDBWarehouseTests: XCTestCase {
         try DuckDBCLI(executable: binary, database: database).run(sql)
     }
 
+    /// DuckDB runs in the task's process group: a task killed by its group (a timeout, a lost node) takes it along,
+    /// rather than leaving it running and holding the database's lock. DuckDB's shell prints its own group.
+    func testDuckDBRunsInTheCallersProcessGroup() throws {
+        let binary = try Self.requireDuckDB()
+        let folder = try TemporaryDirectory()
+        let printed = try duckdb(binary, folder.file("x.duckdb"), ".system ps -o pgid= -p $$\n")
+        XCTAssertEqual(Int32(printed.trimmingCharacters(in: .whitespacesAndNewlines)), getpgrp(), printed)
+    }
+
+    /// Timestamps read and written in UTC whatever the machine's zone (SQLite's way).
+    func testScriptsRunInUTC() throws {
+        let binary = try Self.requireDuckDB()
+        let folder = try TemporaryDirectory()
+        let zone = ProcessInfo.processInfo.environment["TZ"]
+        setenv("TZ", "Asia/Tokyo", 1)
+        defer { if let zone { setenv("TZ", zone, 1) } else { unsetenv("TZ") } }
+        let out = try duckdb(binary, folder.file("x.duckdb"),
+                             try DuckDBDatabase.variables(context(folder)) + "SELECT CAST(TIMESTAMPTZ '2024-01-01 23:30:00Z' AS DATE) AS d;\n")
+        XCTAssertEqual(out.split(separator: "\n").last.map(String.init), "2024-01-01", out)
+    }
+
     func testAMissingBinaryFailsWithOneLineSayingHowToInstallIt() throws {
         let folder = try TemporaryDirectory()
         XCTAssertThrowsError(try DuckDBCLI.locate(environment: ["PATH": folder.path, "HOME": folder.path])) { error in
@@ -51,13 +72,14 @@ final class DuckDBWarehouseTests: XCTestCase {
         try writeGold(folder, table: "sales", ds: "2024-01-01", csv: "id\n1\n", columns: [("id", "integer")])
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let configured = ProcessInfo.processInfo.environment["ORCHESTRATOR_DUCKDB"]
+        let home = ProcessInfo.processInfo.environment["HOME"]
         setenv("PATH", folder.path, 1)
         unsetenv("ORCHESTRATOR_DUCKDB")
         setenv("HOME", folder.path, 1)
         defer {
             setenv("PATH", path, 1)
             if let configured { setenv("ORCHESTRATOR_DUCKDB", configured, 1) }
-            setenv("HOME", NSHomeDirectory(), 1)
+            if let home { setenv("HOME", home, 1) } else { unsetenv("HOME") }
         }
         XCTAssertThrowsError(try LoadWarehouse.run(try TransformOptions(operation: "load.warehouse", json: #"{"tables": ["sales"]}"#), context(folder))) { error in
             XCTAssertTrue("\(error)".hasPrefix("DuckDB's CLI (duckdb) is not installed"), "\(error)")

@@ -60,8 +60,9 @@ extension GoldSQL {
     static func stageSilverOnDuckDB(_ tables: [String], db: DuckDBDatabase, into sections: inout DuckDBSections,
                                     context: TransformContext) throws(TransformError) -> [String: Int] {
         let targets = tables.map { "silver_\($0)" }
-        // What the work database holds already: its silver tables, then their partitions.
-        let existing = Set(try duckdb("gold.sql: reading \(db.path)") { () throws(DuckDBFailure) in
+        // What the work database holds already: its silver tables, then their partitions (none to ask about when the
+        // models read no silver: `IN ()` is no SQL).
+        let existing = targets.isEmpty ? [] : Set(try duckdb("gold.sql: reading \(db.path)") { () throws(DuckDBFailure) in
             try db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN (\(targets.map(DuckDBDatabase.literal).joined(separator: ", ")));\n")
                 .rows.compactMap { $0.first ?? nil }
         })

@@ -7,7 +7,8 @@ extension LoadWarehouse {
         let db = try DuckDBDatabase(path: path, log: context.log)
         defer { db.close() }
         let ds = DuckDBDatabase.literal(context.ds)
-        var script = "BEGIN TRANSACTION;\n"
+        // UTC, as everywhere in the library: a TIMESTAMPTZ column must not read by the machine's zone.
+        var script = "SET TimeZone = 'UTC';\nBEGIN TRANSACTION;\n"
         var counts: [String] = []
         for source in sources {
             let quoted = DuckDBDatabase.quote(source.table)

@@ -1,3 +1,4 @@
+import Executor
 import Foundation
 
 /// DuckDB's official command-line binary, driven as psql would be: one process per step, the SQL script on its
@@ -52,35 +53,52 @@ struct DuckDBCLI: Sendable {
     /// DuckDB's message on one line.
     func run(_ script: String) throws(DuckDBFailure) -> String {
         signal(SIGPIPE, SIG_IGN)  // a script that fails early closes its stdin under our write
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        // -init /dev/null: the user's ~/.duckdbrc must not change what a task does.
-        process.arguments = ["-init", "/dev/null", "-bail", "-csv", "-nullvalue", "", database]
-        // Only what DuckDB needs: the task's connections and the lake's keys stay in this process.
+        // Only what DuckDB needs: the task's connections and the lake's keys stay in this process. TZ is left out:
+        // the scripts set UTC themselves, so results do not depend on the machine's zone.
         var environment: [String: String] = [:]
-        for name in ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ"] {
+        for name in ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL"] {
             if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
         }
-        process.environment = environment
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw DuckDBFailure(message: "cannot start \(executable): \(error.localizedDescription); \(Self.installHint)")
+        var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
+        // Close-on-exec, so that no other child started meanwhile inherits them (the spawn dups them onto 0-2).
+        func openPipe(_ ends: inout [Int32]) -> Bool {
+            guard pipe(&ends) == 0 else { return false }
+            for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            return true
         }
-        let stdout = BoundedReader(fd: output.fileHandleForReading.fileDescriptor, limit: outputLimit)
-        let stderr = BoundedReader(fd: errors.fileHandleForReading.fileDescriptor, limit: 64 << 10)
+        guard openPipe(&input), openPipe(&output), openPipe(&errors) else {
+            for fd in input + output + errors where fd >= 0 { close(fd) }
+            throw DuckDBFailure(message: "cannot start \(executable): no pipes (\(String(cString: strerror(errno))))")
+        }
+        // In this process's group (Foundation's Process would give it a group of its own): a task killed by its
+        // group, on a timeout or a node's recovery, takes DuckDB with it instead of leaving it holding the file.
+        // -init /dev/null: the user's ~/.duckdbrc must not change what a task does.
+        var spec = ProcessSpec(executable: executable, arguments: ["-init", "/dev/null", "-bail", "-csv", "-nullvalue", "", database],
+                               environment: environment, outputDescriptor: output[1], newProcessGroup: false)
+        spec.inputDescriptor = input[0]
+        spec.errorDescriptor = errors[1]
+        let pid: pid_t
+        do throws(LaunchError) {
+            pid = try ProcessLauncher.spawn(spec)
+        } catch {
+            for fd in input + output + errors { close(fd) }
+            throw DuckDBFailure(message: "\(error.message); \(Self.installHint)")
+        }
+        close(input[0]); close(output[1]); close(errors[1])
+        let finished = DispatchSemaphore(value: 0)
+        let status = ExitStatusBox()
+        Thread.detachNewThread {
+            status.value = ProcessLauncher.wait(pid: pid, block: true)
+            finished.signal()
+        }
+        let stdout = BoundedReader(fd: output[0], limit: outputLimit)
+        let stderr = BoundedReader(fd: errors[0], limit: 64 << 10)
         let readers = DispatchGroup()
         for reader in [stdout, stderr] {
             DispatchQueue.global().async(group: readers) { reader.drain() }
         }
         let bytes = Array(script.utf8)
-        let writer = input.fileHandleForWriting.fileDescriptor
+        let writer = input[1]
         DispatchQueue.global().async(group: readers) {
             var offset = 0
             while offset < bytes.count {
@@ -93,13 +111,14 @@ struct DuckDBCLI: Sendable {
         var timedOut = false
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
-            process.terminate()
+            kill(pid, SIGTERM)
             if finished.wait(timeout: .now() + 5) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
+                kill(pid, SIGKILL)
                 finished.wait()
             }
         }
         readers.wait()
+        close(output[0]); close(errors[0])
         if timedOut {
             throw DuckDBFailure(message: "DuckDB did not finish within \(Int(timeout)) s; stopped")
         }
@@ -107,9 +126,10 @@ struct DuckDBCLI: Sendable {
             throw DuckDBFailure(message: "DuckDB printed more than \(outputLimit) bytes; results are meant to be small")
         }
         let errorText = String(decoding: stderr.data, as: UTF8.self)
-        guard process.terminationStatus == 0 && errorText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        let ended = status.value ?? .exited(-1)
+        guard ended.succeeded && errorText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             var failure = DuckDBFailure(stderr: errorText)
-            if failure.message.isEmpty { failure.message = "duckdb exited with status \(process.terminationStatus)" }
+            if failure.message.isEmpty { failure.message = "duckdb ended with \(ended)" }
             failure.output = String(decoding: stdout.data, as: UTF8.self)
             throw failure
         }
@@ -122,6 +142,11 @@ struct DuckDBCLI: Sendable {
         guard let header = records.first else { return ([], []) }
         return (header.map { $0 ?? "" }, Array(records.dropFirst()))
     }
+}
+
+/// The child's exit status, handed from the thread that waits for it.
+private final class ExitStatusBox: @unchecked Sendable {
+    var value: ExitStatus?
 }
 
 /// Reads a file descriptor to its end, keeping at most `limit` bytes (the rest is drained, so the writer never

@@ -84,11 +84,13 @@ final class DuckDBDatabase {
     static func placeholder(_ name: String) -> String { "getvariable(\(literal(name)))" }
 
     /// `SET VARIABLE` statements for the run's parameters (checked values: a real date, UTC timestamps).
+    /// First the zone: DuckDB takes the machine's, so a timestamp cast to a date (or written by COPY) would depend on
+    /// where the task runs; SQLite works in UTC.
     static func variables(_ context: TransformContext) throws(TransformError) -> String {
-        try SQLTemplate.arguments(context).sorted { $0.key < $1.key }.map { name, value in
+        "SET TimeZone = 'UTC';\n" + (try SQLTemplate.arguments(context).sorted { $0.key < $1.key }.map { name, value in
             guard case .text(let text) = value else { return "" }
             return "SET VARIABLE \(name) = \(literal(text));\n"
-        }.joined()
+        }.joined())
     }
 
     /// The columns of `table` (name, DuckDB type) in order; empty when it does not exist.
