@@ -101,8 +101,10 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         XCTAssertEqual(held.count, 1)
         XCTAssertEqual(held.first?.int(0), 1, "a one-key lock")
         XCTAssertEqual(held.first?.string(1), "orchestrator scheduler lease")
-        // Nothing holds the former store-wide lock's key: an old daemon would not have been kept out by it.
-        XCTAssertEqual(try admin.query("SELECT pg_try_advisory_lock(1869767528, hashtext(current_schema()))").first?.bool(0), true)
+        // The node holds the former store-wide lock's key shared: an older daemon's exclusive try fails, another
+        // node's shared one does not.
+        XCTAssertEqual(try admin.query("SELECT pg_try_advisory_lock(1869767528, hashtext(current_schema()))").first?.bool(0), false)
+        XCTAssertEqual(try admin.query("SELECT pg_try_advisory_lock_shared(1869767528, hashtext(current_schema()))").first?.bool(0), true)
     }
 
     func testAStoreInAnotherSchemaOfTheDatabaseGetsItsOwnScheduler() throws {
@@ -121,6 +123,25 @@ final class PostgresStoreConformanceTests: StoreConformanceTests {
         XCTAssertThrowsError(try openAgain().acquireSchedulerLease(second)) { error in
             XCTAssertEqual((error as? StoreError)?.kind, .leaseHeld, "\(error)")
         }
+    }
+
+    /// A daemon of the release before several schedulers takes one exclusive lock per store and assumes it is alone:
+    /// a node refuses to start beside it, and while a node runs, that daemon cannot take its lock.
+    func testANodeAndADaemonOfTheOlderReleaseRefuseToRunTogether() throws {
+        let (request, home) = leaseRequest("legacy")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let legacyLock = "(1869767528, hashtext(current_schema()))"  // "orch", the schema's hash: the older releases' key
+        let older = try PostgresConnection(url: storeURL)
+        XCTAssertEqual(try older.query("SELECT pg_try_advisory_lock\(legacyLock)").first?.bool(0), true)
+        XCTAssertThrowsError(try makeStore().acquireSchedulerLease(request)) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .leaseHeld, "\(error)")
+            XCTAssertTrue("\(error)".contains("a daemon of an older release"), "\(error)")
+        }
+        XCTAssertEqual(try older.query("SELECT pg_advisory_unlock\(legacyLock)").first?.bool(0), true)
+        let lease = try makeStore().acquireSchedulerLease(request)
+        defer { lease.release() }
+        XCTAssertEqual(try older.query("SELECT pg_try_advisory_lock\(legacyLock)").first?.bool(0), false,
+                       "an older daemon cannot take its lock while a node runs")
     }
 
     func testALeaseWhoseConnectionTheServerDroppedIsNoLongerHeld() throws {

@@ -78,6 +78,21 @@ extension StoreConformanceTests {
         XCTAssertTrue(try store.updateTaskInstance(key, expecting: [.none], tryNumber: 0, set: [.state(.queued), .tryNumber(1)]))
     }
 
+    /// A try queued by one node is claimed by that node's worker only: after a node was taken for lost, its try given
+    /// back and queued again by another node, the first node's slow worker must not take it.
+    func testAWorkerClaimsOnlyATryItsOwnNodeQueued() throws {
+        let store = try makeStore()
+        let extract = key(try insertRun(store), "extract")
+        let worker = try makeAttemptStore()
+        XCTAssertTrue(try store.updateTaskInstance(extract, expecting: [.none], tryNumber: 0,
+                                                   set: [.state(.queued), .tryNumber(1), .hostname("node-b")]))
+        let attempt = AttemptKey(dagId: extract.dagId, runId: extract.runId, taskId: extract.taskId, tryNumber: 1)
+        XCTAssertNil(try worker.claim(attempt, pid: 10, hostname: "node-a", at: day(1).timeIntervalSince1970), "node-b queued it")
+        XCTAssertEqual(try store.taskInstance(extract)?.state, .queued)
+        XCTAssertEqual(try worker.claim(attempt, pid: 11, hostname: "node-b", at: day(1).timeIntervalSince1970), day(1).timeIntervalSince1970)
+        XCTAssertEqual(try store.taskInstance(extract)?.pid, 11)
+    }
+
     func testAWorkerClaimsOnlyTheQueuedTryItWasGiven() throws {
         let store = try makeStore()
         let extract = key(try insertRun(store), "extract")

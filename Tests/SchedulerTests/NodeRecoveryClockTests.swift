@@ -55,6 +55,23 @@ final class NodeRecoveryClockTests: XCTestCase {
         return key
     }
 
+    /// A worker of node-b that lost its claim to node-a's worker (the same try queued twice after node-b was taken for
+    /// lost) exits non-zero: node-b must leave node-a's running attempt, and its task group, alone.
+    func testAWorkerOfOursThatLostItsClaimLeavesTheWinnersAttemptAlone() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lost-claim-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        cleanup.append { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteMetadataStore(path: folder.appendingPathComponent("store.db").path)
+        let key = try runningAttempt(store, startedAt: Date())
+        let judge = try scheduler(store)
+        judge.children[4_000_001] = (key, 1)
+        try judge.handleChildExit(pid: 4_000_001, status: .exited(3), now: Date())
+        let instance = try XCTUnwrap(store.taskInstance(key))
+        XCTAssertEqual(instance.state, .running, "node-a's attempt goes on")
+        XCTAssertEqual(instance.pid, 4_000_000)
+        XCTAssertEqual(try store.attempts(key).filter { $0.state != .running }.count, 0, "nothing recorded over it")
+    }
+
     func testASkewedJudgeNeitherTakesALiveNodeForLostNorKeepsADeadOneAlive() throws {
         let (store, sql) = try postgresStore()
         let hour: TimeInterval = 3600

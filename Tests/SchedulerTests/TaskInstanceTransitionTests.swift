@@ -28,7 +28,7 @@ final class TaskInstanceTransitionTests: XCTestCase {
         XCTAssertEqual(claim.tryNumber, 1, "guarded by the try it read")
         XCTAssertEqual(claim.fields, [.state(.queued), .tryNumber(2), .queuedAt(now), .hostname("node-b"), .pid(nil), .taskPid(nil),
                                       .exitCode(nil), .signal(nil), .note(nil), .nextRetryAt(nil), .startedAt(nil), .endedAt(nil),
-                                      .duration(nil)])
+                                      .duration(nil), .heartbeatAt(nil)])
     }
 
     func testAWorkerThatNeverStartedGivesItsTryBack() {
