@@ -82,7 +82,7 @@ let package = Package(
         // (the release build links the Swift runtime statically, and it uses no Foundation either).
         .executableTarget(name: "orchestrator-worker-postgres", dependencies: ["WorkerCore", "SQLiteAttemptStore", "PostgresAttemptStore"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient", "Notifications"]),
         // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", "WorkerCore", "SQLiteAttemptStore",
                                                              "PostgresStore", "PostgresClient", "PostgresAttemptStore", "StoreAddress",

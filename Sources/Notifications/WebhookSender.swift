@@ -90,7 +90,10 @@ public final class WebhookSender: @unchecked Sendable {
     func deliver(_ message: OutboxMessage) {
         let attempt = message.attempts
         guard let target = resolve(message.target) else {
-            record(message, delivered: false, error: "unknown notification target '\(message.target)'", retry: false)
+            // Another node may know the name (its configuration changed first): retried like a failed send, so that a
+            // node that has it can claim it, before it counts as failed.
+            record(message, delivered: false, error: "unknown notification target '\(message.target)' on this node",
+                   retry: attempt < maxAttempts)
             return
         }
         let body = target.slack ? Self.slackBody(message.payload) : message.payload

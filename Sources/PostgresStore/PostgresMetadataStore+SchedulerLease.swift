@@ -99,7 +99,10 @@ final class AdvisorySchedulerLease: SchedulerLease, @unchecked Sendable {
 
     func release() {
         lock.withLock {
-            // Closing the session releases the advisory lock.
+            // Closing the session would release the locks too, but only once the server has noticed the close: a
+            // daemon taking over from a backfill at that moment would be refused. Unlock first (best effort: a dead
+            // connection has no locks left to release).
+            try? connection?.execute("SELECT pg_advisory_unlock_all()")
             connection = nil
             local.release()
         }
