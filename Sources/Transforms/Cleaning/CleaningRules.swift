@@ -9,6 +9,7 @@ import Yams
 ///     key: [client_id]                      # dedupe: the last row with a key wins
 ///     max_reject_ratio: 0.3                 # more rejects (duplicates aside) fail the task; default 0.5
 ///     allow_empty: false                    # true: a day without data rows publishes an empty partition
+///     format: parquet                       # data.parquet instead of data.csv (default: the task's, else csv)
 ///     columns:
 ///       - { name: client_id, type: int, required: true }
 ///       - { name: email, type: string, required: true, lowercase: true, pattern: "^[^@ ]+@[^@ ]+$" }
@@ -32,6 +33,8 @@ public struct CleaningRules: Sendable {
         public var maxRejectRatio = 0.5
         /// A day whose bronze files hold no data row publishes an empty partition instead of failing.
         public var allowEmpty = false
+        /// `format:` of the table (csv or parquet); nil leaves it to silver.clean's option or the DAG's default.
+        public var format: LakeFormat?
 
         /// The output columns: the declared ones, then the converted amount if any.
         public var outputColumns: [(name: String, type: ColumnType)] {
@@ -76,7 +79,7 @@ public struct CleaningRules: Sendable {
         public var scale: Int?
     }
 
-    static let tableFields = ["key", "columns", "currency", "max_reject_ratio", "allow_empty"]
+    static let tableFields = ["key", "columns", "currency", "max_reject_ratio", "allow_empty", "format"]
     static let columnFields = ["name", "source", "type", "required", "trim", "lowercase", "uppercase", "formats", "timezone",
                                "min", "max", "accepted_values", "pattern", "references", "scale"]
 
@@ -104,6 +107,11 @@ public struct CleaningRules: Sendable {
                     guard ratio >= 0 && ratio <= 1 else { throw file.fail(node, "\(field).max_reject_ratio", "must be between 0 and 1 (got \(ratio))") }
                     table.maxRejectRatio = ratio
                 case "allow_empty": table.allowEmpty = try file.bool(node, "\(field).allow_empty")
+                case "format":
+                    let text = try file.string(node, "\(field).format")
+                    do { table.format = try LakeFormat.parse(text, where: "format") } catch {
+                        throw file.fail(node, "\(field).format", "'\(text.prefix(40))' is not a lake format (csv or parquet)")
+                    }
                 default:
                     for (index, columnNode) in try file.list(node, "\(field).columns").enumerated() {
                         let columnField = "\(field).columns[\(index)]"

@@ -1,7 +1,8 @@
 import Foundation
 
 /// `extract.files`: copies the day's source files into bronze unchanged, with their size, SHA-256 and row
-/// count in a manifest. Options: `source` (bronze folder name), `files` (globs, relative to the DAG folder,
+/// count in a manifest (a Parquet file's rows are read from its footer by DuckDB, which also checks that it is
+/// Parquet). Options: `source` (bronze folder name), `files` (globs, relative to the DAG folder,
 /// usually with `{{ ds }}`), `required` (default true: fail when nothing matches).
 /// Each file becomes table `<file name without extension>`: `bronze/<source>/<table>/ds=<ds>/<file>`.
 public enum ExtractFiles: TransformOperation {
@@ -29,7 +30,10 @@ public enum ExtractFiles: TransformOperation {
             let partition = try LakePartition(table: "bronze/\(source)/\(table)", ds: context.ds)
             let staging = try context.lake.stage(partition)
             do {
-                let copy = try FileCopy.copy(from: file, to: staging.path(fileName), countCSVRows: fileName.hasSuffix(".csv"))
+                var copy = try FileCopy.copy(from: file, to: staging.path(fileName), countCSVRows: fileName.hasSuffix(".csv"))
+                if fileName.hasSuffix(".parquet") {
+                    copy.rows = try ParquetFiles.rowCount(staging.path(fileName), what: "\(name): reading \(file)")
+                }
                 let manifest: [String: Any] = [
                     "source_path": file, "file": fileName, "bytes": copy.bytes, "sha256": copy.sha256,
                     "rows": copy.rows.map { $0 as Any } ?? NSNull(), "ds": context.ds, "run_id": context.runId,
@@ -64,8 +68,8 @@ enum FileCopy {
     struct Result {
         let bytes: Int
         let sha256: String
-        /// CSV records after the header, counting quoted line breaks correctly.
-        let rows: Int?
+        /// CSV records after the header, counting quoted line breaks correctly (a Parquet file's rows).
+        var rows: Int?
     }
 
     static func copy(from source: String, to destination: String, countCSVRows: Bool) throws(TransformError) -> Result {

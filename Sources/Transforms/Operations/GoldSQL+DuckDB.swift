@@ -16,13 +16,13 @@ extension GoldSQL {
         let started = Date()
         var sections = DuckDBSections()
         sections.add(try DuckDBDatabase.variables(context))
-        let loadedPartitions = try stageSilverOnDuckDB(silver, db: db, into: &sections, context: context)
+        let stagedHow = try stageSilverOnDuckDB(silver, db: db, into: &sections, context: context)
         var staged: [(model: Model, staging: LakeStaging)] = []
         defer { for (_, staging) in staged { context.lake.discard(staging) } }
         for model in models {
             let staging = try context.lake.stage(try LakePartition(table: "gold/\(model.name)", ds: context.ds))
             staged.append((model, staging))
-            addModel(model, exportingTo: staging.path("data.csv"), to: &sections)
+            addModel(model, exportingTo: staging.path((model.format ?? .csv).dataFile), to: &sections)
         }
         var results: [String: [[String?]]] = [:]
         var failure: TransformError?
@@ -39,8 +39,7 @@ extension GoldSQL {
         }
         if results["silver"] != nil {
             for table in silver {
-                let loaded = loadedPartitions[table] ?? 0
-                context.log("gold.sql: staged silver_\(table) (\(loaded) partition\(loaded == 1 ? "" : "s") loaded; \(silverRowsToday[table] ?? 0) rows on ds=\(context.ds))")
+                context.log("gold.sql: staged silver_\(table) (\(stagedHow[table] ?? "nothing staged"); \(silverRowsToday[table] ?? 0) rows on ds=\(context.ds))")
             }
         }
         let inputs = silverInputs(models, staged: silver)
@@ -54,20 +53,28 @@ extension GoldSQL {
         context.log("gold.sql: \(models.count) models on DuckDB in \(String(format: "%.2f", Date().timeIntervalSince(started)))s")
     }
 
-    /// Adds the staging of every silver partition up to `ds` that the work database lacks, and always the current
-    /// one, in one transaction, then each table's row count for `ds` (step `silver`); returns the partitions
-    /// loaded per table.
+    /// Adds the staging of the silver tables (step `silver`), in one transaction, then each table's row count for
+    /// `ds`; returns, per table, how it was staged (for the log).
+    ///
+    /// A table whose partitions up to `ds` are all Parquet becomes a view over those files, read in place (no row
+    /// is copied into the work database). Otherwise every partition the work database lacks, and always the current
+    /// one, is loaded into a table (a Parquet day among CSV days included, read with `read_parquet`). Either way the
+    /// columns have the types silver CSV gets (`silverColumnType`), so a model reads both alike.
     static func stageSilverOnDuckDB(_ tables: [String], db: DuckDBDatabase, into sections: inout DuckDBSections,
-                                    context: TransformContext) throws(TransformError) -> [String: Int] {
+                                    context: TransformContext) throws(TransformError) -> [String: String] {
         let targets = tables.map { "silver_\($0)" }
-        // What the work database holds already: its silver tables, then their partitions (none to ask about when the
-        // models read no silver: `IN ()` is no SQL).
-        let existing = targets.isEmpty ? [] : Set(try duckdb("gold.sql: reading \(db.path)") { () throws(DuckDBFailure) in
-            try db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN (\(targets.map(DuckDBDatabase.literal).joined(separator: ", ")));\n")
-                .rows.compactMap { $0.first ?? nil }
-        })
+        // What the work database holds already: its silver tables and views, then the tables' partitions (none to
+        // ask about when the models read no silver: `IN ()` is no SQL).
+        var existing: [String: String] = [:]
+        if !targets.isEmpty {
+            for row in try duckdb("gold.sql: reading \(db.path)", { () throws(DuckDBFailure) in
+                try db.query("SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN (\(targets.map(DuckDBDatabase.literal).joined(separator: ", ")));\n").rows
+            }) where row.count == 2 {
+                if let name = row[0] { existing[name] = row[1] ?? "" }
+            }
+        }
         var present: [String: Set<String>] = [:]
-        let held = targets.filter(existing.contains)
+        let held = targets.filter { existing[$0] == "BASE TABLE" }
         if !held.isEmpty {
             let union = held.map { "SELECT DISTINCT \(DuckDBDatabase.literal($0)) AS silver_table, ds FROM \(DuckDBDatabase.quote($0))" }
             for row in try duckdb("gold.sql: reading \(db.path)", { () throws(DuckDBFailure) in
@@ -77,7 +84,7 @@ extension GoldSQL {
             }
         }
         var script = "BEGIN TRANSACTION;\n"
-        var loadedPartitions: [String: Int] = [:]
+        var staging: [String: String] = [:]
         var staged: [String] = []
         for table in tables {
             let target = "silver_\(table)"
@@ -86,12 +93,30 @@ extension GoldSQL {
             guard partitions.contains(where: { $0.ds == context.ds }) else {
                 throw TransformError("\(name): silver/\(table)/ds=\(context.ds) does not exist in the lake; run silver.clean first")
             }
-            var created = existing.contains(target)
-            for partition in partitions where partition.ds == context.ds || !(present[target]?.contains(partition.ds) ?? false) {
+            var days: [SilverDay] = []
+            for partition in partitions {
                 let content = try context.lake.content(of: partition)
-                guard let csv = try context.lake.localPath(of: "data.csv", in: content) else { continue }
-                let columns = try TableLoader.columns(schema: try context.lake.localPath(of: "_schema.json", in: content), csv: csv)
-                    .map { (name: $0.name, type: DuckDBDatabase.silverColumnType($0.type)) }
+                guard let (file, format) = LakeFormat.dataFile(in: content) else { continue }
+                let path = try context.lake.localPath(of: file)
+                let schema = try context.lake.localPath(of: "_schema.json", in: content)
+                let columns = format == .parquet
+                    ? try parquetColumns(path, schema: schema, what: "gold.sql: reading \(file.displayPath)")
+                    : try TableLoader.columns(schema: schema, csv: path).map { (name: $0.name, type: $0.type) }
+                days.append(SilverDay(ds: partition.ds, path: path, format: format, columns: columns))
+            }
+            if !days.isEmpty && days.allSatisfy({ $0.format == .parquet }) {
+                if existing[target] == "BASE TABLE" { script += "DROP TABLE \(quoted);\n" }
+                let reads = days.map { "SELECT \(DuckDBDatabase.literal($0.ds)) AS ds, \($0.select) FROM \(DuckDBDatabase.readParquet($0.path))" }
+                script += "CREATE OR REPLACE VIEW \(quoted) AS\n\(reads.joined(separator: "\nUNION ALL BY NAME\n"));\n"
+                staging[table] = "a view over \(days.count) Parquet partition\(days.count == 1 ? "" : "s"), read in place"
+                staged.append(table)
+                continue
+            }
+            var created = existing[target] == "BASE TABLE"
+            if existing[target] == "VIEW" { script += "DROP VIEW \(quoted);\n" }
+            var loaded = 0
+            for day in days where day.ds == context.ds || !(present[target]?.contains(day.ds) ?? false) {
+                let columns = day.columns.map { (name: $0.name, type: DuckDBDatabase.silverColumnType($0.type)) }
                 if !created {
                     let definitions = ["\"ds\" VARCHAR NOT NULL"] + columns.map { "\(DuckDBDatabase.quote($0.name)) \($0.type)" }
                     script += "CREATE TABLE \(quoted) (\(definitions.joined(separator: ", ")));\n"
@@ -100,11 +125,15 @@ extension GoldSQL {
                 for column in columns {
                     script += "ALTER TABLE \(quoted) ADD COLUMN IF NOT EXISTS \(DuckDBDatabase.quote(column.name)) \(column.type);\n"
                 }
-                let ds = DuckDBDatabase.literal(partition.ds)
+                let ds = DuckDBDatabase.literal(day.ds)
+                let source = day.format == .parquet
+                    ? "(SELECT \(day.select) FROM \(DuckDBDatabase.readParquet(day.path)))"
+                    : DuckDBDatabase.readCSV(day.path, columns: columns)
                 script += "DELETE FROM \(quoted) WHERE ds = \(ds);\n"
-                script += "INSERT INTO \(quoted) BY NAME SELECT \(ds) AS ds, * FROM \(DuckDBDatabase.readCSV(csv, columns: columns));\n"
-                loadedPartitions[table, default: 0] += 1
+                script += "INSERT INTO \(quoted) BY NAME SELECT \(ds) AS ds, * FROM \(source);\n"
+                loaded += 1
             }
+            staging[table] = "\(loaded) partition\(loaded == 1 ? "" : "s") loaded"
             if created { staged.append(table) }
         }
         script += "COMMIT;\n"
@@ -115,12 +144,34 @@ extension GoldSQL {
         sections.begin("silver")
         sections.add(script)
         if !counts.isEmpty { sections.add(counts.joined(separator: "\nUNION ALL ") + ";\n") }
-        return loadedPartitions
+        return staging
+    }
+
+    /// One silver partition as gold.sql stages it.
+    struct SilverDay {
+        let ds: String
+        let path: String
+        let format: LakeFormat
+        /// Name and cleaning type (`_schema.json`) of each column.
+        let columns: [(name: String, type: String)]
+
+        /// The columns of a Parquet day in silver's forms.
+        var select: String { columns.map { ParquetFiles.silverValue($0.name, type: $0.type) }.joined(separator: ", ") }
+    }
+
+    /// A Parquet partition's columns (from its footer) with the cleaning types its `_schema.json` declares.
+    static func parquetColumns(_ path: String, schema: String?, what: String) throws(TransformError) -> [(name: String, type: String)] {
+        let declared = try ParquetFiles.schemaTypes(schema)
+        if let schema, let list = try JSONFile.read(schema)["columns"] as? [[String: Any]], !list.isEmpty {
+            return list.compactMap { item in (item["name"] as? String).map { ($0, declared[$0] ?? "text") } }
+        }
+        return try ParquetFiles.columns(of: path, what: what).map { ($0.name, "text") }
     }
 
     /// One model (step `model:<name>`): its table replaced (or its `ds` partition) in one transaction, its rows
-    /// for this run exported to `csv`, then its columns and row count.
-    static func addModel(_ model: Model, exportingTo csv: String, to sections: inout DuckDBSections) {
+    /// for this run exported to `file` (CSV, or Parquet for a model whose format is parquet), then its columns and
+    /// row count.
+    static func addModel(_ model: Model, exportingTo file: String, to sections: inout DuckDBSections) {
         let quoted = DuckDBDatabase.quote(model.name)
         sections.begin("model:\(model.name)")
         // The model's SQL starts on the second line of each statement holding it, so DuckDB's `LINE n` is line
@@ -137,7 +188,8 @@ extension GoldSQL {
         script += "COMMIT;\n"
         let filter = model.partitioned ? " WHERE ds = getvariable('ds')" : ""
         let columns = model.partitioned ? "* EXCLUDE (ds)" : "*"
-        script += "COPY (SELECT \(columns) FROM \(quoted)\(filter)) TO \(DuckDBDatabase.literal(csv)) (FORMAT csv, HEADER true);\n"
+        let options = model.format == .parquet ? "FORMAT parquet, COMPRESSION zstd" : "FORMAT csv, HEADER true"
+        script += "COPY (SELECT \(columns) FROM \(quoted)\(filter)) TO \(DuckDBDatabase.literal(file)) (\(options));\n"
         script += """
             SELECT column_name, data_type, (SELECT count(*) FROM \(quoted)\(filter)) AS row_count
             FROM information_schema.columns WHERE table_schema = 'main' AND table_name = \(DuckDBDatabase.literal(model.name))
@@ -158,6 +210,7 @@ extension GoldSQL {
         let schema: [String: Any] = [
             "columns": described.map { ["name": $0.name, "type": $0.type] },
             "materialized": model.partitioned ? "partition" : "full", "model": model.name, "ds": context.ds, "engine": "duckdb",
+            "format": (model.format ?? .csv).rawValue,
         ]
         try JSONFile.write(schema, to: staging.path("_schema.json"))
         try context.lake.publish(staging)

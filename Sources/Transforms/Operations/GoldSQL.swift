@@ -18,6 +18,8 @@ public enum GoldSQL: TransformOperation {
         let file: String
         let sql: String
         let partitioned: Bool
+        /// A first-line `-- format: parquet` (or csv); nil leaves it to the task's option or the DAG's default.
+        var format: LakeFormat?
         let dependencies: [String]
         /// Lines of the file before `sql` begins (blank lines trimmed), to turn a line of the SQL into one of the file.
         var leadingLines = 0
@@ -27,15 +29,23 @@ public enum GoldSQL: TransformOperation {
     static let engines = ["sqlite", "duckdb"]
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
-        try options.allowOnly(["models", "silver", "database"])
+        try options.allowOnly(["models", "silver", "database", "format"])
         let folder = context.resolve(try options.string("models"))
         let silver = try options.strings("silver")
         let location = try WarehouseLocation.work(option: try options.optionalString("database"), context: context)
+        let formatOption = try options.optionalString("format")
+        func resolved(_ models: [Model]) throws(TransformError) -> [Model] {
+            var models = models
+            for index in models.indices {
+                models[index].format = try LakeFormat.resolve(table: models[index].format, option: formatOption, operation: name)
+            }
+            return models
+        }
         if case .duckdb(let path) = location {
-            let models = try order(try loadModels(folder: folder, engine: "duckdb", placeholder: DuckDBDatabase.placeholder))
+            let models = try resolved(try order(try loadModels(folder: folder, engine: "duckdb", placeholder: DuckDBDatabase.placeholder)))
             return try runOnDuckDB(models, silver: silver, path: path, context: context)
         }
-        let models = try order(try loadModels(folder: folder, engine: "sqlite"))
+        let models = try resolved(try order(try loadModels(folder: folder, engine: "sqlite")))
         let db = try TableLoader.openDatabase(location.path)
 
         let arguments = try SQLTemplate.arguments(context)
@@ -116,8 +126,11 @@ public enum GoldSQL: TransformOperation {
             guard let file = variants[modelName] ?? generic[modelName] else { continue }
             let path = "\(folder)/\(file)"
             guard var sql = try? String(contentsOfFile: path, encoding: .utf8) else { throw TransformError("cannot read \(path)") }
-            let partitioned = sql.split(separator: "\n").prefix(5).contains { line in
-                line.replacingOccurrences(of: " ", with: "").lowercased() == "--materialized:partition"
+            let header = sql.split(separator: "\n").prefix(5).map { $0.replacingOccurrences(of: " ", with: "").lowercased() }
+            let partitioned = header.contains("--materialized:partition")
+            var format: LakeFormat?
+            if let line = header.first(where: { $0.hasPrefix("--format:") }) {
+                format = try LakeFormat.parse(String(line.dropFirst("--format:".count)), where: "\(path): -- format")
             }
             let template = try SQLTemplate(sql, where: path, allowReferences: true, placeholder: placeholder)
             sql = template.sql
@@ -125,8 +138,8 @@ public enum GoldSQL: TransformOperation {
             let leading = sql.prefix { $0.isWhitespace }.filter { $0 == "\n" || $0 == "\r\n" }.count
             sql = sql.trimmingCharacters(in: .whitespacesAndNewlines)
             while sql.hasSuffix(";") { sql.removeLast() }
-            models.append(Model(name: modelName, file: path, sql: sql, partitioned: partitioned, dependencies: dependencies,
-                                leadingLines: leading))
+            models.append(Model(name: modelName, file: path, sql: sql, partitioned: partitioned, format: format,
+                                dependencies: dependencies, leadingLines: leading))
         }
         guard !models.isEmpty else { throw TransformError("\(name): no .sql model in \(folder)") }
         return models
@@ -191,8 +204,17 @@ public enum GoldSQL: TransformOperation {
             let ds = partition.ds
             guard ds == context.ds || !present.contains(ds) else { continue }
             let content = try context.lake.content(of: partition)
-            guard let csv = try context.lake.localPath(of: "data.csv", in: content) else { continue }
-            let columns = try TableLoader.columns(schema: try context.lake.localPath(of: "_schema.json", in: content), csv: csv)
+            guard let (data, format) = LakeFormat.dataFile(in: content) else { continue }
+            let schema = try context.lake.localPath(of: "_schema.json", in: content)
+            var csv = try context.lake.localPath(of: data)
+            // A Parquet day is staged from its CSV copy in silver's text forms: the same rows as a CSV day.
+            let copy = format == .parquet
+                ? try ParquetFiles.silverTextCopy(of: csv, schema: schema, scratch: ParquetFiles.scratchFolder(home: context.home),
+                                                  what: "\(name): reading \(data.displayPath)")
+                : nil
+            defer { if let copy { unlink(copy) } }
+            if let copy { csv = copy }
+            let columns = try TableLoader.columns(schema: schema, csv: csv)
             let loaded = try sqlite("staging \(partition)") { () throws(SQLiteError) -> Int in
                 try db.transaction { () throws(SQLiteError) -> Int in
                     try TableLoader.ensureTable(db, table: target, columns: columns, partitioned: true)
@@ -246,13 +268,23 @@ public enum GoldSQL: TransformOperation {
                 let seen = kinds[index].subtracting([.null])
                 if seen == [.integer] { return "integer" }
                 if !seen.isEmpty && seen.isSubset(of: [.integer, .real]) { return "real" }
+                if seen.contains(.text) || seen.contains(.blob) { return "text" }  // SQLite lets a typed column hold text
                 let declared = columns[index].1.lowercased()
                 return declared.isEmpty ? "text" : declared
             }
+            let format = model.format ?? .csv
             let schema: [String: Any] = [
                 "columns": columns.indices.map { ["name": columns[$0].0, "type": inferredType($0)] },
                 "materialized": model.partitioned ? "partition" : "full", "model": model.name, "ds": context.ds,
+                "format": format.rawValue,
             ]
+            if format == .parquet {
+                // The exported CSV, typed by the inferred types, becomes data.parquet.
+                let typed = columns.indices.map { (name: columns[$0].0, type: DuckDBDatabase.goldColumnType(inferredType($0))) }
+                try ParquetFiles.write(csv: staging.path("data.csv"), columns: typed, to: staging.path("data.parquet"),
+                                       what: "\(name): writing gold/\(model.name)/ds=\(context.ds) as Parquet")
+                unlink(staging.path("data.csv"))
+            }
             try JSONFile.write(schema, to: staging.path("_schema.json"))
             try context.lake.publish(staging)
             return writer.rows - 1

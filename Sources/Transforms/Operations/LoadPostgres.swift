@@ -30,10 +30,13 @@ public enum LoadPostgres: TransformOperation {
                 try Naming.check(table, what: "table", operation: name)
                 let partition = try LakePartition(table: "gold/\(table)", ds: context.ds)
                 let content = try context.lake.content(of: partition)
-                guard let csv = try context.lake.localPath(of: "data.csv", in: content),
+                guard let (data, format) = try LoadWarehouse.goldData(in: content, lake: context.lake),
                       let schemaFile = try context.lake.localPath(of: "_schema.json", in: content) else {
                     throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
                 }
+                let copy = format == .parquet ? try LoadWarehouse.csvCopy(of: data, table: table, context: context) : nil
+                defer { if let copy { unlink(copy) } }
+                let csv = copy ?? data
                 let partitioned = (try JSONFile.read(schemaFile)["materialized"] as? String) == "partition"
                 let columns = try TableLoader.columns(schema: schemaFile, csv: csv)
                 let target = "\(quotedSchema).\(PostgresConnection.quote(table))"

@@ -13,7 +13,7 @@ extension LoadWarehouse {
         for source in sources {
             let quoted = DuckDBDatabase.quote(source.table)
             let columns = source.columns.map { (name: $0.name, type: DuckDBDatabase.goldColumnType($0.type)) }
-            let read = DuckDBDatabase.readCSV(source.csv, columns: columns)
+            let read = source.format == .parquet ? DuckDBDatabase.readParquet(source.csv) : DuckDBDatabase.readCSV(source.csv, columns: columns)
             if source.partitioned {
                 let definitions = ["\"ds\" VARCHAR NOT NULL"] + columns.map { "\(DuckDBDatabase.quote($0.name)) \($0.type)" }
                 script += "CREATE TABLE IF NOT EXISTS \(quoted) (\(definitions.joined(separator: ", ")));\n"

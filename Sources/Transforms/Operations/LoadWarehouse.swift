@@ -24,18 +24,21 @@ public enum LoadWarehouse: TransformOperation {
             try Naming.check(table, what: "table", operation: name)
             let partition = try LakePartition(table: "gold/\(table)", ds: context.ds)
             let content = try context.lake.content(of: partition)
-            guard let csv = try context.lake.localPath(of: "data.csv", in: content),
+            guard let (csv, format) = try goldData(in: content, lake: context.lake),
                   let schemaPath = try context.lake.localPath(of: "_schema.json", in: content) else {
                 throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
             }
             let schema = try JSONFile.read(schemaPath)
             sources.append(Source(table: table, csv: csv, columns: try TableLoader.columns(schema: schemaPath, csv: csv),
-                                  partitioned: (schema["materialized"] as? String) == "partition"))
+                                  partitioned: (schema["materialized"] as? String) == "partition", format: format))
         }
         let counts: [Int]
         switch location {
         case .duckdb(let path): counts = try loadIntoDuckDB(sources, path: path, context: context)
-        case .sqlite(let path): counts = try loadIntoSQLite(sources, path: path, context: context)
+        case .sqlite(let path):
+            let (readable, copies) = try csvCopies(of: sources, context: context)
+            defer { for copy in copies { unlink(copy) } }
+            counts = try loadIntoSQLite(readable, path: path, context: context)
         }
         for (source, count) in zip(sources, counts) {
             context.results.output("warehouse \(source.table)", rows: count)
@@ -45,9 +48,11 @@ public enum LoadWarehouse: TransformOperation {
 
     struct Source {
         let table: String
+        /// The data file: CSV, or Parquet when `format` says so.
         let csv: String
         let columns: [TableLoader.Column]
         let partitioned: Bool
+        var format: LakeFormat = .csv
     }
 
     static func loadIntoSQLite(_ sources: [Source], path: String, context: TransformContext) throws(TransformError) -> [Int] {

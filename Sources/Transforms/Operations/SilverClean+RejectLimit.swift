@@ -6,6 +6,10 @@ extension SilverClean {
     /// (rejects.csv and quality.json), which nothing reads as data, and the silver partition stays as it was.
     static func quarantine(_ staging: LakeStaging, report: Report, context: TransformContext) throws(TransformError) {
         for name in ["data.csv", ".valid.csv", ".duplicates.csv"] { unlink(staging.path(name)) }
+        // CSV copies of Parquet bronze files.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: staging.folder)) ?? [] where name.hasPrefix(".bronze-") {
+            unlink(staging.path(name))
+        }
         try JSONFile.write(report.json, to: staging.path("quality.json"))
         do { try context.lake.publish(staging.retargeted(to: try LakePartition(table: "quarantine/\(report.table)", ds: report.ds))) } catch {
             context.lake.discard(staging)

@@ -4,14 +4,17 @@ import Foundation
 /// CSV of each table. Options: `rules` (path, relative to the DAG folder), `source` (bronze source name),
 /// `tables` (default: every table of the rules file, referenced tables first).
 ///
-/// Writes `silver/<table>/ds=<ds>/`: `data.csv` (the declared columns, cleaned), `rejects.csv` (each broken
-/// row with its line, rule and reason), `quality.json` (rows in and out, rejects per rule) and `_schema.json`
-/// (column types, for loading). The partition is replaced atomically; the log gets a one-line summary per table.
+/// Writes `silver/<table>/ds=<ds>/`: `data.csv` (the declared columns, cleaned) or, for a table whose format is
+/// parquet (`format:` in the rules, the `format` option, or the DAG's param `lake_format`), `data.parquet` with
+/// typed columns; `rejects.csv` (each broken row with its line, rule and reason), `quality.json` (rows in and
+/// out, rejects per rule) and `_schema.json` (column types and the format, for loading). The partition is
+/// replaced atomically; the log gets a one-line summary per table. Bronze files may be CSV or Parquet.
 public enum SilverClean: TransformOperation {
     public static let name = "silver.clean"
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
-        try options.allowOnly(["rules", "source", "tables"])
+        try options.allowOnly(["rules", "source", "tables", "format"])
+        let formatOption = try options.optionalString("format")
         let rulesPath = context.resolve(try options.string("rules"))
         let rules = try CleaningRules.load(path: rulesPath)
         let source = try options.string("source")
@@ -21,7 +24,8 @@ public enum SilverClean: TransformOperation {
             guard let tableRules = rules.tables[table] else {
                 throw TransformError("\(name): table '\(table)' has no rules in \(rulesPath) (tables: \(rules.tables.keys.sorted().joined(separator: ", ")))")
             }
-            let report = try clean(tableRules, source: source, context: context)
+            let format = try LakeFormat.resolve(table: tableRules.format, option: formatOption, operation: name)
+            let report = try clean(tableRules, source: source, format: format, context: context)
             context.log(report.summary)
             context.results.output("silver/\(table)/ds=\(context.ds)", rows: report.rowsOut, quality: report.json)
         }
@@ -65,11 +69,12 @@ public enum SilverClean: TransformOperation {
         }
     }
 
-    static func clean(_ table: CleaningRules.TableRules, source: String, context: TransformContext) throws(TransformError) -> Report {
+    static func clean(_ table: CleaningRules.TableRules, source: String, format: LakeFormat = .csv,
+                      context: TransformContext) throws(TransformError) -> Report {
         let bronze = try LakePartition(table: "bronze/\(source)/\(table.name)", ds: context.ds)
-        let inputFiles = try context.lake.content(of: bronze).files.filter { $0.name.hasSuffix(".csv") }
+        let inputFiles = try context.lake.content(of: bronze).files.filter { $0.name.hasSuffix(".csv") || $0.name.hasSuffix(".parquet") }
         guard !inputFiles.isEmpty else {
-            throw TransformError("\(name): no bronze data for \(table.name) at \(context.ds) (expected CSV files in \(context.lake.description)/\(bronze))")
+            throw TransformError("\(name): no bronze data for \(table.name) at \(context.ds) (expected CSV or Parquet files in \(context.lake.description)/\(bronze))")
         }
         // Messages name each file where the lake keeps it; the reader gets a local copy.
         let inputs = inputFiles.map(\.displayPath)
@@ -77,7 +82,8 @@ public enum SilverClean: TransformOperation {
         for index in cleaners.indices {
             if let reference = cleaners[index].rule.references {
                 cleaners[index].knownReferences = try knownKeys(table: reference.table, column: reference.column,
-                                                                integer: cleaners[index].rule.type == .int, upTo: context.ds, lake: context.lake)
+                                                                integer: cleaners[index].rule.type == .int, upTo: context.ds, lake: context.lake,
+                                                                scratch: ParquetFiles.scratchFolder(home: context.home))
             }
         }
         let byteCleaners = cleaners.map(ByteColumnCleaner.init)
@@ -114,11 +120,20 @@ public enum SilverClean: TransformOperation {
             func value(_ index: Int) -> String { String(decoding: values.bytes(valueRange(index)), as: UTF8.self) }
             let noBytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
-            for inputFile in inputFiles {
+            for (fileIndex, inputFile) in inputFiles.enumerated() {
                 let input = inputFile.displayPath
                 let file = inputFile.name
                 report.files.append(file)
-                let localInput = try context.lake.localPath(of: inputFile)
+                var localInput = try context.lake.localPath(of: inputFile)
+                // A Parquet bronze file is read as its CSV copy (a dot file of the staging folder, never published);
+                // its rows are then numbered from 1, where a CSV file's lines count the header.
+                let parquetInput = file.hasSuffix(".parquet")
+                if parquetInput {
+                    let copy = staging.path(".bronze-\(fileIndex).csv")
+                    try ParquetFiles.csvCopy(of: localInput, to: copy, what: "\(name): reading \(input)")
+                    localInput = copy
+                }
+                var recordNumber = 0
                 let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: localInput) }
                 guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }) else { continue }
                 let header = reader.strings()
@@ -138,8 +153,10 @@ public enum SilverClean: TransformOperation {
                 let rejectFields = rejectHeader.map { name in normalizedHeader.firstIndex(of: ColumnCleaner.trimmed(name).lowercased()) }
                 let sameLayout = normalizedHeader == rejectHeader.map { ColumnCleaner.trimmed($0).lowercased() }
                 while try wrap({ () throws(CSVReader.Failure) in try reader.next() }) {
+                    recordNumber += 1
                     if reader.fieldCount == 1 && reader.field(0).isEmpty { continue }  // blank line
                     report.rowsIn += 1
+                    let line = parquetInput ? recordNumber : reader.line
                     values.removeAll()
                     var failure: (String, String)?
                     if reader.fieldCount != header.count {
@@ -176,13 +193,13 @@ public enum SilverClean: TransformOperation {
                     if let (rule, reason) = failure {
                         report.rejected[rule, default: 0] += 1
                         if report.examples.count < Report.exampleLimit {
-                            report.examples.append(["file": file, "line": reader.line, "rule": rule, "reason": reason])
+                            report.examples.append(["file": file, "line": line, "rule": rule, "reason": reason])
                         }
                         try wrap { () throws(CSVWriter.Failure) in
                             let raw = sameLayout ? reader.strings() : rejectFields.map { index in
                                 index.map { $0 < reader.fieldCount ? String(decoding: reader.field($0), as: UTF8.self) : "" } ?? ""
                             }
-                            try rejects?.write([file, String(reader.line), rule, reason] + raw)
+                            try rejects?.write([file, String(line), rule, reason] + raw)
                         }
                         continue
                     }
@@ -275,8 +292,10 @@ public enum SilverClean: TransformOperation {
                 try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
             }
             try wrap { () throws(CSVWriter.Failure) in try rejects?.commit() }
+            for index in inputFiles.indices { unlink(staging.path(".bronze-\(index).csv")) }
+            if format == .parquet { try writeParquet(table, staging: staging, context: context) }
             try JSONFile.write(report.json, to: staging.path("quality.json"))
-            try JSONFile.write(["columns": table.outputColumns.map { ["name": $0.name, "type": $0.type.rawValue] }], to: staging.path("_schema.json"))
+            try JSONFile.write(schema(table, format: format), to: staging.path("_schema.json"))
             try context.lake.publish(staging)
         } catch let exceeded as RejectLimitExceeded {
             try quarantine(staging, report: exceeded.report, context: context)
@@ -308,13 +327,19 @@ public enum SilverClean: TransformOperation {
     }
 
     /// Values of `column` in every silver partition of `table` up to and including `ds`, read as bytes.
-    static func knownKeys(table: String, column: String, integer: Bool, upTo ds: String, lake: any Lake) throws(TransformError) -> KnownKeys {
+    /// A Parquet partition's column is read through a CSV copy in `scratch`.
+    static func knownKeys(table: String, column: String, integer: Bool, upTo ds: String, lake: any Lake,
+                          scratch: String) throws(TransformError) -> KnownKeys {
         let keys = KnownKeys(integer: integer)
         for partition in try lake.partitions(of: "silver/\(table)") where partition.ds <= ds {
             let content = try lake.content(of: partition)
-            if let data = content.file(named: "data.csv") {
+            if let (data, format) = LakeFormat.dataFile(in: content) {
                 let file = data.displayPath
-                let local = try lake.localPath(of: data)
+                var local = try lake.localPath(of: data)
+                // A Parquet partition's column in silver's text form, through a CSV copy.
+                let copy = format == .parquet ? try keyColumnCopy(of: local, partition: content, column: column, file: file, lake: lake, scratch: scratch) : nil
+                defer { if let copy { unlink(copy) } }
+                if let copy { local = copy }
                 let reader = try wrap { () throws(CSVReader.Failure) in try CSVFieldScanner(path: local) }
                 guard try wrap({ () throws(CSVReader.Failure) in try reader.next() }), let position = reader.strings().firstIndex(of: column) else {
                     throw TransformError("\(name): \(file) has no column '\(column)' for the foreign key")

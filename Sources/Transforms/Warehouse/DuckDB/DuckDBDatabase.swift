@@ -141,6 +141,11 @@ final class DuckDBDatabase {
         }
     }
 
+    /// `read_parquet` of a lake file, as it is: no `ds` column guessed from a `ds=…` folder in its path.
+    static func readParquet(_ path: String) -> String {
+        "read_parquet(\(literal(path)), hive_partitioning = false)"
+    }
+
     /// `read_csv` of a lake file with the declared columns, nothing guessed.
     static func readCSV(_ path: String, columns: [(name: String, type: String)]) -> String {
         let spec = columns.map { "\(literal($0.name)): \(literal($0.type))" }.joined(separator: ", ")

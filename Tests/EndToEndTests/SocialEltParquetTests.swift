@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+
+/// social_elt the way seed 004 runs it: silver and gold as Parquet (`--param lake_format=parquet`), the warehouse
+/// in DuckDB. Its gold tables equal those of the CSV run on SQLite row for row (which SocialEltTests checks
+/// against values computed from the raw tables), each read with its own engine's CLI.
+final class SocialEltParquetTests: PostgresTestCase {
+    func testSocialEltWithParquetSilverOnDuckDBEqualsTheSQLiteRunRowForRow() throws {
+        let duckdb = try DuckDBWarehouseEndToEndTests.requireDuckDB()
+        let repository = ShopLakeTests.repository
+        let seedFolder = try Harness()
+        let seed = Process()
+        seed.executableURL = repository.appendingPathComponent("scripts/seed-social")
+        seed.arguments = ["--url", databaseURL, "--start", "2024-06-01", "--days", "2", "--users", "80", "--out", seedFolder.path("social")]
+        seed.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_BIN": Harness.orchestrator]) { $1 }
+        try seed.run()
+        seed.waitUntilExit()
+        XCTAssertEqual(seed.terminationStatus, 0, "scripts/seed-social failed")
+
+        let onSQLite = try Harness(), onParquet = try Harness()
+        let warehouse = onParquet.root.appendingPathComponent("analytics.duckdb").path
+        onParquet.extraEnvironment["ORCHESTRATOR_WAREHOUSE"] = "duckdb://\(warehouse)"
+        onParquet.extraEnvironment["ORCHESTRATOR_DUCKDB"] = duckdb
+        let dags = repository.appendingPathComponent("dags")
+        let dagText = try String(contentsOf: dags.appendingPathComponent("social_elt.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "retries: 2", with: "retries: 0")
+        for (h, format) in [(onSQLite, "csv"), (onParquet, "parquet")] {
+            h.extraEnvironment["ORCHESTRATOR_CONN_SOCIAL_DB"] = databaseURL
+            try FileManager.default.copyItem(at: dags.appendingPathComponent("social_elt"), to: h.dags.appendingPathComponent("social_elt"))
+            try h.writeDag("social_elt", dagText)
+            let backfill = try h.run(["backfill", "social_elt", "--start", "2024-06-01", "--end", "2024-06-02", "--param", "lake_format=\(format)"],
+                                     timeout: 300)
+            let goldLog = try h.run(["logs", "social_elt", "gold", "--date", "2024-06-01"]).stdout
+            XCTAssertEqual(backfill.status, 0, backfill.stderr + goldLog)
+        }
+        let lake = onParquet.home.appendingPathComponent("lake")
+        for table in ["silver/users", "silver/user_session_events", "gold/global_user_activity_per_day", "gold/global_notif_impact_per_day"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: lake.appendingPathComponent("\(table)/ds=2024-06-02").path)
+            XCTAssertTrue(names.contains("data.parquet") && !names.contains("data.csv"), "\(table): \(names)")
+        }
+        // The ids are UUIDs in Parquet, not text.
+        let users = lake.appendingPathComponent("silver/users/ds=2024-06-02/data.parquet").path
+        let described = try DuckDBWarehouseEndToEndTests.cli(duckdb, ["-csv", ":memory:"], sql: "SELECT column_type FROM (DESCRIBE SELECT id FROM '\(users)');")
+        XCTAssertEqual(described, "column_type\nUUID\n")
+        let sqlite = onSQLite.home.appendingPathComponent("warehouse.db").path
+        for table in ["global_user_activity_per_day", "global_notif_impact_per_day"] {
+            let fromSQLite = try DuckDBWarehouseEndToEndTests.cli("/usr/bin/sqlite3", ["-csv", "-header", sqlite], sql: "SELECT * FROM \(table);")
+            let fromDuckDB = try DuckDBWarehouseEndToEndTests.cli(duckdb, ["-csv", "-readonly", warehouse], sql: "SELECT * FROM \(table);")
+            XCTAssertEqual(fromSQLite.prefix { $0 != "\n" }, fromDuckDB.prefix { $0 != "\n" }, table)
+            let left = DuckDBWarehouseEndToEndTests.canonicalRows(fromSQLite), right = DuckDBWarehouseEndToEndTests.canonicalRows(fromDuckDB)
+            XCTAssertGreaterThan(left.count, 10, table)
+            XCTAssertEqual(left.count, right.count, table)
+            for (a, b) in zip(left, right) where a != b { XCTFail("\(table): SQLite/CSV \(a) ≠ DuckDB/Parquet \(b)"); break }
+        }
+    }
+}
