@@ -105,7 +105,7 @@ final class CleaningRulesTests: XCTestCase {
             keys: [client_id]
             columns:
               - { name: client_id }
-        """), "rules.yaml:3: tables.clients.keys: unknown field (fields: key, columns, currency, max_reject_ratio, allow_empty)")
+        """), "rules.yaml:3: tables.clients.keys: unknown field (fields: key, columns, currency, max_reject_ratio, allow_empty, format)")
         XCTAssertEqual(error("""
         tables:
           clients:
