@@ -3,12 +3,13 @@
 -- tasks completed in the week, and their mean cycle time (completed_at - created_at) in hours, 1 decimal.
 -- A completion dated after the week's end (in the future) is not one yet; a completion before the task's
 -- creation is ignored (the task is not counted as completed and has no cycle time).
+-- `+ds`: see mart_user_activity_weekly.
 WITH tasks AS (
     SELECT p.account_id, t.created_at, t.completed_at,
            CAST(strftime('%s', t.completed_at) AS INTEGER) - CAST(strftime('%s', t.created_at) AS INTEGER) AS cycle_seconds
     FROM silver_tasks t
-    JOIN silver_projects p ON p.project_id = t.project_id AND p.ds = {{ ds }}
-    WHERE t.ds = {{ ds }}
+    JOIN silver_projects p ON p.project_id = t.project_id AND +p.ds = {{ ds }}
+    WHERE +t.ds = {{ ds }}
 ), created AS (
     SELECT account_id, COUNT(*) AS tasks_created
     FROM tasks
