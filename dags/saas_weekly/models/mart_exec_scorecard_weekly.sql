@@ -21,5 +21,6 @@ SELECT {{ ds }} AS week_start,
        a.active_users,
        n.new_users,
        c.tasks_completed,
-       CASE WHEN p.active_users > 0 THEN ROUND(100.0 * (a.active_users - p.active_users) / p.active_users, 1) END AS wau_change_pct
+       -- CAST: the column's declared type, so that the warehouse makes it REAL although the first week's value is NULL.
+       CAST(CASE WHEN p.active_users > 0 THEN ROUND(100.0 * (a.active_users - p.active_users) / p.active_users, 1) END AS REAL) AS wau_change_pct
 FROM activity a, previous p, new_users n, completed c

@@ -27,7 +27,7 @@ SELECT {{ ds }} AS week_start,
        a.account_id,
        COALESCE(cr.tasks_created, 0) AS tasks_created,
        COALESCE(co.tasks_completed, 0) AS tasks_completed,
-       co.avg_cycle_time_hours
+       CAST(co.avg_cycle_time_hours AS REAL) AS avg_cycle_time_hours  -- REAL even when NULL
 FROM accounts a
 LEFT JOIN created cr ON cr.account_id = a.account_id
 LEFT JOIN completed co ON co.account_id = a.account_id

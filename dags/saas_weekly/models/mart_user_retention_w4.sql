@@ -15,5 +15,5 @@ WITH cohort AS (
 SELECT date({{ ds }}, '-28 days') AS cohort_week,
        cohort_size,
        retained_w4,
-       CASE WHEN cohort_size > 0 THEN ROUND(1.0 * retained_w4 / cohort_size, 4) END AS retention_w4_rate
+       CAST(CASE WHEN cohort_size > 0 THEN ROUND(1.0 * retained_w4 / cohort_size, 4) END AS REAL) AS retention_w4_rate  -- REAL even when NULL
 FROM counts
