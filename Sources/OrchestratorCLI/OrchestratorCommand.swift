@@ -11,7 +11,7 @@ public struct OrchestratorCommand: ParsableCommand {
             """,
         subcommands: [
             Daemon.self, Dags.self, Trigger.self, Backfill.self, Runs.self, Tasks.self, Logs.self, Test.self,
-            Pools.self, Transform.self, Sample.self, Rules.self, Config.self, Sense.self, LakeCommand.self, Db.self,
+            Pools.self, Transform.self, Sample.self, Rules.self, Config.self, Sense.self, LakeCommand.self, Db.self, Models.self,
         ]
     )
 

@@ -8,6 +8,7 @@ public final class TransformResults: @unchecked Sendable {
     private var outputs: [[String: Any]] = []
     private var checks: [[String: Any]] = []
     private var problems: [[String: Any]] = []
+    private var models: [[String: Any]] = []
 
     public init() {}
 
@@ -29,14 +30,22 @@ public final class TransformResults: @unchecked Sendable {
         lock.withLock { problems.append(["kind": kind, "severity": severity, "message": message, "details": details]) }
     }
 
+    /// One model of a models.run project, for the lineage on the DAG's page: `{name, folder, materialized,
+    /// depends_on, status, rows, tests: [{name, outcome, failing_rows}]}` (docs/models.md, "What the pages read").
+    public func model(_ entry: [String: Any]) {
+        lock.withLock { models.append(entry) }
+    }
+
     public var problemList: [[String: Any]] { lock.withLock { problems } }
 
-    public var isEmpty: Bool { lock.withLock { outputs.isEmpty && checks.isEmpty && problems.isEmpty } }
+    public var isEmpty: Bool { lock.withLock { outputs.isEmpty && checks.isEmpty && problems.isEmpty && models.isEmpty } }
 
     /// Writes the results atomically as JSON (temp file and rename).
     public func write(operation: String, succeeded: Bool, to path: String) throws {
         let object: [String: Any] = lock.withLock {
-            ["operation": operation, "succeeded": succeeded, "outputs": outputs, "checks": checks, "problems": problems]
+            var object: [String: Any] = ["operation": operation, "succeeded": succeeded, "outputs": outputs, "checks": checks, "problems": problems]
+            if !models.isEmpty { object["models"] = models }
+            return object
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)

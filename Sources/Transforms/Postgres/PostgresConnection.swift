@@ -37,6 +37,14 @@ final class PostgresConnection {
 
     static func quote(_ identifier: String) -> String { PostgresClient.PostgresConnection.quote(identifier) }
 
+    /// The column names of a query's result.
+    func columnNames(_ sql: String, _ parameters: [String?] = []) throws(TransformError) -> [String] {
+        try Self.converting { () throws(PostgresError) in
+            let rows = try client.query(sql, parameters)
+            return (0..<rows.columnCount).map { rows.columnName($0) }
+        }
+    }
+
     private static func converting<T>(_ body: () throws(PostgresError) -> T) throws(TransformError) -> T {
         do { return try body() } catch { throw TransformError("\(error)") }
     }

@@ -17,12 +17,22 @@ struct SQLTemplate {
     var sql: String
     /// Models named by `ref(…)`, in order of appearance.
     var references: [String]
+    /// Tables named by `source('name', 'table')` (models.run only), in order of appearance.
+    var sources: [SourceReference] = []
+
+    /// `{{ source('silver', 'events') }}`: a table the models read but do not build.
+    struct SourceReference: Hashable, Sendable {
+        let source: String
+        let table: String
+        /// The relation it reads: `<source>_<table>`, or the seed's own name for `source('seeds', …)`.
+        var relation: String { source == "seeds" ? table : "\(source)_\(table)" }
+    }
 
     static let parameterNames = ["ds", "data_interval_start", "data_interval_end"]
 
     /// `where` names the text in errors (a file, or a file and a field). `placeholder` writes a parameter where
     /// the engine reads it: SQLite's `:ds` (the default), DuckDB's `getvariable('ds')` (`DuckDBDatabase`).
-    init(_ text: String, where source: String, allowReferences: Bool,
+    init(_ text: String, where source: String, allowReferences: Bool, allowSources: Bool = false,
          placeholder: (String) -> String = { ":" + $0 }) throws(TransformError) {
         let start: UInt8 = 0x01, end: UInt8 = 0x02  // sentinels around a parameter's index
         guard !text.utf8.contains(start), !text.utf8.contains(end) else {
@@ -31,6 +41,7 @@ struct SQLTemplate {
         // Pass 1: templates out (they may hold quotes, as ref('x') does).
         var marked = ""
         var references: [String] = []
+        var sources: [SourceReference] = []
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
             marked += rest[..<open.lowerBound]
@@ -43,10 +54,19 @@ struct SQLTemplate {
                 let target = expression.dropFirst(4).dropLast().trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
                 references.append(target)
                 marked += TableLoader.quote(target)
+            } else if allowSources, expression.hasPrefix("source("), expression.hasSuffix(")") {
+                let arguments = expression.dropFirst(7).dropLast().split(separator: ",")
+                    .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\" ")) }
+                guard arguments.count == 2, !arguments[0].isEmpty, !arguments[1].isEmpty else {
+                    throw TransformError("\(source): '{{ \(expression) }}' must be source('name', 'table')")
+                }
+                let reference = SourceReference(source: arguments[0], table: arguments[1])
+                sources.append(reference)
+                marked += TableLoader.quote(reference.relation)
             } else if let index = Self.parameterNames.firstIndex(of: expression) {
                 marked += "\u{01}\(index)\u{02}"
             } else {
-                let known = (allowReferences ? ["ref('model')"] : []) + Self.parameterNames
+                let known = (allowReferences ? ["ref('model')"] : []) + (allowSources ? ["source('name', 'table')"] : []) + Self.parameterNames
                 throw TransformError("\(source): unknown template '{{ \(expression) }}' (use \(known.joined(separator: ", ")))")
             }
             rest = rest[close.upperBound...]
@@ -139,6 +159,7 @@ struct SQLTemplate {
         }
         sql = String(decoding: output, as: UTF8.self)
         self.references = references
+        self.sources = sources
     }
 
     /// The values of the parameters for this run; `ds` must be a real calendar date (`YYYY-MM-DD`).
