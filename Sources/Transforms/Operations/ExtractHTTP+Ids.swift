@@ -19,7 +19,7 @@ extension ExtractHTTP {
                     record = object
                 }
                 guard JSONSerialization.isValidJSONObject(record) || record is NSNumber || record is String,
-                      let line = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .fragmentsAllowed]) else { continue }
+                      let line = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else { continue }
                 buffer.append(line)
                 buffer.append(0x0A)
             }
