@@ -6,7 +6,7 @@ import Workflow
 extension OrchestratorCommand {
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write sample source data for the example pipelines.",
-                                                        subcommands: [Shop.self, Social.self, Mentoring.self, Saas.self])
+                                                        subcommands: [Shop.self, Social.self, Mentoring.self, Saas.self, MoviesAPI.self])
     }
 }
 

@@ -3,7 +3,8 @@ import Foundation
 /// `load.postgres`: publishes gold tables into a PostgreSQL schema with `COPY … FROM STDIN`, all tables in one
 /// transaction. Options: `connection` (name of a postgres:// connection), `schema` (default `reporting`),
 /// `tables` (gold model names), `optional` (default false: when true and the connection is not configured,
-/// the task logs that and succeeds). A partitioned model replaces its `ds` rows, a full model the whole table.
+/// the task logs that and succeeds). A partitioned model replaces its `ds` rows, a full model the whole table; a table
+/// given as a map is upserted or has its partitions replaced (see `LoadMode`), into a table sql.migrate created.
 public enum LoadPostgres: TransformOperation {
     public static let name = "load.postgres"
 
@@ -19,15 +20,14 @@ public enum LoadPostgres: TransformOperation {
         let url = try context.connections.url(connectionName)
         let schema = try options.optionalString("schema") ?? "reporting"
         try Naming.check(schema, what: "schema", operation: name)
-        let tables = try options.strings("tables")
-        guard !tables.isEmpty else { throw TransformError("\(name): option 'tables' needs at least one gold table") }
+        let modes = try LoadMode.parse(options, operation: name)
         let connection = try PostgresConnection(url: url)
         let quotedSchema = PostgresConnection.quote(schema)
         try connection.execute("BEGIN")
         do {
             try connection.execute("CREATE SCHEMA IF NOT EXISTS \(quotedSchema)")
-            for table in tables {
-                try Naming.check(table, what: "table", operation: name)
+            for mode in modes {
+                let table = mode.table
                 let partition = try LakePartition(table: "gold/\(table)", ds: context.ds)
                 let content = try context.lake.content(of: partition)
                 guard let (data, format) = try LoadWarehouse.goldData(in: content, lake: context.lake),
@@ -40,6 +40,12 @@ public enum LoadPostgres: TransformOperation {
                 let partitioned = (try JSONFile.read(schemaFile)["materialized"] as? String) == "partition"
                 let columns = try TableLoader.columns(schema: schemaFile, csv: csv)
                 let target = "\(quotedSchema).\(PostgresConnection.quote(table))"
+                if mode.kind != nil {
+                    let count = try merge(connection, csv: csv, columns: columns, schema: schema, mode: mode)
+                    context.results.output("postgres \(schema).\(table)", rows: count)
+                    context.log("load.postgres: \(schema).\(table) ← \(count) rows (\(LoadMode.describe(mode.kind)))")
+                    continue
+                }
                 var definitions = columns.map { "\(PostgresConnection.quote($0.name)) \(Self.postgresType($0))" }
                 if partitioned { definitions.insert("ds date NOT NULL", at: 0) }
                 try connection.execute("CREATE TABLE IF NOT EXISTS \(target) (\(definitions.joined(separator: ", ")))")

@@ -28,7 +28,7 @@ extension LoadWarehouse {
             do {
                 let copy = try csvCopy(of: source.csv, table: source.table, context: context)
                 copies.append(copy)
-                readable.append(Source(table: source.table, csv: copy, columns: source.columns, partitioned: source.partitioned))
+                readable.append(Source(table: source.table, csv: copy, columns: source.columns, partitioned: source.partitioned, mode: source.mode))
             } catch {
                 for copy in copies { unlink(copy) }
                 throw error

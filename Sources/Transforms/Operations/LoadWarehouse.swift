@@ -4,14 +4,14 @@ import SQLiteDirect
 /// `load.warehouse`: publishes gold tables from the lake into the warehouse (SQLite by default:
 /// `$ORCHESTRATOR_HOME/warehouse.db`, or DuckDB: `duckdb:///path`). Options: `tables` (gold model names), `target`
 /// (a connection name whose URL is `sqlite:///path` or `duckdb:///path`; default the warehouse). All tables are replaced in one transaction: a partitioned
-/// model replaces its `ds` rows, a full model replaces the whole table, so readers never see half a load.
+/// model replaces its `ds` rows, a full model replaces the whole table, so readers never see half a load. A table given
+/// as a map is upserted or has a partition replaced instead (see `LoadMode`; SQLite only).
 public enum LoadWarehouse: TransformOperation {
     public static let name = "load.warehouse"
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
         try options.allowOnly(["tables", "target"])
-        let tables = try options.strings("tables")
-        guard !tables.isEmpty else { throw TransformError("\(name): option 'tables' needs at least one gold table") }
+        let modes = try LoadMode.parse(options, operation: name)
         let url = try options.optionalString("target").map { (target: String) throws(TransformError) -> String in
             try context.connections.url(target)
         } ?? context.warehouse
@@ -20,8 +20,8 @@ public enum LoadWarehouse: TransformOperation {
         }
         let location = try WarehouseLocation.parse(url, what: "\(name): target")
         var sources: [Source] = []
-        for table in tables {
-            try Naming.check(table, what: "table", operation: name)
+        for mode in modes {
+            let table = mode.table
             let partition = try LakePartition(table: "gold/\(table)", ds: context.ds)
             let content = try context.lake.content(of: partition)
             guard let (csv, format) = try goldData(in: content, lake: context.lake),
@@ -30,11 +30,15 @@ public enum LoadWarehouse: TransformOperation {
             }
             let schema = try JSONFile.read(schemaPath)
             sources.append(Source(table: table, csv: csv, columns: try TableLoader.columns(schema: schemaPath, csv: csv),
-                                  partitioned: (schema["materialized"] as? String) == "partition", format: format))
+                                  partitioned: (schema["materialized"] as? String) == "partition", format: format, mode: mode.kind))
         }
         let counts: [Int]
         switch location {
-        case .duckdb(let path): counts = try loadIntoDuckDB(sources, path: path, context: context)
+        case .duckdb(let path):
+            guard !sources.contains(where: { $0.mode != nil }) else {
+                throw TransformError("\(name): upsert and replace_partition modes load SQLite warehouses and PostgreSQL (load.postgres), not DuckDB")
+            }
+            counts = try loadIntoDuckDB(sources, path: path, context: context)
         case .sqlite(let path):
             let (readable, copies) = try csvCopies(of: sources, context: context)
             defer { for copy in copies { unlink(copy) } }
@@ -42,7 +46,7 @@ public enum LoadWarehouse: TransformOperation {
         }
         for (source, count) in zip(sources, counts) {
             context.results.output("warehouse \(source.table)", rows: count)
-            context.log("load.warehouse: \(source.table) ← \(count) rows (\(source.partitioned ? "partition ds=\(context.ds)" : "full table"))")
+            context.log("load.warehouse: \(source.table) ← \(count) rows (\(source.mode.map(LoadMode.describe) ?? (source.partitioned ? "partition ds=\(context.ds)" : "full table")))")
         }
     }
 
@@ -53,6 +57,7 @@ public enum LoadWarehouse: TransformOperation {
         let columns: [TableLoader.Column]
         let partitioned: Bool
         var format: LakeFormat = .csv
+        var mode: LoadMode.Kind? = nil
     }
 
     static func loadIntoSQLite(_ sources: [Source], path: String, context: TransformContext) throws(TransformError) -> [Int] {
@@ -63,7 +68,9 @@ public enum LoadWarehouse: TransformOperation {
                 for source in sources {
                     let quoted = TableLoader.quote(source.table)
                     do {
-                        if source.partitioned {
+                        if let mode = source.mode {
+                            counts.append(try TableLoader.merge(db, source: source, mode: LoadMode(table: source.table, kind: mode)))
+                        } else if source.partitioned {
                             try TableLoader.ensureTable(db, table: source.table, columns: source.columns, partitioned: true)
                             try db.run("DELETE FROM \(quoted) WHERE ds = ?", [.text(context.ds)])
                             counts.append(try TableLoader.insert(db, table: source.table, csv: source.csv, columns: source.columns, ds: context.ds))

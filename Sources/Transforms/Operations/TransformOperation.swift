@@ -8,7 +8,7 @@ public protocol TransformOperation: Sendable {
 public enum TransformRegistry {
     public static let operations: [any TransformOperation.Type] = [
         ExtractFiles.self, ExtractPostgres.self, ExtractHTTP.self, SilverClean.self, GoldSQL.self, QualityCheck.self, LoadWarehouse.self, ModelsRun.self,
-        LoadPostgres.self,
+        LoadPostgres.self, JSONTables.self, SQLMigrate.self,
     ]
 
     public static func operation(named name: String) throws(TransformError) -> any TransformOperation.Type {

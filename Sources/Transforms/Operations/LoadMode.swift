@@ -1,0 +1,94 @@
+/// How load.warehouse and load.postgres write one table. A table named as plain text keeps the original behaviour
+/// (a partitioned model replaces its `ds` rows, a full model the whole table); a map chooses a mode:
+/// - `{ name: dim_movie, mode: upsert, key: [movie_id] }`: `INSERT … ON CONFLICT (key) DO UPDATE` (the latest row
+///   wins), or with `on_conflict: nothing`, `DO NOTHING`; `replace_by: movie_id` first deletes the target's rows whose
+///   `movie_id` is among the incoming ones (a movie's bridge rows replaced when its details change);
+/// - `{ name: fact_movie_daily, mode: replace_partition, partition: date_id }`: deletes the target's rows whose
+///   `date_id` is among the incoming ones, then inserts them.
+/// Both need the target table to exist already, with a unique key for upserts (create it with sql.migrate).
+struct LoadMode: Equatable {
+    enum Kind: Equatable {
+        case upsert(key: [String], update: Bool, replaceBy: String?)
+        case replacePartition(column: String)
+    }
+
+    let table: String
+    /// nil: the original replace behaviour.
+    let kind: Kind?
+
+    static func parse(_ options: TransformOptions, operation: String) throws(TransformError) -> [LoadMode] {
+        guard let items = try options.list("tables"), !items.isEmpty else {
+            throw TransformError("\(operation): option 'tables' needs at least one gold table")
+        }
+        var modes: [LoadMode] = []
+        for (index, item) in items.enumerated() {
+            let field = "\(operation): tables[\(index)]"
+            if let name = item as? String {
+                try Naming.check(name, what: "table", operation: operation)
+                modes.append(LoadMode(table: name, kind: nil))
+                continue
+            }
+            guard let map = item as? [String: Any], let name = map["name"] as? String else {
+                throw TransformError("\(field) must be a table name or a map with 'name'")
+            }
+            try Naming.check(name, what: "table", operation: operation)
+            for key in map.keys where !["name", "mode", "key", "on_conflict", "replace_by", "partition"].contains(key) {
+                throw TransformError("\(field).\(key): unknown field (fields: name, mode, key, on_conflict, replace_by, partition)")
+            }
+            func column(_ value: Any?, _ what: String) throws(TransformError) -> String {
+                guard let text = value as? String else { throw TransformError("\(field).\(what) must name a column") }
+                try Naming.check(text, what: "\(what) column", operation: operation)
+                return text
+            }
+            switch map["mode"] as? String {
+            case "upsert":
+                let keys = (map["key"] as? [Any])?.compactMap { $0 as? String } ?? (map["key"] as? String).map { [$0] } ?? []
+                guard !keys.isEmpty else { throw TransformError("\(field).key: upsert needs the key columns") }
+                for key in keys { _ = try column(key, "key") }
+                let onConflict = map["on_conflict"] as? String ?? "update"
+                guard onConflict == "update" || onConflict == "nothing" else {
+                    throw TransformError("\(field).on_conflict: '\(onConflict)' is not update or nothing")
+                }
+                let replaceBy = try map["replace_by"].map { (value: Any) throws(TransformError) -> String in try column(value, "replace_by") }
+                modes.append(LoadMode(table: name, kind: .upsert(key: keys, update: onConflict == "update", replaceBy: replaceBy)))
+            case "replace_partition":
+                modes.append(LoadMode(table: name, kind: .replacePartition(column: try column(map["partition"], "partition"))))
+            case nil, "replace":
+                modes.append(LoadMode(table: name, kind: nil))
+            case let other?:
+                throw TransformError("\(field).mode: '\(other)' is not upsert, replace_partition or replace")
+            }
+        }
+        return modes
+    }
+
+    /// The statements that merge `staged` into `target` (both quoted, with the same `columns`), in order. `postgres`
+    /// keeps one incoming row per key, the last staged, since there an upsert may touch a row once only (SQLite applies
+    /// the rows in order, so the last one wins anyway).
+    func mergeStatements(target: String, staged: String, columns: [String], quote: (String) -> String, postgres: Bool) -> [String] {
+        let list = columns.map(quote).joined(separator: ", ")
+        switch kind {
+        case nil:
+            return []
+        case .replacePartition(let column):
+            return ["DELETE FROM \(target) WHERE \(quote(column)) IN (SELECT \(quote(column)) FROM \(staged))",
+                    "INSERT INTO \(target) (\(list)) SELECT \(list) FROM \(staged)"]
+        case .upsert(let key, let update, let replaceBy):
+            var statements: [String] = []
+            if let replaceBy {
+                statements.append("DELETE FROM \(target) WHERE \(quote(replaceBy)) IN (SELECT \(quote(replaceBy)) FROM \(staged))")
+            }
+            let others = columns.filter { !key.contains($0) }
+            let action = update && !others.isEmpty
+                ? "DO UPDATE SET " + others.map { "\(quote($0)) = excluded.\(quote($0))" }.joined(separator: ", ")
+                : "DO NOTHING"
+            // SQLite needs a WHERE to read ON CONFLICT after a SELECT as the upsert clause.
+            let keys = key.map(quote).joined(separator: ", ")
+            let source = update && postgres
+                ? "SELECT DISTINCT ON (\(keys)) \(list) FROM \(staged) ORDER BY \(keys), ctid DESC"
+                : "SELECT \(list) FROM \(staged) WHERE true"
+            statements.append("INSERT INTO \(target) (\(list)) \(source) ON CONFLICT (\(keys)) \(action)")
+            return statements
+        }
+    }
+}
