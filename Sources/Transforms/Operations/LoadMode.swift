@@ -17,7 +17,14 @@ struct LoadMode: Equatable {
     let kind: Kind?
 
     static func parse(_ options: TransformOptions, operation: String) throws(TransformError) -> [LoadMode] {
-        guard let items = try options.list("tables"), !items.isEmpty else {
+        // One table may be given as plain text, as before modes existed.
+        let items: [Any]
+        if let single = (try? options.optionalString("tables")).flatMap({ $0 }) {
+            items = [single]
+        } else {
+            items = try options.list("tables") ?? []
+        }
+        guard !items.isEmpty else {
             throw TransformError("\(operation): option 'tables' needs at least one gold table")
         }
         var modes: [LoadMode] = []
