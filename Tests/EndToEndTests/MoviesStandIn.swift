@@ -66,6 +66,8 @@ struct MoviesExpectation {
     /// movie_id → the latest details.
     var details: [Int: [String: Any]] = [:]
     var genres: [Int: String] = [:]
+    /// Movies that a day's discover listed on two pages.
+    var repeatedAcrossPages = 0
     let continents: [String: String]
 
     init(standIn: MoviesStandIn, days: [String], pages: Int, continentsCSV: String) throws {
@@ -87,7 +89,7 @@ struct MoviesExpectation {
                     facts[dateId, default: [:]][id] = Fact(popularity: (result["popularity"] as! NSNumber).doubleValue,
                                                            voteAverage: (result["vote_average"] as! NSNumber).doubleValue,
                                                            voteCount: result["vote_count"] as! Int)
-                    if !ids.contains(id) { ids.append(id) }
+                    if ids.contains(id) { repeatedAcrossPages += 1 } else { ids.append(id) }
                 }
                 if page >= body["total_pages"] as! Int { break }
                 page += 1

@@ -75,6 +75,7 @@ enum MoviesStarCheck {
             facts[date, default: [:]][movie] = .init(popularity: number(row[2]), voteAverage: number(row[3]), voteCount: Int(row[4] ?? "") ?? -1)
         }
         XCTAssertEqual(facts, expected.facts, "fact_movie_daily", file: file, line: line)
+        XCTAssertGreaterThan(expected.repeatedAcrossPages, 0, "a movie on two discover pages (one fact row)", file: file, line: line)
         XCTAssertEqual(facts.count, days.count, file: file, line: line)
         let everyDay = Set(expected.facts.values.map { Set($0.keys) }.reduce(Set(expected.details.keys)) { $0.intersection($1) })
         let perMovie = try query("SELECT movie_id, COUNT(*) FROM fact_movie_daily GROUP BY movie_id")
