@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// movies_daily's token: a refused token fails the extract with a reason and stays out of its log; without the
-/// connection the DAG calls its base URL with none; under the daemon no page or served log shows it.
+/// movies_daily's API client: a refused token fails the extract with a reason and stays out of its log; without the
+/// connection the DAG calls its base URL with none; under the daemon no page or served log shows the token; the
+/// details calls stay under the API's per-second limit.
 final class MoviesDailyTokenTests: XCTestCase {
     var standIn: MoviesStandIn?
 
@@ -59,5 +60,25 @@ final class MoviesDailyTokenTests: XCTestCase {
         }
         XCTAssertTrue(served.contains("HTTP 429; retry 1 of 5"), "the served logs hold the retried requests")
         XCTAssertFalse(h.daemonLogText.contains(MoviesDailyTests.token))
+    }
+
+    func testTheDetailsCallsStayUnderTheAPIsRateLimit() throws {
+        // The stand-in answers 429 past 30 requests in a second; the DAG spaces its requests to 20 a second.
+        let standIn = try MoviesStandIn(token: MoviesDailyTests.token, arguments: MoviesDailyTests.catalog + ["--rate-limit", "30"])
+        self.standIn = standIn
+        let h = try MoviesDailyTests.harness(standIn: standIn)
+        let dag = h.dags.appendingPathComponent("movies_daily.yaml")
+        try (try String(contentsOf: dag, encoding: .utf8)).replacingOccurrences(of: "requests_per_second: 200", with: "requests_per_second: 20")
+            .write(to: dag, atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try h.run(["test", "movies_daily", "--date", "2024-03-01", "--param", "pages=2"])
+        XCTAssertEqual(result.status, 0, String(result.stdout.suffix(3000)))
+        XCTAssertFalse(result.stdout.contains("HTTP 429"), String(result.stdout.suffix(3000)))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: h.home.appendingPathComponent("lake/bronze/tmdb/details/ds=2024-03-01/_manifest.json"))) as? [String: Any]
+        XCTAssertEqual(manifest?["retries"] as? Int, 0)
+        let ids = try XCTUnwrap(manifest?["ids"] as? Int)
+        XCTAssertGreaterThan(ids, 35)
+        // 4 workers, one spacing: about ids / 20 seconds, not ids / 80.
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), Double(ids) / 20 - 0.5)
     }
 }
