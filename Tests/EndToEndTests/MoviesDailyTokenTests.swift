@@ -81,4 +81,19 @@ final class MoviesDailyTokenTests: XCTestCase {
         // 4 workers, one spacing: about ids / 20 seconds, not ids / 80.
         XCTAssertGreaterThan(Date().timeIntervalSince(started), Double(ids) / 20 - 0.5)
     }
+
+    func testDetailsThatMostlyAnswer404FailTheStep() throws {
+        let standIn = try MoviesStandIn(token: MoviesDailyTests.token, arguments: MoviesDailyTests.catalog)
+        self.standIn = standIn
+        let h = try MoviesDailyTests.harness(standIn: standIn)
+        let dag = h.dags.appendingPathComponent("movies_daily.yaml")
+        // A wrong details path: no id exists there.
+        try (try String(contentsOf: dag, encoding: .utf8)).replacingOccurrences(of: "/movie/{id}?", with: "/movie/9{id}9?")
+            .write(to: dag, atomically: true, encoding: .utf8)
+        let result = try h.run(["test", "movies_daily", "--date", "2024-03-01", "--param", "pages=1"])
+        XCTAssertNotEqual(result.status, 0)
+        let log = try String(contentsOfFile: try MoviesDailyTests.taskLog(result, task: "details", day: "2024-03-01"), encoding: .utf8)
+        XCTAssertTrue(log.contains("ids answered 404") && log.contains("more than half, so the step fails"), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.home.appendingPathComponent("lake/bronze/tmdb/details/ds=2024-03-01").path))
+    }
 }
