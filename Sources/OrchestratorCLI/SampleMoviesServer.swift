@@ -121,7 +121,10 @@ final class SampleMoviesServer: @unchecked Sendable {
             response = ""
             var sent = 0
             while sent < bytes.count {
-                let written = bytes.withUnsafeBytes { send(connection, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+                let written = bytes.withUnsafeBytes { buffer -> Int in
+                    guard let base = buffer.baseAddress else { return -1 }
+                    return send(connection, base + sent, buffer.count - sent, Int32(MSG_NOSIGNAL))
+                }
                 guard written > 0 else { return }
                 sent += written
             }

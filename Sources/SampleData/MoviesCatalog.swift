@@ -42,10 +42,10 @@ public struct MoviesCatalog: Sendable {
     public func id(_ index: Int) -> Int { 100 + index * 37 + Int(mix(UInt64(index), 1) % 29) }
 
     public func index(ofId id: Int) -> Int? {
-        guard id >= 100 else { return nil }
-        let guess = (id - 100) / 37
-        for index in max(0, guess - 1)...min(count - 1, guess + 1) where self.id(index) == id { return index }
-        return nil
+        // id(index) lies in [100 + 37 index, 100 + 37 index + 28]: the index is (id - 100) / 37 or nothing.
+        guard id >= 100, id < 100 + 37 * count else { return nil }
+        let index = (id - 100) / 37
+        return self.id(index) == id ? index : nil
     }
 
     /// Days since 2000-01-01 of a `YYYY-MM-DD` day (the drift's clock); nil when it is not a date.

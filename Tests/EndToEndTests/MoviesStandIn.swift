@@ -6,15 +6,15 @@ import XCTest
 final class MoviesStandIn {
     let process: Process
     let port: Int
-    let token: String
+    let token: String?
     var baseURL: String { "http://127.0.0.1:\(port)/3" }
 
-    init(token: String, arguments: [String] = []) throws {
+    init(token: String?, arguments: [String] = []) throws {
         self.token = token
         process = Process()
         process.executableURL = URL(fileURLWithPath: Harness.orchestrator)
-        process.arguments = ["sample", "movies-api", "--listen", "127.0.0.1:0", "--token-env", "MOVIES_TEST_TOKEN"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["MOVIES_TEST_TOKEN": token]) { $1 }
+        process.arguments = ["sample", "movies-api", "--listen", "127.0.0.1:0"] + (token == nil ? [] : ["--token-env", "MOVIES_TEST_TOKEN"]) + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["MOVIES_TEST_TOKEN": token ?? ""]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -41,7 +41,7 @@ final class MoviesStandIn {
     /// GET with the token, retried past 429 and 5xx.
     func get(_ path: String, client: HTTPClient) throws -> [String: Any] {
         for _ in 0..<20 {
-            let reply = try client.get(baseURL + path, headers: ["Authorization": "Bearer \(token)"])
+            let reply = try client.get(baseURL + path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
             if reply.status == 429 || reply.status >= 500 {
                 usleep(200_000)
                 continue
@@ -66,6 +66,8 @@ struct MoviesExpectation {
     /// movie_id → the latest details.
     var details: [Int: [String: Any]] = [:]
     var genres: [Int: String] = [:]
+    /// Movies that a day's discover listed on two pages.
+    var repeatedAcrossPages = 0
     let continents: [String: String]
 
     init(standIn: MoviesStandIn, days: [String], pages: Int, continentsCSV: String) throws {
@@ -87,7 +89,7 @@ struct MoviesExpectation {
                     facts[dateId, default: [:]][id] = Fact(popularity: (result["popularity"] as! NSNumber).doubleValue,
                                                            voteAverage: (result["vote_average"] as! NSNumber).doubleValue,
                                                            voteCount: result["vote_count"] as! Int)
-                    if !ids.contains(id) { ids.append(id) }
+                    if ids.contains(id) { repeatedAcrossPages += 1 } else { ids.append(id) }
                 }
                 if page >= body["total_pages"] as! Int { break }
                 page += 1

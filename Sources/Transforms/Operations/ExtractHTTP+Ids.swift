@@ -101,6 +101,10 @@ extension ExtractHTTP {
             writer.write(list, request: display(urls[index]))
             records += list.count
         }
+        // A few ids the API no longer has are normal; most of them is a wrong path or a broken API.
+        guard skipped * 2 <= values.count else {
+            throw TransformError("\(name): \(skipped) of \(values.count) ids answered \(skipping.sorted().map(String.init).joined(separator: " or ")) (for instance \(display(urls[work.bodies.firstIndex { $0 == nil } ?? 0]))): more than half, so the step fails")
+        }
         if skipped > 0 { context.log("extract.http: \(skipped) of \(values.count) ids skipped (status \(skipping.sorted().map(String.init).joined(separator: ", ")))") }
         return EachSummary(ids: values.count, requests: values.count, records: records, skipped: skipped)
     }

@@ -165,19 +165,9 @@ public enum JSONTables: TransformOperation {
         case .month: return String(fields[1])
         case .day: return String(fields[2])
         case .iso_weekday:
-            // Zeller-free: days since 1970-01-01 (a Thursday, ISO 4).
-            let days = daysFromCivil(fields[0], fields[1], fields[2])
+            // Days since 1970-01-01, a Thursday (ISO 4).
+            let days = DateFields.daysFromCivil(fields[0], fields[1], fields[2])
             return String(((days % 7 + 7) % 7 + 3) % 7 + 1)
         }
-    }
-
-    /// Howard Hinnant's days_from_civil.
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

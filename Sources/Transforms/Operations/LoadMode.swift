@@ -17,7 +17,14 @@ struct LoadMode: Equatable {
     let kind: Kind?
 
     static func parse(_ options: TransformOptions, operation: String) throws(TransformError) -> [LoadMode] {
-        guard let items = try options.list("tables"), !items.isEmpty else {
+        // One table may be given as plain text, as before modes existed.
+        let items: [Any]
+        if let single = (try? options.optionalString("tables")).flatMap({ $0 }) {
+            items = [single]
+        } else {
+            items = try options.list("tables") ?? []
+        }
+        guard !items.isEmpty else {
             throw TransformError("\(operation): option 'tables' needs at least one gold table")
         }
         var modes: [LoadMode] = []
@@ -62,10 +69,12 @@ struct LoadMode: Equatable {
         return modes
     }
 
-    /// The statements that merge `staged` into `target` (both quoted, with the same `columns`), in order. `postgres`
-    /// keeps one incoming row per key, the last staged, since there an upsert may touch a row once only (SQLite applies
-    /// the rows in order, so the last one wins anyway).
-    func mergeStatements(target: String, staged: String, columns: [String], quote: (String) -> String, postgres: Bool) -> [String] {
+    /// The statements that merge `staged` into `target` (`table` is the target's bare quoted name, for column
+    /// references), in order. On PostgreSQL an upsert may touch a row once only, so one incoming row per key is kept,
+    /// the last staged (SQLite applies the rows in order, so the last one wins anyway), and rows that would not change
+    /// are not rewritten.
+    func mergeStatements(target: String, table: String, staged: String, columns: [String], quote: (String) -> String,
+                         postgres: Bool) -> [String] {
         let list = columns.map(quote).joined(separator: ", ")
         switch kind {
         case nil:
@@ -76,14 +85,23 @@ struct LoadMode: Equatable {
         case .upsert(let key, let update, let replaceBy):
             var statements: [String] = []
             if let replaceBy {
-                statements.append("DELETE FROM \(target) WHERE \(quote(replaceBy)) IN (SELECT \(quote(replaceBy)) FROM \(staged))")
+                // The rows of the incoming movies that the incoming rows no longer hold; the others stay as they are.
+                let same = key.map { "incoming.\(quote($0)) = \(table).\(quote($0))" }.joined(separator: " AND ")
+                statements.append("DELETE FROM \(target) WHERE \(quote(replaceBy)) IN (SELECT \(quote(replaceBy)) FROM \(staged))"
+                                  + " AND NOT EXISTS (SELECT 1 FROM \(staged) AS incoming WHERE \(same))")
             }
             let others = columns.filter { !key.contains($0) }
-            let action = update && !others.isEmpty
-                ? "DO UPDATE SET " + others.map { "\(quote($0)) = excluded.\(quote($0))" }.joined(separator: ", ")
-                : "DO NOTHING"
-            // SQLite needs a WHERE to read ON CONFLICT after a SELECT as the upsert clause.
+            var action = "DO NOTHING"
+            if update && !others.isEmpty {
+                action = "DO UPDATE SET " + others.map { "\(quote($0)) = excluded.\(quote($0))" }.joined(separator: ", ")
+                if postgres {
+                    let current = others.map { "\(table).\(quote($0))" }.joined(separator: ", ")
+                    let incoming = others.map { "excluded.\(quote($0))" }.joined(separator: ", ")
+                    action += " WHERE (\(current)) IS DISTINCT FROM (\(incoming))"
+                }
+            }
             let keys = key.map(quote).joined(separator: ", ")
+            // SQLite needs a WHERE to read ON CONFLICT after a SELECT as the upsert clause.
             let source = update && postgres
                 ? "SELECT DISTINCT ON (\(keys)) \(list) FROM \(staged) ORDER BY \(keys), ctid DESC"
                 : "SELECT \(list) FROM \(staged) WHERE true"

@@ -5,8 +5,9 @@ extension LoadPostgres {
     static func merge(_ connection: PostgresConnection, csv: String, columns: [TableLoader.Column], schema: String,
                       mode: LoadMode) throws(TransformError) -> Int {
         let target = "\(PostgresConnection.quote(schema)).\(PostgresConnection.quote(mode.table))"
+        // pg_attribute rather than information_schema: one index lookup, not a view over the whole catalog.
         let existing = try connection.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2", [schema, mode.table])
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped", [target])
             .compactMap { $0.first ?? nil }
         guard !existing.isEmpty else {
             throw TransformError("\(name): table \(schema).\(mode.table) does not exist; create it with sql.migrate (\(LoadMode.describe(mode.kind)) needs its key)")
@@ -20,7 +21,7 @@ extension LoadPostgres {
         try connection.execute("DROP TABLE IF EXISTS pg_temp.\(staged)")
         try connection.execute("CREATE TEMP TABLE \(staged) (LIKE \(target) INCLUDING DEFAULTS) ON COMMIT DROP")
         try connection.copyIn("COPY \(staged) (\(list)) FROM STDIN WITH (FORMAT csv, HEADER true)", from: csv)
-        for statement in mode.mergeStatements(target: target, staged: "pg_temp.\(staged)", columns: names,
+        for statement in mode.mergeStatements(target: target, table: PostgresConnection.quote(mode.table), staged: "pg_temp.\(staged)", columns: names,
                                               quote: PostgresConnection.quote, postgres: true) {
             try connection.execute(statement)
         }

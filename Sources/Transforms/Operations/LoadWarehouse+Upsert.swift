@@ -20,7 +20,7 @@ extension TableLoader {
             do { count = try insert(db, table: staged, csv: source.csv, columns: source.columns, ds: nil) } catch {
                 throw SQLiteError("\(error)")
             }
-            for statement in mode.mergeStatements(target: "main.\(quote(source.table))", staged: "temp.\(quote(staged))", columns: columns,
+            for statement in mode.mergeStatements(target: "main.\(quote(source.table))", table: quote(source.table), staged: "temp.\(quote(staged))", columns: columns,
                                                   quote: quote, postgres: false) {
                 try db.execute(statement)
             }
