@@ -232,6 +232,8 @@ public enum SilverClean: TransformOperation {
                 }
             }
             report.rowsOut = validRows
+            // A Parquet table's CSV is an intermediate: the Parquet file is what the publish makes durable.
+            let durable = format == .csv
             // Empty or header-only files everywhere: most likely a broken export, not a quiet day.
             if report.rowsIn == 0 && !table.allowEmpty { throw EmptyInput(inputs: inputs) }
             if report.rejectRatio > table.maxRejectRatio {
@@ -243,7 +245,7 @@ public enum SilverClean: TransformOperation {
             }
             if !keyPositions.isEmpty && supersededRowStarts.isEmpty {
                 // No key came twice: the valid file is the data, as written.
-                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: durable) }
                 guard rename(validPath, staging.path("data.csv")) == 0 else {
                     throw TransformError("cannot rename \(validPath): \(String(cString: strerror(errno)))")
                 }
@@ -268,7 +270,7 @@ public enum SilverClean: TransformOperation {
                 }
                 try wrap { () throws(CSVWriter.Failure) in
                     try copier.copy(copied..<validEnd, to: data)
-                    try data.commit()
+                    try data.commit(sync: durable)
                     try duplicates.commit(sync: false)
                 }
                 unlink(validPath)
@@ -289,7 +291,7 @@ public enum SilverClean: TransformOperation {
                 unlink(duplicatesPath)
                 report.rowsOut = validRows - supersededRowStarts.count
             } else {
-                try wrap { () throws(CSVWriter.Failure) in try valid.commit() }
+                try wrap { () throws(CSVWriter.Failure) in try valid.commit(sync: durable) }
             }
             try wrap { () throws(CSVWriter.Failure) in try rejects?.commit() }
             for index in inputFiles.indices { unlink(staging.path(".bronze-\(index).csv")) }
