@@ -53,6 +53,19 @@ final class MentoringMartsTests: XCTestCase {
         let models = result["models"] as? [[String: Any]] ?? []
         XCTAssertEqual(models.first { $0["name"] as? String == "monthly_funnel" }?["rows"] as? Int, raw.monthlyFunnel().count)
 
+        // The DAG's page draws the model graph of the last run, with each model's rows and tests.
+        XCTAssertEqual(try h.run(["dags", "pause", "mentoring_marts"]).status, 0)
+        try h.startDaemon()
+        let page = try HTTPClient().get(try XCTUnwrap(h.webURL) + "dags/mentoring_marts")
+        h.stopDaemon()
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains("<h2>Models of <a href=\"/dags/mentoring_marts/runs/"), page.body)
+        XCTAssertTrue(page.body.contains("data-model=\"monthly_funnel\" data-state=\"success\""), page.body)
+        XCTAssertTrue(page.body.contains("data-model=\"mentoring.conversations\""), "sources are drawn too")
+        let funnelRows = raw.monthlyFunnel().count
+        XCTAssertTrue(page.body.contains("<td>monthly_funnel</td><td>marts</td><td>table</td><td><span class=\"state success\">success</span></td><td>\(funnelRows)</td><td>3 pass</td>"), page.body)
+        XCTAssertTrue(page.body.contains("<td>4 pass, 2 warn: exact_duplicates_removed, professional_has_one_profile</td>"), page.body)
+
         let reset = try h.run(["backfill", "mentoring_marts", "--start", Self.days[0], "--end", Self.days[2], "--reset"])
         XCTAssertEqual(reset.status, 0, reset.stderr)
         XCTAssertEqual(try Self.dump(warehouse), marts, "a --reset backfill builds the same marts")
