@@ -27,6 +27,7 @@ extension OrchestratorCommand.Models {
         @Argument(help: "The models.run task's id.") var taskId: String
         @Option(help: "dbt-like selectors (default: the task's select, else every model).") var select: String?
         @Option(help: "Logical date, in the DAG's time zone (default: the latest complete interval).") var date: String?
+        @Option(help: "Build in this connection (ORCHESTRATOR_CONN_<NAME>) instead of the task's target.") var target: String?
         @Flag(help: "Rebuild incremental models whole.") var fullRefresh = false
 
         func run() throws {
@@ -43,6 +44,7 @@ extension OrchestratorCommand.Models {
             var json = try ModelsTask.render(options, values: values)
             if let select { json["select"] = select }
             if fullRefresh { json["full_refresh"] = true }
+            if let target { json["target"] = target }
             do throws(TransformError) {
                 let context = try TransformContext.fromEnvironment(environment, folder: dag.folder)
                 let data = (try? JSONSerialization.data(withJSONObject: json)) ?? Data("{}".utf8)

@@ -8,7 +8,7 @@ import XCTest
 final class MentoringMartsTests: XCTestCase {
     static let days = ["2024-03-01", "2024-03-02", "2024-03-03"]
 
-    func makeHarness() throws -> Harness {
+    static func makeHarness() throws -> Harness {
         let h = try Harness()
         let source = ShopLakeTests.repository.appendingPathComponent("dags")
         try FileManager.default.copyItem(at: source.appendingPathComponent("mentoring_marts"), to: h.dags.appendingPathComponent("mentoring_marts"))
@@ -20,7 +20,7 @@ final class MentoringMartsTests: XCTestCase {
     }
 
     func testEveryMartMatchesValuesComputedFromTheRawSnapshotAndAResetBackfillGivesTheSame() throws {
-        let h = try makeHarness()
+        let h = try Self.makeHarness()
         let backfill = try h.run(["backfill", "mentoring_marts", "--start", Self.days[0], "--end", Self.days[2]])
         let modelsLog = try h.run(["logs", "mentoring_marts", "models", "--date", Self.days[2]]).stdout
         XCTAssertEqual(backfill.status, 0, backfill.stderr + modelsLog)
@@ -52,6 +52,17 @@ final class MentoringMartsTests: XCTestCase {
         XCTAssertEqual(Set(problems.compactMap { ($0["details"] as? [String: Any])?["test"] as? String }), ["professional_has_one_profile", "exact_duplicates_removed"])
         let models = result["models"] as? [[String: Any]] ?? []
         XCTAssertEqual(models.first { $0["name"] as? String == "monthly_funnel" }?["rows"] as? Int, raw.monthlyFunnel().count)
+
+        // The development commands: the graph, and a selection built on its own.
+        let list = try h.run(["models", "list", "mentoring_marts"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains("marts/monthly_funnel  [table]  <- stg_appointments, stg_conversations, stg_users"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("intermediate/int_reply_delays  [ephemeral]  <- stg_conversations"), list.stdout)
+        let selected = try h.run(["models", "run", "mentoring_marts", "models", "--date", Self.days[2], "--select", "+monthly_funnel"])
+        XCTAssertEqual(selected.status, 0, selected.stderr)
+        XCTAssertTrue(selected.stdout.contains("13 models, 4 selected (--select +monthly_funnel)"), selected.stdout)
+        XCTAssertFalse(selected.stdout.contains("OK marts/students_usage"), selected.stdout)
+        XCTAssertEqual(try Self.dump(warehouse), marts, "rebuilding a selection changes nothing")
 
         // The DAG's page draws the model graph of the last run, with each model's rows and tests.
         XCTAssertEqual(try h.run(["dags", "pause", "mentoring_marts"]).status, 0)
@@ -203,5 +214,27 @@ struct RawSnapshot {
             return ["\(student.id)", student.schoolId.flatMap { schools[$0] } ?? "NULL", "\(started.count)", "\(Set(started.map(\.professional)).count)",
                     "\(completed)", started.map(\.created).min() ?? "NULL"]
         }
+    }
+}
+
+/// The same project built on PostgreSQL (`orchestrator models run … --target`), from the same bronze snapshot:
+/// the marts hold the values computed from the raw files, as on SQLite.
+final class MentoringMartsPostgresTests: PostgresTestCase {
+    func testTheMartsOnPostgreSQLMatchTheRawSnapshot() throws {
+        let h = try MentoringMartsTests.makeHarness()
+        let day = MentoringMartsTests.days[2]
+        let extract = try h.run(["backfill", "mentoring_marts", "--start", day, "--end", day])
+        XCTAssertEqual(extract.status, 0, extract.stderr)
+        h.extraEnvironment["ORCHESTRATOR_CONN_PG"] = databaseURL
+        let built = try h.run(["models", "run", "mentoring_marts", "models", "--date", day, "--target", "pg"])
+        XCTAssertEqual(built.status, 0, built.stdout + built.stderr)
+        XCTAssertTrue(built.stdout.contains("on postgres postgres://"), built.stdout)
+        XCTAssertFalse(built.stdout.contains("Sup3rSecretPw"), "the password never reaches the log")
+        let raw = try RawSnapshot(folder: h.path("data/mentoring/\(day)"))
+        func table(_ sql: String) throws -> [String] { try psql(databaseURL, sql).split(separator: "\n").map(String.init) }
+        func lines(_ rows: [[String]]) -> [String] { rows.map { $0.map { $0 == "NULL" ? "" : $0 }.joined(separator: "|") } }
+        XCTAssertEqual(try table("SELECT * FROM monthly_funnel ORDER BY month"), lines(raw.monthlyFunnel()))
+        XCTAssertEqual(try table("SELECT * FROM professionals_usage ORDER BY professional_id"), lines(raw.professionalsUsage()))
+        XCTAssertEqual(try table("SELECT * FROM students_usage ORDER BY student_id"), lines(raw.studentsUsage()))
     }
 }
