@@ -82,6 +82,39 @@ final class MentoringMartsTests: XCTestCase {
         XCTAssertEqual(try Self.dump(warehouse), marts, "a --reset backfill builds the same marts")
     }
 
+    /// Out of the box: scripts/run writes the last three days' snapshots and catches them up before the daemon.
+    func testScriptsRunWritesTheSampleAndBuildsTheMarts() throws {
+        let h = try Harness()
+        let dags = ShopLakeTests.repository.appendingPathComponent("dags")
+        for name in ["mentoring_marts.yaml", "mentoring_marts"] {
+            try FileManager.default.copyItem(at: dags.appendingPathComponent(name), to: h.dags.appendingPathComponent(name))
+        }
+        let setup = Process()
+        setup.executableURL = ShopLakeTests.repository.appendingPathComponent("scripts/run")
+        setup.arguments = ["--setup-only"]
+        var environment = h.environment
+        environment["ORCHESTRATOR_BIN"] = Harness.orchestrator
+        setup.environment = environment
+        let log = h.root.appendingPathComponent("setup.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        setup.standardOutput = try FileHandle(forWritingTo: log)
+        setup.standardError = setup.standardOutput
+        try setup.run()
+        setup.waitUntilExit()
+        let setupLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        XCTAssertEqual(setup.terminationStatus, 0, setupLog)
+        XCTAssertTrue(setupLog.contains("catching up mentoring_marts"), setupLog)
+        XCTAssertEqual(try h.runStates(dag: "mentoring_marts"), ["success", "success", "success"], setupLog)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        let yesterday = formatter.string(from: Date().addingTimeInterval(-86_400))
+        let raw = try RawSnapshot(folder: h.path("data/mentoring/\(yesterday)"))
+        let marts = try Self.dump(try DatabaseQueue(path: h.home.appendingPathComponent("warehouse.db").path))
+        XCTAssertEqual(marts["students_usage"], raw.studentsUsage())
+        XCTAssertEqual(marts["daily_snapshot_stats"]?.count, 3)
+    }
+
     /// The newest result.json of the models task (the last day's run).
     static func latestResult(_ h: Harness) throws -> [String: Any]? {
         guard let enumerator = FileManager.default.enumerator(atPath: h.home.appendingPathComponent("logs/mentoring_marts").path) else { return nil }
