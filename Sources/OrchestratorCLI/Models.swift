@@ -38,6 +38,10 @@ extension OrchestratorCommand.Models {
             let values = TemplateContext(dag: dag, taskId: task.id, runId: "models_run_cli", logicalDate: logicalDate, interval: interval,
                                          params: [:], tryNumber: 1)
             var environment = ProcessInfo.processInfo.environment.merging(values.environment) { $1 }
+            // The configuration's connections too, as the daemon hands them to tasks (the environment's win).
+            for (name, url) in (try? global.configuration())?.connections ?? [:] where environment["ORCHESTRATOR_CONN_\(name.uppercased())"] == nil {
+                environment["ORCHESTRATOR_CONN_\(name.uppercased())"] = url
+            }
             environment["ORCHESTRATOR_HOME"] = global.layout.home
             environment["ORCHESTRATOR_LAKE"] = LakeSetting.resolve(flag: nil, try? global.configuration(), home: global.layout)
             if let warehouse = WarehouseSetting.resolve(try? global.configuration()) { environment["ORCHESTRATOR_WAREHOUSE"] = warehouse }
