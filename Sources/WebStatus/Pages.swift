@@ -317,6 +317,14 @@ extension StatusServer {
             }
             body += "</table>"
         }
+        // A data test's failing rows (models.run): its columns, then at most the rows the transform kept.
+        if let columns = details["columns"] as? [String], let rows = details["rows"] as? [[Any]], !rows.isEmpty {
+            body += "<table class=\"failing-rows\"><tr>" + columns.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>"
+            for row in rows.prefix(10) {
+                body += "<tr>" + row.map { value in "<td>\(value is NSNull ? "NULL" : HTML.escape("\(value)"))</td>" }.joined() + "</tr>"
+            }
+            body += "</table>"
+        }
         return body
     }
 
