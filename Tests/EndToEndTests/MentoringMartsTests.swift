@@ -8,7 +8,7 @@ import XCTest
 final class MentoringMartsTests: XCTestCase {
     static let days = ["2024-03-01", "2024-03-02", "2024-03-03"]
 
-    func makeHarness() throws -> Harness {
+    static func makeHarness() throws -> Harness {
         let h = try Harness()
         let source = ShopLakeTests.repository.appendingPathComponent("dags")
         try FileManager.default.copyItem(at: source.appendingPathComponent("mentoring_marts"), to: h.dags.appendingPathComponent("mentoring_marts"))
@@ -20,7 +20,7 @@ final class MentoringMartsTests: XCTestCase {
     }
 
     func testEveryMartMatchesValuesComputedFromTheRawSnapshotAndAResetBackfillGivesTheSame() throws {
-        let h = try makeHarness()
+        let h = try Self.makeHarness()
         let backfill = try h.run(["backfill", "mentoring_marts", "--start", Self.days[0], "--end", Self.days[2]])
         let modelsLog = try h.run(["logs", "mentoring_marts", "models", "--date", Self.days[2]]).stdout
         XCTAssertEqual(backfill.status, 0, backfill.stderr + modelsLog)
@@ -43,7 +43,7 @@ final class MentoringMartsTests: XCTestCase {
         // The warnings name what the export got wrong: the professional with two profiles, the duplicate removed.
         XCTAssertEqual(raw.professionalsWithTwoProfiles.count, 1)
         let professional = try XCTUnwrap(raw.professionalsWithTwoProfiles.first)
-        XCTAssertTrue(modelsLog.contains("WARN models.run: test professional_has_one_profile warns: 1 failing row"), modelsLog)
+        XCTAssertTrue(modelsLog.contains("WARN models.run: test professional_has_one_profile on stg_professional_profiles, stg_users warns: 1 failing row"), modelsLog)
         XCTAssertTrue(modelsLog.contains("    \(professional) | 2 | 0"), modelsLog)
         XCTAssertTrue(modelsLog.contains("    conversations | \(raw.rawConversationRows) | \(raw.conversations.count) | \(raw.rawConversationRows - raw.conversations.count)"), modelsLog)
         XCTAssertEqual(raw.rawConversationRows - raw.conversations.count, 1)
@@ -53,9 +53,70 @@ final class MentoringMartsTests: XCTestCase {
         let models = result["models"] as? [[String: Any]] ?? []
         XCTAssertEqual(models.first { $0["name"] as? String == "monthly_funnel" }?["rows"] as? Int, raw.monthlyFunnel().count)
 
+        // The development commands: the graph, and a selection built on its own.
+        let list = try h.run(["models", "list", "mentoring_marts"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains("marts/monthly_funnel  [table]  <- stg_appointments, stg_conversations, stg_users"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("intermediate/int_reply_delays  [ephemeral]  <- stg_conversations"), list.stdout)
+        let selected = try h.run(["models", "run", "mentoring_marts", "models", "--date", Self.days[2], "--select", "+monthly_funnel"])
+        XCTAssertEqual(selected.status, 0, selected.stderr)
+        XCTAssertTrue(selected.stdout.contains("13 models, 4 selected (--select +monthly_funnel)"), selected.stdout)
+        XCTAssertFalse(selected.stdout.contains("OK marts/students_usage"), selected.stdout)
+        XCTAssertEqual(try Self.dump(warehouse), marts, "rebuilding a selection changes nothing")
+
+        // The DAG's page draws the model graph of the last run, with each model's rows and tests.
+        XCTAssertEqual(try h.run(["dags", "pause", "mentoring_marts"]).status, 0)
+        try h.startDaemon()
+        let page = try HTTPClient().get(try XCTUnwrap(h.webURL) + "dags/mentoring_marts")
+        let taskPage = try HTTPClient().get(try XCTUnwrap(h.webURL) + "dags/mentoring_marts/runs/\(HTTPClient.encoded("backfill__\(Self.days[2])T00:00:00Z"))/tasks/models")
+        h.stopDaemon()
+        XCTAssertEqual(taskPage.status, 200)
+        XCTAssertTrue(taskPage.body.contains("warning: models.run: test professional_has_one_profile on stg_professional_profiles, stg_users warns: 1 failing row"), taskPage.body)
+        XCTAssertTrue(taskPage.body.contains("<tr><th>professional_id</th><th>profiles</th><th>profiles_without_job_title</th></tr><tr><td>\(professional)</td><td>2</td><td>0</td></tr>"), taskPage.body)
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains("<h2>Models of <a href=\"/dags/mentoring_marts/runs/"), page.body)
+        XCTAssertTrue(page.body.contains("data-model=\"monthly_funnel\" data-state=\"success\""), page.body)
+        XCTAssertTrue(page.body.contains("data-model=\"mentoring.conversations\""), "sources are drawn too")
+        let funnelRows = raw.monthlyFunnel().count
+        XCTAssertTrue(page.body.contains("<td>monthly_funnel</td><td>marts</td><td>table</td><td><span class=\"state success\">success</span></td><td>\(funnelRows)</td><td>3 pass</td>"), page.body)
+        XCTAssertTrue(page.body.contains("<td>4 pass, 2 warn: exact_duplicates_removed, professional_has_one_profile</td>"), page.body)
+
         let reset = try h.run(["backfill", "mentoring_marts", "--start", Self.days[0], "--end", Self.days[2], "--reset"])
         XCTAssertEqual(reset.status, 0, reset.stderr)
         XCTAssertEqual(try Self.dump(warehouse), marts, "a --reset backfill builds the same marts")
+    }
+
+    /// Out of the box: scripts/run writes the last three days' snapshots and catches them up before the daemon.
+    func testScriptsRunWritesTheSampleAndBuildsTheMarts() throws {
+        let h = try Harness()
+        let dags = ShopLakeTests.repository.appendingPathComponent("dags")
+        for name in ["mentoring_marts.yaml", "mentoring_marts"] {
+            try FileManager.default.copyItem(at: dags.appendingPathComponent(name), to: h.dags.appendingPathComponent(name))
+        }
+        let setup = Process()
+        setup.executableURL = ShopLakeTests.repository.appendingPathComponent("scripts/run")
+        setup.arguments = ["--setup-only"]
+        var environment = h.environment
+        environment["ORCHESTRATOR_BIN"] = Harness.orchestrator
+        setup.environment = environment
+        let log = h.root.appendingPathComponent("setup.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        setup.standardOutput = try FileHandle(forWritingTo: log)
+        setup.standardError = setup.standardOutput
+        try setup.run()
+        setup.waitUntilExit()
+        let setupLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        XCTAssertEqual(setup.terminationStatus, 0, setupLog)
+        XCTAssertTrue(setupLog.contains("catching up mentoring_marts"), setupLog)
+        XCTAssertEqual(try h.runStates(dag: "mentoring_marts"), ["success", "success", "success"], setupLog)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        let yesterday = formatter.string(from: Date().addingTimeInterval(-86_400))
+        let raw = try RawSnapshot(folder: h.path("data/mentoring/\(yesterday)"))
+        let marts = try Self.dump(try DatabaseQueue(path: h.home.appendingPathComponent("warehouse.db").path))
+        XCTAssertEqual(marts["students_usage"], raw.studentsUsage())
+        XCTAssertEqual(marts["daily_snapshot_stats"]?.count, 3)
     }
 
     /// The newest result.json of the models task (the last day's run).
@@ -190,5 +251,27 @@ struct RawSnapshot {
             return ["\(student.id)", student.schoolId.flatMap { schools[$0] } ?? "NULL", "\(started.count)", "\(Set(started.map(\.professional)).count)",
                     "\(completed)", started.map(\.created).min() ?? "NULL"]
         }
+    }
+}
+
+/// The same project built on PostgreSQL (`orchestrator models run … --target`), from the same bronze snapshot:
+/// the marts hold the values computed from the raw files, as on SQLite.
+final class MentoringMartsPostgresTests: PostgresTestCase {
+    func testTheMartsOnPostgreSQLMatchTheRawSnapshot() throws {
+        let h = try MentoringMartsTests.makeHarness()
+        let day = MentoringMartsTests.days[2]
+        let extract = try h.run(["backfill", "mentoring_marts", "--start", day, "--end", day])
+        XCTAssertEqual(extract.status, 0, extract.stderr)
+        h.extraEnvironment["ORCHESTRATOR_CONN_PG"] = databaseURL
+        let built = try h.run(["models", "run", "mentoring_marts", "models", "--date", day, "--target", "pg"])
+        XCTAssertEqual(built.status, 0, built.stdout + built.stderr)
+        XCTAssertTrue(built.stdout.contains("on postgres postgres://"), built.stdout)
+        XCTAssertFalse(built.stdout.contains("Sup3rSecretPw"), "the password never reaches the log")
+        let raw = try RawSnapshot(folder: h.path("data/mentoring/\(day)"))
+        func table(_ sql: String) throws -> [String] { try psql(databaseURL, sql).split(separator: "\n").map(String.init) }
+        func lines(_ rows: [[String]]) -> [String] { rows.map { $0.map { $0 == "NULL" ? "" : $0 }.joined(separator: "|") } }
+        XCTAssertEqual(try table("SELECT * FROM monthly_funnel ORDER BY month"), lines(raw.monthlyFunnel()))
+        XCTAssertEqual(try table("SELECT * FROM professionals_usage ORDER BY professional_id"), lines(raw.professionalsUsage()))
+        XCTAssertEqual(try table("SELECT * FROM students_usage ORDER BY student_id"), lines(raw.studentsUsage()))
     }
 }
