@@ -27,6 +27,7 @@ extension OrchestratorCommand.Models {
         @Argument(help: "The models.run task's id.") var taskId: String
         @Option(help: "dbt-like selectors (default: the task's select, else every model).") var select: String?
         @Option(help: "Logical date, in the DAG's time zone (default: the latest complete interval).") var date: String?
+        @Option(help: "Build in this connection (ORCHESTRATOR_CONN_<NAME>) instead of the task's target.") var target: String?
         @Flag(help: "Rebuild incremental models whole.") var fullRefresh = false
 
         func run() throws {
@@ -37,12 +38,17 @@ extension OrchestratorCommand.Models {
             let values = TemplateContext(dag: dag, taskId: task.id, runId: "models_run_cli", logicalDate: logicalDate, interval: interval,
                                          params: [:], tryNumber: 1)
             var environment = ProcessInfo.processInfo.environment.merging(values.environment) { $1 }
+            // The configuration's connections too, as the daemon hands them to tasks (the environment's win).
+            for (name, url) in (try? global.configuration())?.connections ?? [:] where environment["ORCHESTRATOR_CONN_\(name.uppercased())"] == nil {
+                environment["ORCHESTRATOR_CONN_\(name.uppercased())"] = url
+            }
             environment["ORCHESTRATOR_HOME"] = global.layout.home
             environment["ORCHESTRATOR_LAKE"] = LakeSetting.resolve(flag: nil, try? global.configuration(), home: global.layout)
             if let warehouse = WarehouseSetting.resolve(try? global.configuration()) { environment["ORCHESTRATOR_WAREHOUSE"] = warehouse }
             var json = try ModelsTask.render(options, values: values)
             if let select { json["select"] = select }
             if fullRefresh { json["full_refresh"] = true }
+            if let target { json["target"] = target }
             do throws(TransformError) {
                 let context = try TransformContext.fromEnvironment(environment, folder: dag.folder)
                 let data = (try? JSONSerialization.data(withJSONObject: json)) ?? Data("{}".utf8)

@@ -13,9 +13,11 @@ extension OrchestratorCommand.Sample {
         @Option(help: "First day (YYYY-MM-DD, from 2024-01-01; default yesterday, UTC).") var start: String?
         @Option(help: "Number of days.") var days: Int = 1
         @Option(help: "Random seed.") var seed: UInt64 = 7
+        @Option(help: "Multiplies the daily signups and conversations (for benchmarks).") var scale: Int = 1
 
         func validate() throws {
             guard (1...366).contains(days) else { throw ValidationError("--days must be between 1 and 366") }
+            guard (1...1000).contains(scale) else { throw ValidationError("--scale must be between 1 and 1000") }
         }
 
         func run() throws {
@@ -25,7 +27,7 @@ extension OrchestratorCommand.Sample {
                 throw CLIError("--start '\(start ?? "")' is not a date (YYYY-MM-DD)")
             }
             guard first.timeIntervalSince1970 >= 1_704_067_200 else { throw CLIError("--start '\(start ?? "")' is before 2024-01-01, when the platform opened") }
-            let generator = MentoringGenerator(output: GlobalOptions.absolute(out), start: first, days: days, seed: seed)
+            let generator = MentoringGenerator(output: GlobalOptions.absolute(out), start: first, days: days, seed: seed, scale: scale)
             let conversations = try generator.generate()
             print("wrote \(days) daily snapshot(s) of the mentoring tables under \(generator.output) (\(conversations) conversation rows in the last)")
         }

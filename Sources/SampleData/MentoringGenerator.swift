@@ -15,6 +15,8 @@ public struct MentoringGenerator {
     public let start: Date
     public let days: Int
     public let seed: UInt64
+    /// Multiplies the daily signups and conversations (benchmarks); 1 is the example's size.
+    public let scale: Int
 
     /// 2024-01-01 as days since 1970: the platform's first day.
     static let originDay = 19_723
@@ -36,7 +38,8 @@ public struct MentoringGenerator {
     /// The professional (by number among professionals) who has a second profile, with a higher profile id.
     static let professionalWithTwoProfiles = 3
 
-    public init(output: String, start: Date, days: Int, seed: UInt64 = 7) {
+    public init(output: String, start: Date, days: Int, seed: UInt64 = 7, scale: Int = 1) {
+        self.scale = max(1, scale)
         self.output = output
         self.start = start
         self.days = days
@@ -63,8 +66,10 @@ public struct MentoringGenerator {
         for day in Self.originDay...max(Self.originDay, lastDay) {
             var random = ShopGenerator.Random(state: seed &* 0x9E37_79B9 ^ UInt64(day) &* 0x1000_0003)
             let dayStart = day * 86_400
-            let newStudents = random.int(0..<3), newProfessional = random.chance(0.35) || professionals.isEmpty
-            for index in 0..<(newStudents + (newProfessional ? 1 : 0)) {
+            let newStudents = random.int(0..<(3 * scale))
+            var newProfessionals = (0..<scale).filter { _ in random.chance(0.35) }.count
+            if newProfessionals == 0 && professionals.isEmpty { newProfessionals = 1 }
+            for index in 0..<(newStudents + newProfessionals) {
                 let isStudent = index < newStudents
                 let id = history.users.count + 1
                 history.users.append(User(id: id, isStudent: isStudent, schoolId: isStudent ? random.int(0..<Self.schools.count) + 1 : nil,
@@ -81,7 +86,7 @@ public struct MentoringGenerator {
                 }
             }
             guard !students.isEmpty else { continue }
-            for _ in 0..<random.int(0..<4) {
+            for _ in 0..<random.int(0..<(4 * scale)) {
                 // Conversations start after both users signed up.
                 let created = dayStart + random.int(0..<86_400)
                 let student = random.pick(students), professional = random.pick(professionals)

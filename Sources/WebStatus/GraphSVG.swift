@@ -1,27 +1,46 @@
 import Foundation
 import Workflow
 
-/// The DAG's tasks and edges drawn by the daemon as inline SVG: tasks in columns by depth (longest path from
-/// a root), edges as curves from upstream to downstream, each box coloured by the task's state in the latest run.
+/// A graph drawn by the daemon as inline SVG: nodes in columns by depth (longest path from a root), edges as
+/// curves from upstream to downstream, each box coloured by a state. The DAG's tasks (coloured by the latest
+/// run) and a models project's lineage (`LineageSection`) both use it.
 enum GraphSVG {
     static let boxWidth = 150.0, boxHeight = 28.0, columnGap = 50.0, rowGap = 14.0, margin = 4.0
 
+    struct Node {
+        let id: String
+        let upstream: [String]
+        let state: String
+        /// The hover text; the id and state when nil.
+        var title: String? = nil
+        /// Shown in the box after the id (a row count), when it fits.
+        var detail: String? = nil
+    }
+
     static func render(_ dag: DAG, states: [String: String]) -> String {
+        render(dag.tasks.map { Node(id: $0.id, upstream: $0.dependsOn, state: states[$0.id] ?? "none") }, kind: "task")
+    }
+
+    /// `kind` names the nodes in the markup (`data-task`, `data-model`) and the picture's label.
+    static func render(_ nodes: [Node], kind: String) -> String {
         var depth: [String: Int] = [:]
-        // Tasks come topologically ordered; repeat until stable in case a file's order is not.
+        // Nodes usually come topologically ordered; repeat until stable in case they are not (bounded: a cycle
+        // cannot reach the pages, but the loop must end anyway).
         var changed = true
-        while changed {
+        var rounds = 0
+        while changed && rounds <= nodes.count {
             changed = false
-            for task in dag.tasks {
-                let value = (task.dependsOn.compactMap { depth[$0] }.max() ?? -1) + 1
-                if depth[task.id] != value { depth[task.id] = value; changed = true }
+            rounds += 1
+            for node in nodes {
+                let value = (node.upstream.compactMap { depth[$0] }.max() ?? -1) + 1
+                if depth[node.id] != value { depth[node.id] = value; changed = true }
             }
         }
         var columns: [[String]] = []
-        for task in dag.tasks {
-            let column = depth[task.id] ?? 0
+        for node in nodes {
+            let column = depth[node.id] ?? 0
             while columns.count <= column { columns.append([]) }
-            columns[column].append(task.id)
+            columns[column].append(node.id)
         }
         var position: [String: (x: Double, y: Double)] = [:]
         for (column, ids) in columns.enumerated() {
@@ -31,23 +50,25 @@ enum GraphSVG {
         }
         let width = margin * 2 + Double(max(1, columns.count)) * (boxWidth + columnGap) - columnGap
         let height = margin * 2 + Double(max(1, columns.map(\.count).max() ?? 1)) * (boxHeight + rowGap) - rowGap
-        var svg = "<svg class=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"task graph\">"
-        for task in dag.tasks {
-            guard let to = position[task.id] else { continue }
-            for upstream in task.dependsOn {
+        var svg = "<svg class=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(kind) graph\">"
+        for node in nodes {
+            guard let to = position[node.id] else { continue }
+            for upstream in node.upstream {
                 guard let from = position[upstream] else { continue }
                 let x1 = from.x + boxWidth, y1 = from.y + boxHeight / 2, x2 = to.x, y2 = to.y + boxHeight / 2
                 let middle = (x1 + x2) / 2
                 svg += "<path d=\"M\(fmt(x1)) \(fmt(y1)) C\(fmt(middle)) \(fmt(y1)) \(fmt(middle)) \(fmt(y2)) \(fmt(x2)) \(fmt(y2))\"/>"
             }
         }
-        for task in dag.tasks {
-            guard let at = position[task.id] else { continue }
-            let state = states[task.id] ?? "none"
-            let label = task.id.count > 20 ? String(task.id.prefix(19)) + "…" : task.id
+        for node in nodes {
+            guard let at = position[node.id] else { continue }
+            let state = node.state
+            var label = node.id
+            if let detail = node.detail, label.count + detail.count < 21 { label += " " + detail }
+            if label.count > 20 { label = String(label.prefix(19)) + "…" }
             let textClass = ["success", "failed", "running", "upstream_failed"].contains(state) ? " style=\"fill:#fff\"" : ""
-            svg += "<g class=\"node\" data-task=\"\(HTML.escape(task.id))\" data-state=\"\(state)\"><title>\(HTML.escape(task.id)): \(state)</title>"
-                + "<rect class=\"\(state)\" x=\"\(fmt(at.x))\" y=\"\(fmt(at.y))\" width=\"\(fmt(boxWidth))\" height=\"\(fmt(boxHeight))\" rx=\"4\"/>"
+            svg += "<g class=\"node\" data-\(kind)=\"\(HTML.escape(node.id))\" data-state=\"\(HTML.escape(state))\"><title>\(HTML.escape(node.title ?? "\(node.id): \(state)"))</title>"
+                + "<rect class=\"\(HTML.escape(state))\" x=\"\(fmt(at.x))\" y=\"\(fmt(at.y))\" width=\"\(fmt(boxWidth))\" height=\"\(fmt(boxHeight))\" rx=\"4\"/>"
                 + "<text x=\"\(fmt(at.x + 8))\" y=\"\(fmt(at.y + boxHeight / 2 + 4))\"\(textClass)>\(HTML.escape(label))</text></g>"
         }
         return svg + "</svg>"

@@ -131,6 +131,7 @@ extension StatusServer {
         }
         let latest = runs.first.flatMap { states[$0.runId] }
         body += "<h2>Graph</h2>" + GraphSVG.render(dag, states: latest?.mapValues { $0.state.rawValue } ?? [:])
+        body += try lineage(dag, runs: runs, states: states)
         body += "<h2>Runs</h2><table class=\"grid\"><tr><th>task</th>"
         for run in runs {
             // The logical day under each column (month-day), the full run id on hover.
@@ -153,6 +154,22 @@ extension StatusServer {
         if runs.count == pageSize { body += "<p><a href=\"?offset=\(offset + pageSize)\">older runs →</a></p>" }
         if offset > 0 { body += "<p><a href=\"?offset=\(max(0, offset - pageSize))\">← newer runs</a></p>" }
         return HTML.page(title: dag.dagId, refresh: runs.contains { !$0.state.isFinished }, body: body, session: sessionBar(viewer, next: dagPath))
+    }
+
+    /// The model graph of each models.run task, from the newest run on the page whose attempt reported its models.
+    func lineage(_ dag: DAG, runs: [DagRun], states: [String: [String: TaskInstance]]) throws -> String {
+        var html = ""
+        for task in dag.tasks {
+            guard case .transform(let name, _) = task.action, name == "models.run" else { continue }
+            for run in runs {
+                guard let instance = states[run.runId]?[task.id], instance.tryNumber >= 1,
+                      let result = try files.result(instance.key, tryNumber: instance.tryNumber),
+                      let models = result["models"] as? [[String: Any]], !models.isEmpty else { continue }
+                html += LineageSection.render(taskId: task.id, runId: run.runId, taskLink: HTML.taskPath(dag.dagId, run.runId, task.id), models: models)
+                break
+            }
+        }
+        return html
     }
 
     // MARK: Run
@@ -297,6 +314,14 @@ extension StatusServer {
             for example in examples {
                 body += "<tr><td>\(HTML.escape("\(example["file"] ?? ""):\(example["line"] ?? "")"))</td><td>\(HTML.escape("\(example["rule"] ?? "")"))</td>"
                     + "<td>\(HTML.escape("\(example["reason"] ?? "")"))</td></tr>"
+            }
+            body += "</table>"
+        }
+        // A data test's failing rows (models.run): its columns, then at most the rows the transform kept.
+        if let columns = details["columns"] as? [String], let rows = details["rows"] as? [[Any]], !rows.isEmpty {
+            body += "<table class=\"failing-rows\"><tr>" + columns.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>"
+            for row in rows.prefix(10) {
+                body += "<tr>" + row.map { value in "<td>\(value is NSNull ? "NULL" : HTML.escape("\(value)"))</td>" }.joined() + "</tr>"
             }
             body += "</table>"
         }

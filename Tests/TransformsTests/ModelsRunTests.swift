@@ -202,3 +202,37 @@ class ModelsRunTests: XCTestCase {
                        "-- c\nwith e AS (SELECT 1),\n x AS (SELECT 2) SELECT * FROM x, e")
     }
 }
+
+/// A broken project is one clear error naming the file (and line, for YAML) before anything is built.
+final class ModelProjectErrorTests: XCTestCase {
+    func load(_ files: [String: String]) throws -> ModelProject {
+        let folder = try TemporaryDirectory()
+        for (name, text) in files {
+            try FileManager.default.createDirectory(atPath: (folder.file("p/\(name)") as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try folder.write("p/\(name)", text)
+        }
+        return try ModelProject.load(folder: folder.file("p"), engine: "sqlite")
+    }
+
+    func message(_ files: [String: String]) -> String {
+        do { _ = try load(files); return "no error" } catch { return "\(error)" }
+    }
+
+    func testEachMistakeIsNamed() {
+        XCTAssertTrue(message(["staging/a.sql": "-- materialized: incremental\nSELECT 1 AS d"]).hasSuffix("staging/a.sql: an incremental model needs partition_by (the column whose interval a run replaces)"))
+        XCTAssertTrue(message(["staging/a.sql": "{{ config(materialized='tabel') }}\nSELECT 1"]).contains("materialized 'tabel' is not one of view, table, incremental, ephemeral"))
+        XCTAssertTrue(message(["staging/a.sql": "{{ config(materialised='table') }}\nSELECT 1"]).contains("config key 'materialised' is unknown"))
+        XCTAssertTrue(message(["staging/a.sql": "SELECT * FROM {{ ref('b') }}"]).contains("staging/a.sql: ref('b') names no model or seed"))
+        XCTAssertTrue(message(["staging/a.sql": "SELECT * FROM {{ source('x') }}"]).contains("must be source('name', 'table')"))
+        XCTAssertTrue(message(["staging/a.sql": "SELECT * FROM {{ source('seeds', 'nope') }}"]).contains("source('seeds', 'nope') names no seed"))
+        XCTAssertTrue(message(["staging/shop_orders.sql": "SELECT * FROM {{ source('shop', 'orders') }}"]).contains("which model shop_orders would overwrite"))
+        XCTAssertTrue(message(["staging/a.postgres.sql": "SELECT 1"]).contains("model a has only staging/a.postgres.sql, no a.sql or a.sqlite.sql for sqlite"))
+        XCTAssertTrue(message(["staging/a.sql": "SELECT 1", "marts/a.sql": "SELECT 2"]).contains("model a is defined twice"))
+        let unknownTest = message(["staging/a.sql": "SELECT 1", "staging/schema.yml": "models:\n  - name: a\n    columns:\n      - name: x\n        tests: [uniq]\n"])
+        XCTAssertTrue(unknownTest.contains("schema.yml:5: models[0].columns[0].tests[0]: unknown test 'uniq'"), unknownTest)
+        XCTAssertTrue(message(["staging/a.sql": "SELECT 1", "staging/schema.yml": "models:\n  - name: a\n    tests: [unique]\n"]).contains("unique is a column test: put it under a column"))
+        XCTAssertTrue(message(["staging/a.sql": "SELECT 1", "staging/schema.yml": "models:\n  - name: b\n    tests: [{ row_count: { min: 1 } }]\n"]).contains("tests for model b, which does not exist"))
+        XCTAssertTrue(message(["seeds/s.csv": "a,b\n1\n", "staging/a.sql": "SELECT * FROM {{ ref('s') }}"]).hasSuffix("no error"), "a seed's rows are read when it loads")
+        XCTAssertTrue(message([:]).contains("does not exist") || message([:]).contains("no model in"), message([:]))
+    }
+}

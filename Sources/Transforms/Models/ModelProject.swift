@@ -44,7 +44,18 @@ public struct ModelProject: Sendable {
         for seed in seeds where seen[seed.name] != nil {
             throw TransformError("\(ModelsRun.name): seed \(seed.file) and model \(seen[seed.name] ?? "") share the name \(seed.name)")
         }
-        let ordered = try ModelGraph.order(models, seeds: Set(seeds.map(\.name)))
+        let seedNames = Set(seeds.map(\.name))
+        for model in models {
+            for source in model.sources {
+                if source.source == "seeds", !seedNames.contains(source.table) {
+                    throw TransformError("\(model.file): source('seeds', '\(source.table)') names no seed (seeds: \(seedNames.sorted().joined(separator: ", ")))")
+                }
+                if source.source != "seeds", seen[source.relation] != nil {
+                    throw TransformError("\(model.file): source('\(source.source)', '\(source.table)') is loaded as table \(source.relation), which model \(source.relation) would overwrite: rename the model")
+                }
+            }
+        }
+        let ordered = try ModelGraph.order(models, seeds: seedNames)
         var tests = schema.tests
         tests += try loadSingularTests(folder: "\(folder)/tests")
         let known = Set(models.map(\.name)).union(seeds.map(\.name))

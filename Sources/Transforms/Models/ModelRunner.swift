@@ -130,7 +130,8 @@ struct ModelRunner {
         } catch {
             throw TransformError("\(where_): \(error.description)")
         }
-        let subject = test.model.map { " on \($0)" } ?? ""
+        let models = test.model.map { [$0] } ?? test.references
+        let subject = models.isEmpty ? "" : " on \(models.joined(separator: ", "))"
         context.results.check(test.name, outcome: count == 0 ? "pass" : (test.warnOnly ? "warn" : "fail"), failingRows: count)
         guard count > 0 else {
             context.log("\(ModelsRun.name): PASS \(test.name)\(subject)")
