@@ -44,6 +44,22 @@ extension PostgresAttemptStore {
         }
     }
 
+    /// A write sent again after whoever was asked first (the daemon) went away unanswering: the landed checks above.
+    public func landed(_ request: AttemptRequest) throws(AttemptStoreError) -> AttemptReply? {
+        try reconnecting { () throws(AttemptStoreError) -> AttemptReply? in
+            switch request {
+            case .claim(let key, let pid, let hostname, _):
+                return try claimLanded(key, pid: pid, hostname: hostname).map { AttemptReply.started($0) }
+            case .reschedule(let key, let nextPokeAt, _, _):
+                return try rescheduleLanded(key, nextPokeAt: nextPokeAt).map { AttemptReply.written($0) }
+            case .complete(let key, _, _, let outcome):
+                return try completeLanded(key, outcome: outcome).map { AttemptReply.written($0) }
+            case .setTaskPid, .heartbeat:
+                return nil  // writing these twice does no harm
+            }
+        }
+    }
+
     /// The claim is ours if the row runs with this worker's pid and host; its start time then.
     func claimLanded(_ key: AttemptKey, pid: Int32, hostname: String) throws(AttemptStoreError) -> Double?? {
         let row = try run("""

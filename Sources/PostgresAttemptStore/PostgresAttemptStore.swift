@@ -17,18 +17,20 @@ public final class PostgresAttemptStore: AttemptStore {
     /// half a minute, so that a heartbeat cannot block the worker (and the execution timeout it enforces) for hours.
     static let connectDefaults: [(String, String)] = [
         ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
-        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"), ("application_name", "orchestrator worker"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
     ]
 
-    public init(url: StoreURL) throws(AttemptStoreError) {
+    /// `sslPassword`: the SSL key's passphrase, kept out of the worker's argv; by default the worker's
+    /// `StoreURL.sslPasswordVariable`. `applicationName` tells the server's sessions apart (pg_stat_activity).
+    public init(url: StoreURL, sslPassword: String? = getenv(StoreURL.sslPasswordVariable).map { String(cString: $0) },
+                applicationName: String = "orchestrator worker") throws(AttemptStoreError) {
         self.url = url
-        // Keywords before `dbname` (the URL, expanded) are defaults; the SSL passphrase, kept out of the worker's
-        // argv, comes after it.
-        var keywords = Self.connectDefaults.map(\.0) + ["dbname"]
-        var values = Self.connectDefaults.map(\.1) + [url.connectionString]
-        if let passphrase = getenv(StoreURL.sslPasswordVariable) {
+        // Keywords before `dbname` (the URL, expanded) are defaults; the SSL passphrase comes after it.
+        var keywords = Self.connectDefaults.map(\.0) + ["application_name", "dbname"]
+        var values = Self.connectDefaults.map(\.1) + [applicationName, url.connectionString]
+        if let sslPassword {
             keywords.append("sslpassword")
-            values.append(String(cString: passphrase))
+            values.append(sslPassword)
         }
         guard let connection = Self.withCStrings(keywords, { keys in Self.withCStrings(values) { PQconnectdbParams(keys, $0, 1) } }) else {
             throw AttemptStoreError("store \(url): cannot connect: out of memory", kind: .unavailable)

@@ -54,6 +54,9 @@ public struct SchedulerSettings: Sendable {
     /// The lake's S3 credentials (`SecretMasker.lakeCredentialVariables`), remembered before the scheduler's own
     /// environment was scrubbed: only the tasks that use the lake (transforms) get them, never a command task.
     public var lakeEnvironment: [String: String] = [:]
+    /// Opens the store connection that answers the workers' writes over their attempt channels (PostgreSQL: the workers
+    /// then need no connection, and no libpq, of their own; docs/decisions/0016). Nil: workers open the store themselves.
+    public var attemptStoreForWorkers: AttemptChannelServer.Opener?
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -109,6 +112,8 @@ public final class Scheduler {
     public var onNotificationQueued: () -> Void = {}
     /// Called after a worker starts, so the reaper knows to wait.
     var onSpawn: () -> Void = {}
+    /// Answers the workers' attempt channels, when the settings say so.
+    let attemptChannels: AttemptChannelServer?
 
     public init(store: any MetadataStore, settings: SchedulerSettings, log: SchedulerLog, folder: DagFolder? = nil) {
         self.store = store
@@ -119,6 +124,7 @@ public final class Scheduler {
                                               storeURL: settings.storeURL)
         self.parallelism = settings.parallelism
         self.connections = settings.connections
+        self.attemptChannels = settings.attemptStoreForWorkers.flatMap { AttemptChannels.server(opening: $0) }
     }
 
     var runningWorkers: Int { children.count + adopted.count }
