@@ -70,6 +70,11 @@ public final class ChannelAttemptStore: AttemptStore {
                     resent = true
                     close(descriptor)
                     descriptor = -1
+                    if !answeredByFallback {
+                        // The worker's stderr is its daemon's (its log, or the journal): the next daemon's operator sees why.
+                        let line = Array("orchestrator-worker: the daemon that started this worker is gone; its helper opens the store for \(request.key)\n".utf8)
+                        _ = line.withUnsafeBytes { write(2, $0.baseAddress, line.count) }
+                    }
                     descriptor = try fallback()
                     answeredByFallback = true
                 case .timedOut:
