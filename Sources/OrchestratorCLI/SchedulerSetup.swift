@@ -138,7 +138,8 @@ enum SchedulerSetup {
             if let passphrase = store.sslPassword { settings.storeEnvironment[StoreURL.sslPasswordVariable] = passphrase }
             // This process answers its workers' writes with a connection of its own (docs/decisions/0016).
             settings.attemptStoreForWorkers = { () throws(AttemptStoreError) -> any AttemptStore in
-                try PostgresAttemptStore(url: store, sslPassword: store.sslPassword, applicationName: "orchestrator attempt channels")
+                try PostgresAttemptStore(url: store, sslPassword: store.sslPassword, applicationName: "orchestrator attempt channels",
+                                         prepares: true)
             }
         }
         // The lake's S3 keys go to the transforms only (a command task never sees them).

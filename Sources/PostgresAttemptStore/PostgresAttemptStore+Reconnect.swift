@@ -39,6 +39,7 @@ extension PostgresAttemptStore {
         }
         guard PQstatus(connection) != CONNECTION_OK else { return }
         PQreset(connection)
+        prepared = [:]  // a new session has none of the old one's
         guard PQstatus(connection) == CONNECTION_OK else {
             throw AttemptStoreError("store \(url): cannot reconnect: \(Self.oneLine(PQerrorMessage(connection)))", kind: .unavailable)
         }
