@@ -15,26 +15,29 @@ final class PostgresWorkerChannelTests: PostgresTestCase {
         try psql(databaseURL, "SELECT coalesce(\(column)::text, '') FROM task_instances WHERE task_id = 'work'")
     }
 
-    func testAWorkerWritesThroughItsDaemonAndItsTaskCannotReachTheChannel() throws {
+    /// A daemon on the test's database running one task, `work`, whose shell `script` (lines joined by spaces) writes
+    /// its worker's pid to $WORK/worker-pid: returns once it has.
+    func startTask(_ script: String) throws -> Harness {
         let h = try Harness()
         h.extraEnvironment["ORCHESTRATOR_STORE"] = databaseURL
-        try h.writeDag("channel", """
-            dag_id: channel
-            schedule: null
-            start_date: 2024-01-01
-            tasks:
-              - id: work
-                command: >-
-                  ls -l /proc/self/fd > "$WORK/task-fds";
-                  tr '\\0' '\\n' < /proc/$PPID/cmdline | head -1 > "$WORK/worker-program";
-                  if ls -l /proc/$PPID/fd > "$WORK/worker-fds" 2>/dev/null; then :; fi;
-                  if (echo hello > /proc/$PPID/fd/3) 2>/dev/null; then echo reached; else echo refused; fi > "$WORK/reach";
-                  echo $PPID > "$WORK/worker-pid";
-                  while [ ! -e "$WORK/go" ]; do sleep 0.05; done
-            """)
+        let command = script.split(separator: "\n").joined(separator: " ")
+        let quoted = "'" + command.replacingOccurrences(of: "'", with: "''") + "'"
+        try h.writeDag("channel", "dag_id: channel\nschedule: null\nstart_date: 2024-01-01\ntasks:\n  - id: work\n    command: \(quoted)\n")
         try h.startDaemon()
         XCTAssertEqual(try h.run(["trigger", "channel", "--date", "2024-01-01"]).status, 0)
         try h.waitFor("the task to start") { !h.lines("worker-pid").isEmpty }
+        return h
+    }
+
+    func testAWorkerWritesThroughItsDaemonAndItsTaskCannotReachTheChannel() throws {
+        let h = try startTask("""
+            ls -l /proc/self/fd > "$WORK/task-fds";
+            tr '\\0' '\\n' < /proc/$PPID/cmdline | head -1 > "$WORK/worker-program";
+            if ls -l /proc/$PPID/fd > "$WORK/worker-fds" 2>/dev/null; then :; fi;
+            if (echo hello > /proc/$PPID/fd/3) 2>/dev/null; then echo reached; else echo refused; fi > "$WORK/reach";
+            echo $PPID > "$WORK/worker-pid";
+            while [ ! -e "$WORK/go" ]; do sleep 0.05; done
+            """)
 
         // The daemon's sessions only: none of a worker (before this change each worker had one, and a backend forked for it).
         let running = try sessions()
@@ -66,19 +69,9 @@ final class PostgresWorkerChannelTests: PostgresTestCase {
     }
 
     func testAWorkerWhoseDaemonIsKilledHeartbeatsAndRecordsItsOutcomeThroughItsHelper() throws {
-        let h = try Harness()
-        h.extraEnvironment["ORCHESTRATOR_STORE"] = databaseURL
-        try h.writeDag("channel", """
-            dag_id: channel
-            schedule: null
-            start_date: 2024-01-01
-            tasks:
-              - id: work
-                command: 'echo $PPID > "$WORK/worker-pid"; while [ ! -e "$WORK/go" ]; do sleep 0.05; done; echo done >> "$WORK/ledger"'
+        let h = try startTask("""
+            echo $PPID > "$WORK/worker-pid"; while [ ! -e "$WORK/go" ]; do sleep 0.05; done; echo done >> "$WORK/ledger"
             """)
-        try h.startDaemon()
-        XCTAssertEqual(try h.run(["trigger", "channel", "--date", "2024-01-01"]).status, 0)
-        try h.waitFor("the task to start") { !h.lines("worker-pid").isEmpty }
         let worker = try XCTUnwrap(h.lines("worker-pid").first.flatMap { Int32($0) })
         XCTAssertEqual(try instance("state"), "running")
         XCTAssertEqual(h.stopDaemon(signal: SIGKILL), 9)
