@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "MetadataStore"),
         .target(name: "SQLiteStore", dependencies: ["MetadataStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Executor", dependencies: ["CSystemCalls"]),
-        // The worker side links no Foundation: WorkerCore, and the SQLite C API directly.
+        // The worker side links no Foundation: WorkerCore (the attempt, and its channel to the daemon), and the SQLite C API directly.
         .target(name: "WorkerCore", dependencies: ["Executor"]),
         // GRDBSQLite is only GRDB's module map for the system libsqlite3: no GRDB code is linked.
         .target(name: "SQLiteDirect", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
+                "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient", "PostgresAttemptStore", "StoreAddress", "Executor", "Scheduler", "WorkerCore", "Transforms", "SampleData",
                 "Notifications", "WebStatus", "SecretMasking", "YAMLLimits", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -78,10 +78,12 @@ let package = Package(
         // The worker is spawned once per task attempt, so it links only what an attempt needs.
         .executableTarget(name: "orchestrator-worker", dependencies: ["WorkerCore", "SQLiteAttemptStore", "StoreAddress"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
-        // The worker for PostgreSQL stores: libpq has no complete static build here, so this one links it dynamically
+        // The worker for PostgreSQL stores that opens the store itself, and the fallback helper of a static worker whose
+        // daemon is gone (docs/decisions/0016): libpq has no complete static build here, so this one links it dynamically
         // (the release build links the Swift runtime statically, and it uses no Foundation either).
         .executableTarget(name: "orchestrator-worker-postgres", dependencies: ["WorkerCore", "SQLiteAttemptStore", "PostgresAttemptStore"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAMLLimits"]),
+        .testTarget(name: "WorkerCoreTests", dependencies: ["WorkerCore", "Executor"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Workflow", "MetadataStore", "SQLiteStore", "PostgresStore", "PostgresClient", "Notifications"]),
         // The store conformance suite (StoreConformanceTests) and its SQLite subclass; other backends add theirs here.
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "MetadataStore", "WorkerCore", "SQLiteAttemptStore",

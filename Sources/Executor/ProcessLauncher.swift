@@ -56,9 +56,11 @@ public struct ProcessSpec: Sendable {
     public var errorDescriptor: Int32?
     /// Puts the child in a process group of its own, so that it and all its descendants can be signalled together.
     public var newProcessGroup: Bool
+    /// Descriptors the child gets at 3, 4, … (a worker's attempt channel); every other one from 3 up is closed.
+    public var passedDescriptors: [Int32] = []
 
     public init(executable: String, arguments: [String] = [], environment: [String: String], workingDirectory: String? = nil,
-                outputPath: String? = nil, outputDescriptor: Int32? = nil, newProcessGroup: Bool = true) {
+                outputPath: String? = nil, outputDescriptor: Int32? = nil, newProcessGroup: Bool = true, passedDescriptors: [Int32] = []) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
@@ -66,6 +68,7 @@ public struct ProcessSpec: Sendable {
         self.outputPath = outputPath
         self.outputDescriptor = outputDescriptor
         self.newProcessGroup = newProcessGroup
+        self.passedDescriptors = passedDescriptors
     }
 }
 
@@ -104,10 +107,24 @@ public enum ProcessLauncher {
             }
             _ = orchestrator_spawn_add_chdir(&actions, directory)
         }
-        // Last, after the dup2s: the child keeps 0, 1 and 2 only. Libraries in the parent (SwiftNIO's listening
-        // socket and epoll, pipes) do not all open close-on-exec, and a task holding the web socket would keep
-        // a restarted daemon from binding its port.
-        guard orchestrator_spawn_add_closefrom(&actions, 3) == 0 else {
+        // A descriptor already at a number an earlier dup2 of this list overwrites (or at its own target, where dup2
+        // would leave it close-on-exec) is moved out of the way first.
+        var moved: [Int32] = []
+        defer { for descriptor in moved { close(descriptor) } }
+        let firstFree = Int32(3 + spec.passedDescriptors.count)
+        for (index, descriptor) in spec.passedDescriptors.enumerated() {
+            var source = descriptor
+            if source < firstFree {
+                source = fcntl(descriptor, F_DUPFD_CLOEXEC, firstFree + 16)
+                guard source >= 0 else { throw LaunchError(message: "cannot start \(spec.executable): cannot move descriptor \(descriptor)") }
+                moved.append(source)
+            }
+            posix_spawn_file_actions_adddup2(&actions, source, Int32(3 + index))
+        }
+        // Last, after the dup2s: the child keeps 0, 1 and 2 (and what it is passed) only. Libraries in the parent
+        // (SwiftNIO's listening socket and epoll, pipes) do not all open close-on-exec, and a task holding the web
+        // socket would keep a restarted daemon from binding its port.
+        guard orchestrator_spawn_add_closefrom(&actions, firstFree) == 0 else {
             throw LaunchError(message: "cannot start \(spec.executable): posix_spawn_file_actions_addclosefrom_np failed")
         }
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)

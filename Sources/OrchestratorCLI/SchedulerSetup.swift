@@ -1,6 +1,7 @@
 import ArgumentParser
 import Executor
 import Foundation
+import PostgresAttemptStore
 import PostgresClient
 import StoreAddress
 import MetadataStore
@@ -86,16 +87,16 @@ struct ExecutionOptions: ParsableArguments {
 
 
 enum SchedulerSetup {
-    /// The lean worker executable installed beside `orchestrator`: the static one for SQLite, the one linking libpq for
-    /// PostgreSQL.
+    /// The lean, static worker executable installed beside `orchestrator`. On PostgreSQL it sends its writes to this
+    /// process over its attempt channel, and needs the worker linking libpq beside it for when this process is gone.
     static func binaries(for backend: StoreURL.Backend = .sqlite) throws -> (orchestrator: String, worker: String) {
         guard let executable = SystemInfo.executablePath else { throw CLIError("cannot find the orchestrator executable (/proc/self/exe)") }
-        let name = backend == .postgres ? "orchestrator-worker-postgres" : "orchestrator-worker"
-        let worker = ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
-        guard FileManager.default.isExecutableFile(atPath: worker) else {
-            throw CLIError("the worker executable \(worker) is missing; install \(name) beside orchestrator")
+        let folder = (executable as NSString).deletingLastPathComponent as NSString
+        let names = backend == .postgres ? ["orchestrator-worker", "orchestrator-worker-postgres"] : ["orchestrator-worker"]
+        for name in names where !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent(name)) {
+            throw CLIError("the worker executable \(folder.appendingPathComponent(name)) is missing; install \(name) beside orchestrator")
         }
-        return (executable, worker)
+        return (executable, folder.appendingPathComponent("orchestrator-worker"))
     }
 
     /// As under the daemon: the configuration's pools go to the store, and the secrets it read from the environment
@@ -131,9 +132,15 @@ enum SchedulerSetup {
         // Workers get it in their argv, which any local user can read: never with its password.
         if let store { settings.storeURL = store.withoutPassword }
         // The password (user info or `?password=`) goes to the workers in their environment; libpq reads PGPASSWORD.
+        // (The workers keep it for their fallback helper, which opens the store if this process is gone.)
         if let store, store.backend == .postgres {
             if let password = store.password { settings.storeEnvironment["PGPASSWORD"] = password }
             if let passphrase = store.sslPassword { settings.storeEnvironment[StoreURL.sslPasswordVariable] = passphrase }
+            // This process answers its workers' writes with a connection of its own (docs/decisions/0016).
+            settings.attemptStoreForWorkers = { () throws(AttemptStoreError) -> any AttemptStore in
+                try PostgresAttemptStore(url: store, sslPassword: store.sslPassword, applicationName: "orchestrator attempt channels",
+                                         prepares: true)
+            }
         }
         // The lake's S3 keys go to the transforms only (a command task never sees them).
         settings.lakeEnvironment = LakeCredentials.environment

@@ -39,8 +39,25 @@ extension PostgresAttemptStore {
         }
         guard PQstatus(connection) != CONNECTION_OK else { return }
         PQreset(connection)
+        prepared = [:]  // a new session has none of the old one's
         guard PQstatus(connection) == CONNECTION_OK else {
             throw AttemptStoreError("store \(url): cannot reconnect: \(Self.oneLine(PQerrorMessage(connection)))", kind: .unavailable)
+        }
+    }
+
+    /// A write sent again after whoever was asked first (the daemon) went away unanswering: the landed checks above.
+    public func landed(_ request: AttemptRequest) throws(AttemptStoreError) -> AttemptReply? {
+        try reconnecting { () throws(AttemptStoreError) -> AttemptReply? in
+            switch request {
+            case .claim(let key, let pid, let hostname, _):
+                return try claimLanded(key, pid: pid, hostname: hostname).map { AttemptReply.started($0) }
+            case .reschedule(let key, let nextPokeAt, _, _):
+                return try rescheduleLanded(key, nextPokeAt: nextPokeAt).map { AttemptReply.written($0) }
+            case .complete(let key, _, _, let outcome):
+                return try completeLanded(key, outcome: outcome).map { AttemptReply.written($0) }
+            case .setTaskPid, .heartbeat:
+                return nil  // writing these twice does no harm
+            }
         }
     }
 

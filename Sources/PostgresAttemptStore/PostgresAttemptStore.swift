@@ -12,23 +12,31 @@ import Glibc
 public final class PostgresAttemptStore: AttemptStore {
     let connection: OpaquePointer
     let url: StoreURL
+    /// Prepare each statement once (a long-lived connection: the daemon's, answering every worker) rather than have the
+    /// server parse and plan it on every call (a worker's connection runs each statement once or twice).
+    let prepares: Bool
+    /// Statement name by SQL text, for this session (a reconnect starts a new session: emptied then).
+    var prepared: [String: String] = [:]
 
     /// Defaults the store URL may override. A server that goes away, or a half-open socket, is noticed within about
     /// half a minute, so that a heartbeat cannot block the worker (and the execution timeout it enforces) for hours.
     static let connectDefaults: [(String, String)] = [
         ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
-        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"), ("application_name", "orchestrator worker"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
     ]
 
-    public init(url: StoreURL) throws(AttemptStoreError) {
+    /// `sslPassword`: the SSL key's passphrase, kept out of the worker's argv; by default the worker's
+    /// `StoreURL.sslPasswordVariable`. `applicationName` tells the server's sessions apart (pg_stat_activity).
+    public init(url: StoreURL, sslPassword: String? = getenv(StoreURL.sslPasswordVariable).map { String(cString: $0) },
+                applicationName: String = "orchestrator worker", prepares: Bool = false) throws(AttemptStoreError) {
         self.url = url
-        // Keywords before `dbname` (the URL, expanded) are defaults; the SSL passphrase, kept out of the worker's
-        // argv, comes after it.
-        var keywords = Self.connectDefaults.map(\.0) + ["dbname"]
-        var values = Self.connectDefaults.map(\.1) + [url.connectionString]
-        if let passphrase = getenv(StoreURL.sslPasswordVariable) {
+        self.prepares = prepares
+        // Keywords before `dbname` (the URL, expanded) are defaults; the SSL passphrase comes after it.
+        var keywords = Self.connectDefaults.map(\.0) + ["application_name", "dbname"]
+        var values = Self.connectDefaults.map(\.1) + [applicationName, url.connectionString]
+        if let sslPassword {
             keywords.append("sslpassword")
-            values.append(String(cString: passphrase))
+            values.append(sslPassword)
         }
         guard let connection = Self.withCStrings(keywords, { keys in Self.withCStrings(values) { PQconnectdbParams(keys, $0, 1) } }) else {
             throw AttemptStoreError("store \(url): cannot connect: out of memory", kind: .unavailable)
@@ -172,19 +180,39 @@ public final class PostgresAttemptStore: AttemptStore {
         defer { for pointer in copies { free(pointer) } }
         var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
         pointers.append(nil)
+        let name = try prepares ? preparedName(sql, parameterCount: parameters.count) : nil
         let result = pointers.withUnsafeBufferPointer { values in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
+            if let name { return PQexecPrepared(connection, name, Int32(parameters.count), values.baseAddress, nil, nil, 0) }
+            return PQexecParams(connection, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
         }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard let result, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
-            let message = result.map { Self.oneLine(PQresultErrorField($0, Int32(UInt8(ascii: "M")))) } ?? Self.oneLine(PQerrorMessage(connection))
-            throw AttemptStoreError("store \(url): \(message)" + (state.map { " (SQLSTATE \($0))" } ?? ""), kind: Self.kind(state: state, connection: connection))
+            throw failure(of: result)
         }
         let first = PQntuples(result) > 0 && PQgetisnull(result, 0, 0) == 0 ? PQgetvalue(result, 0, 0).map { String(cString: $0) } : nil
         let changed = PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
         return (changed, first)
+    }
+
+    /// The error of a failed call: the server's message and SQLSTATE, or libpq's.
+    func failure(of result: OpaquePointer?) -> AttemptStoreError {
+        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        let message = result.map { Self.oneLine(PQresultErrorField($0, Int32(UInt8(ascii: "M")))) } ?? Self.oneLine(PQerrorMessage(connection))
+        return AttemptStoreError("store \(url): \(message)" + (state.map { " (SQLSTATE \($0))" } ?? ""), kind: Self.kind(state: state, connection: connection))
+    }
+
+    /// The session's name for `sql`, prepared at its first use.
+    func preparedName(_ sql: String, parameterCount: Int) throws(AttemptStoreError) -> String {
+        if let name = prepared[sql] { return name }
+        let name = "orchestrator_attempt_\(prepared.count + 1)"
+        let result = PQprepare(connection, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        guard let result, PQresultStatus(result) == PGRES_COMMAND_OK else {
+            throw failure(of: result)
+        }
+        prepared[sql] = name
+        return name
     }
 
     /// Lost connection (or a server going down, class 08 / 57P) first; then the conflicts that another try may get past.

@@ -42,7 +42,7 @@ extension Scheduler {
     /// Claims the instance (scheduled → queued at the next attempt), then starts its worker.
     func start(_ instance: TaskInstance, dag: DAG, task: TaskDefinition, run: DagRun, now: Date) throws {
         let tryNumber = instance.tryNumber + 1
-        let spec: AttemptSpec
+        var spec: AttemptSpec
         do {
             (spec, _) = try specBuilder.render(dag: dag, task: task, run: run, tryNumber: tryNumber, maxTries: instance.maxTries)
         } catch {
@@ -72,13 +72,26 @@ extension Scheduler {
             pendingWake = true
             return
         }
+        // The worker's end of its attempt channel, when this scheduler answers for the store (closed here once passed).
+        var passed: [Int32] = []
+        defer { for descriptor in passed { close(descriptor) } }
+        if let attemptChannels {
+            guard let channel = attemptChannels.openChannel() else {
+                let note = "cannot start the worker: no attempt channel (\(String(cString: strerror(errno))))"
+                log(.error, "worker did not start", [("task", instance.key.description), ("error", note)])
+                _ = try store.update(instance.key, .spawnFailed(tryNumber: tryNumber, note: note, at: now))
+                return
+            }
+            passed = [channel]
+            spec.channel = AttemptChannel.childDescriptor
+        }
         let pid: pid_t
         do {
             pid = try ProcessLauncher.spawn(ProcessSpec(
                 // Connections travel in the worker's environment, never in its argv (the spec), which any user can read.
                 executable: settings.workerPath, arguments: spec.arguments, environment: workerEnvironment.merging(settings.storeEnvironment) { $1 }.merging(granted) { $1 }
                     .merging(["ORCHESTRATOR_NODE_NAME": hostname]) { $1 },
-                workingDirectory: nil, outputPath: nil, newProcessGroup: true))
+                workingDirectory: nil, outputPath: nil, newProcessGroup: true, passedDescriptors: passed))
         } catch {
             let note = "cannot start the worker: \(error)"
             log(.error, "worker did not start", [("task", instance.key.description), ("error", note)])

@@ -54,6 +54,9 @@ public struct SchedulerSettings: Sendable {
     /// The lake's S3 credentials (`SecretMasker.lakeCredentialVariables`), remembered before the scheduler's own
     /// environment was scrubbed: only the tasks that use the lake (transforms) get them, never a command task.
     public var lakeEnvironment: [String: String] = [:]
+    /// Opens the store connection that answers the workers' writes over their attempt channels (PostgreSQL: the workers
+    /// then need no connection, and no libpq, of their own; docs/decisions/0016). Nil: workers open the store themselves.
+    public var attemptStoreForWorkers: AttemptChannelServer.Opener?
 
     public init(home: HomeLayout, dagsFolder: String, parallelism: Int = 32, gracePeriod: Double = 60,
                 heartbeatTimeout: Double = 60, workerPath: String, orchestratorPath: String,
@@ -109,6 +112,8 @@ public final class Scheduler {
     public var onNotificationQueued: () -> Void = {}
     /// Called after a worker starts, so the reaper knows to wait.
     var onSpawn: () -> Void = {}
+    /// Answers the workers' attempt channels, when the settings say so.
+    let attemptChannels: AttemptChannelServer?
 
     public init(store: any MetadataStore, settings: SchedulerSettings, log: SchedulerLog, folder: DagFolder? = nil) {
         self.store = store
@@ -119,6 +124,7 @@ public final class Scheduler {
                                               storeURL: settings.storeURL)
         self.parallelism = settings.parallelism
         self.connections = settings.connections
+        self.attemptChannels = settings.attemptStoreForWorkers.flatMap { AttemptChannels.server(opening: $0) }
     }
 
     var runningWorkers: Int { children.count + adopted.count }
@@ -228,9 +234,13 @@ public final class Scheduler {
         var instances = try store.taskInstancesOfRunningRuns()
         let position = Dictionary(instances.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { a, _ in a })
         let byRun = Dictionary(grouping: instances) { RunRef(dagId: $0.key.dagId, runId: $0.key.runId) }
+        // The running runs in one read, not one per run and pass (on PostgreSQL each is a round trip: 4.4 per task
+        // instance of the bench's backfill). A run that finished since the instances were read is left out, as it should.
+        let running = byRun.isEmpty ? [:] : Dictionary(try store.runs(RunFilter(states: [.running])).map { (RunRef(dagId: $0.dagId, runId: $0.runId), $0) },
+                                                      uniquingKeysWith: { first, _ in first })
         var nextRetry: Date?
         for (ref, runInstances) in byRun where inScope(dagId: ref.dagId, runId: ref.runId) {
-            guard let dag = folder.dags[ref.dagId], let run = try store.run(dagId: ref.dagId, runId: ref.runId) else { continue }
+            guard let dag = folder.dags[ref.dagId], let run = running[ref] else { continue }
             // Tasks added to the DAG file after the run was created join it, as Airflow's verify_integrity does;
             // they are planned in the next pass.
             if runInstances.count < dag.tasks.count {

@@ -24,6 +24,9 @@ public struct AttemptSpec: Sendable, Equatable {
     public var tee: Bool
     /// For a sensor: seconds between pokes and until it gives up (measured from its first poke).
     public var sensor: SensorTiming?
+    /// The descriptor of the attempt channel the scheduler passed (`AttemptChannel.childDescriptor`): the worker sends its
+    /// writes there instead of opening the store. Nil: the worker opens the store itself.
+    public var channel: Int32?
 
     public struct SensorTiming: Sendable, Equatable {
         public var pokeInterval: Double
@@ -39,7 +42,8 @@ public struct AttemptSpec: Sendable, Equatable {
 
     public init(dagId: String, runId: String, taskId: String, tryNumber: Int, maxTries: Int, argv: [String],
                 environment: [String: String], workingDirectory: String, logPath: String, storeURL: String,
-                schedulerPidPath: String, executionTimeout: Double?, retryDelay: Double, tee: Bool = false, sensor: SensorTiming? = nil) {
+                schedulerPidPath: String, executionTimeout: Double?, retryDelay: Double, tee: Bool = false, sensor: SensorTiming? = nil,
+                channel: Int32? = nil) {
         self.dagId = dagId
         self.runId = runId
         self.taskId = taskId
@@ -55,15 +59,17 @@ public struct AttemptSpec: Sendable, Equatable {
         self.retryDelay = retryDelay
         self.tee = tee
         self.sensor = sensor
+        self.channel = channel
     }
 
-    static let formatTag = "attempt-spec-v3"
+    static let formatTag = "attempt-spec-v4"
 
     /// The worker's argv after its program name: fixed fields, then counted environment entries and argv.
     public var arguments: [String] {
         var out = [Self.formatTag, dagId, runId, taskId, String(tryNumber), String(maxTries), workingDirectory, logPath,
                    storeURL, schedulerPidPath, executionTimeout.map { String($0) } ?? "-", String(retryDelay), tee ? "1" : "0",
-                   sensor.map { String($0.pokeInterval) } ?? "-", sensor.map { String($0.timeout) } ?? "-"]
+                   sensor.map { String($0.pokeInterval) } ?? "-", sensor.map { String($0.timeout) } ?? "-",
+                   channel.map { String($0) } ?? "-"]
         out.append(String(environment.count))
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) { out += [name, value] }
         out.append(String(argv.count))
@@ -106,6 +112,15 @@ public struct AttemptSpec: Sendable, Equatable {
             sensor = SensorTiming(pokeInterval: interval, timeout: limit)
         } else {
             sensor = nil
+        }
+        let channelText = try next("attempt channel")
+        if channelText == "-" {
+            channel = nil
+        } else {
+            guard let descriptor = Int32(channelText), descriptor > 2 else {
+                throw DecodingError(description: "attempt spec: attempt channel '\(channelText)' is not a descriptor above 2")
+            }
+            channel = descriptor
         }
         var environment: [String: String] = [:]
         for _ in 0..<(try number("environment count")) {

@@ -81,4 +81,12 @@ public protocol AttemptStore {
     func heartbeat(_ key: AttemptKey, at time: Double) throws(AttemptStoreError) -> HeartbeatResult
     /// running → the outcome's state, and the attempt recorded, in one transaction; false if the attempt moved on.
     func complete(_ key: AttemptKey, hostname: String, pid: Int32, outcome: AttemptOutcome) throws(AttemptStoreError) -> Bool
+    /// For a write sent again after whoever was asked first went away without answering (it may have written it): the
+    /// answer that write got if it landed, else nil. Only writes that refuse a second time need it (claim, reschedule,
+    /// complete); a store no one resends to keeps the default, nil.
+    func landed(_ request: AttemptRequest) throws(AttemptStoreError) -> AttemptReply?
+}
+
+extension AttemptStore {
+    public func landed(_ request: AttemptRequest) throws(AttemptStoreError) -> AttemptReply? { nil }
 }

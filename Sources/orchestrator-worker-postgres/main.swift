@@ -8,8 +8,12 @@ import Glibc
 #endif
 
 // orchestrator-worker-postgres ATTEMPT-SPEC-ARGUMENTS…
-// The worker for a PostgreSQL store: orchestrator-worker's entry point with PostgresAttemptStore beside SQLite's. It
-// links no Foundation either, but libpq dynamically (it cannot be linked statically here), so it is a binary of its
+//   The worker for a PostgreSQL store that opens the store itself: orchestrator-worker's entry point with
+//   PostgresAttemptStore beside SQLite's. orchestrator-worker runs this when no daemon passed it an attempt channel.
+// orchestrator-worker-postgres --serve-attempt-store STORE-URL
+//   The fallback helper of an orchestrator-worker whose daemon is gone: answers its attempt channel (descriptor 3)
+//   with its own connection until the worker closes it (docs/decisions/0016).
+// It links no Foundation either, but libpq dynamically (it cannot be linked statically here), so it is a binary of its
 // own and orchestrator-worker stays fully static (docs/decisions/0007-postgres-store.md).
 func fail(_ message: String, code: Int32) -> Never {
     let bytes = Array("orchestrator-worker-postgres: \(message)\n".utf8)
@@ -23,9 +27,24 @@ guard ProcessSecrets.makeNonDumpable() else {
     fail("cannot make this process non-dumpable (prctl PR_SET_DUMPABLE failed): refusing to hold the store's password", code: 71)
 }
 
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--serve-attempt-store" {
+    guard arguments.count == 2 else { fail("usage: orchestrator-worker-postgres --serve-attempt-store STORE-URL", code: 64) }
+    let url: StoreURL
+    do {
+        url = try StoreURL.parse(arguments[1])
+    } catch {
+        fail(error.description, code: 64)
+    }
+    AttemptChannelServer.serve(AttemptChannel.childDescriptor) { () throws(AttemptStoreError) -> any AttemptStore in
+        try PostgresAttemptStore(url: url, applicationName: "orchestrator worker (fallback)")
+    }
+    exit(0)
+}
+
 let spec: AttemptSpec
 do {
-    spec = try AttemptSpec(arguments: Array(CommandLine.arguments.dropFirst()))
+    spec = try AttemptSpec(arguments: arguments)
 } catch {
     fail("\(error.description) (this program is started by the orchestrator scheduler)", code: 64)
 }
