@@ -21,6 +21,8 @@ final class SocialEltParquetTests: PostgresTestCase {
         let warehouse = onParquet.root.appendingPathComponent("analytics.duckdb").path
         onParquet.extraEnvironment["ORCHESTRATOR_WAREHOUSE"] = "duckdb://\(warehouse)"
         onParquet.extraEnvironment["ORCHESTRATOR_DUCKDB"] = duckdb
+        // load.postgres publishes the Parquet gold too (through a CSV copy).
+        onParquet.extraEnvironment["ORCHESTRATOR_CONN_REPORTING_DB"] = databaseURL
         let dags = repository.appendingPathComponent("dags")
         let dagText = try String(contentsOf: dags.appendingPathComponent("social_elt.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "retries: 2", with: "retries: 0")
@@ -31,6 +33,7 @@ final class SocialEltParquetTests: PostgresTestCase {
             let backfill = try h.run(["backfill", "social_elt", "--start", "2024-06-01", "--end", "2024-06-02", "--param", "lake_format=\(format)"],
                                      timeout: 300)
             let goldLog = try h.run(["logs", "social_elt", "gold", "--date", "2024-06-01"]).stdout
+                + (try h.run(["logs", "social_elt", "publish", "--date", "2024-06-01"]).stdout)
             XCTAssertEqual(backfill.status, 0, backfill.stderr + goldLog)
         }
         let lake = onParquet.home.appendingPathComponent("lake")
@@ -45,5 +48,13 @@ final class SocialEltParquetTests: PostgresTestCase {
         try ParquetEndToEndTests.assertSameTables(["global_user_activity_per_day", "global_notif_impact_per_day"],
                                                   sqlite: onSQLite.home.appendingPathComponent("warehouse.db").path,
                                                   duckdb: duckdb, warehouse: warehouse, minimumRows: 11)
+        for table in ["global_user_activity_per_day", "global_notif_impact_per_day"] {
+            let inDuckDB = try DuckDBWarehouseEndToEndTests.cli(duckdb, ["-csv", "-noheader", "-readonly", warehouse], sql: "SELECT count(*) FROM \(table);")
+            XCTAssertEqual(try psql(databaseURL, "SELECT COUNT(*) FROM reporting.\(table)"), inDuckDB.trimmingCharacters(in: .whitespacesAndNewlines), table)
+        }
+        let spent = try DuckDBWarehouseEndToEndTests.cli(duckdb, ["-csv", "-noheader", "-readonly", warehouse],
+                                                         sql: "SELECT CAST(ROUND(SUM(total_money_spend), 2) AS DECIMAL(18, 2)) FROM global_user_activity_per_day;")
+        XCTAssertEqual(try psql(databaseURL, "SELECT ROUND(SUM(total_money_spend)::numeric, 2) FROM reporting.global_user_activity_per_day"),
+                       spent.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -34,11 +34,11 @@ public enum LoadPostgres: TransformOperation {
                       let schemaFile = try context.lake.localPath(of: "_schema.json", in: content) else {
                     throw TransformError("\(name): \(partition) does not exist in the lake; run gold.sql first")
                 }
-                let copy = format == .parquet ? try LoadWarehouse.csvCopy(of: data, table: table, context: context) : nil
+                let partitioned = (try JSONFile.read(schemaFile)["materialized"] as? String) == "partition"
+                let columns = try TableLoader.columns(schema: schemaFile, csv: data)
+                let copy = format == .parquet ? try LoadWarehouse.csvCopy(of: data, table: table, columns: columns, context: context) : nil
                 defer { if let copy { unlink(copy) } }
                 let csv = copy ?? data
-                let partitioned = (try JSONFile.read(schemaFile)["materialized"] as? String) == "partition"
-                let columns = try TableLoader.columns(schema: schemaFile, csv: csv)
                 let target = "\(quotedSchema).\(PostgresConnection.quote(table))"
                 if mode.kind != nil {
                     let count = try merge(connection, csv: csv, columns: columns, schema: schema, mode: mode)

@@ -9,10 +9,17 @@ extension LoadWarehouse {
         return (try lake.localPath(of: file), format)
     }
 
-    /// A CSV copy (header first) of a Parquet gold file, in `$ORCHESTRATOR_HOME/tmp/parquet`.
-    static func csvCopy(of parquet: String, table: String, context: TransformContext) throws(TransformError) -> String {
+    /// A CSV copy (header first) of a Parquet gold file, in `$ORCHESTRATOR_HOME/tmp/parquet`. Columns the schema
+    /// calls integer are cast back to BIGINT: DuckDB writes a HUGEINT (what its SUM of integers gives) to Parquet as
+    /// a DOUBLE, which would print `5111.0`.
+    static func csvCopy(of parquet: String, table: String, columns: [TableLoader.Column], context: TransformContext) throws(TransformError) -> String {
         let copy = try ParquetFiles.scratchFile(in: ParquetFiles.scratchFolder(home: context.home), suffix: ".csv")
-        do { try ParquetFiles.csvCopy(of: parquet, to: copy, what: "\(name): reading gold/\(table)/ds=\(context.ds)") } catch {
+        let select = columns.isEmpty ? "*" : columns.map { column in
+            let quoted = DuckDBDatabase.quote(column.name)
+            return column.affinity == "INTEGER" && column.type.lowercased() != "bool" && column.type.lowercased() != "boolean"
+                ? "CAST(\(quoted) AS BIGINT) AS \(quoted)" : quoted
+        }.joined(separator: ", ")
+        do { try ParquetFiles.csvCopy(of: parquet, select: select, to: copy, what: "\(name): reading gold/\(table)/ds=\(context.ds)") } catch {
             unlink(copy)
             throw error
         }
@@ -26,7 +33,7 @@ extension LoadWarehouse {
         for source in sources {
             guard source.format == .parquet else { readable.append(source); continue }
             do {
-                let copy = try csvCopy(of: source.csv, table: source.table, context: context)
+                let copy = try csvCopy(of: source.csv, table: source.table, columns: source.columns, context: context)
                 copies.append(copy)
                 readable.append(Source(table: source.table, csv: copy, columns: source.columns, partitioned: source.partitioned, mode: source.mode))
             } catch {
