@@ -93,8 +93,9 @@ struct DuckDBCLI: Sendable {
         }
         let stdout = BoundedReader(fd: output[0], limit: outputLimit)
         let stderr = BoundedReader(fd: errors[0], limit: 64 << 10)
-        // Threads of their own, not Dispatch's pool: these block in read and write, and on a 2-core machine the
-        // pool has 2 threads, so the script's writer waited about a second for Dispatch to add a third.
+        // Threads of their own, not Dispatch's pool: these block in read and write, and the pool (as many threads as
+        // cores) grows late. On 2 cores, with a shell script as ORCHESTRATOR_DUCKDB, the writer of a task's first
+        // script waited about a second for a third thread, DuckDB idle meanwhile.
         let readers = DispatchGroup()
         func detach(_ work: @escaping @Sendable () -> Void) {
             readers.enter()
