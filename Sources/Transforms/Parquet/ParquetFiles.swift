@@ -42,11 +42,14 @@ enum ParquetFiles {
     }
 
     /// Writes `csv` (header first, the columns in order) as a Parquet file with the given DuckDB types; returns
-    /// its rows. A value the type refuses fails the write, with DuckDB's line and column.
+    /// its rows. A value the type refuses fails the write, with DuckDB's line and column. One DuckDB thread: on
+    /// the shop_lake bench it used about 30% less CPU than two for the same file (scripts/bench-parquet), and a
+    /// worker's other tasks want the cores.
     @discardableResult
     static func write(csv: String, columns: [(name: String, type: String)], to parquet: String, what: String) throws(TransformError) -> Int {
         let source = DuckDBDatabase.readCSV(csv, columns: columns)
         let output = try run("""
+            SET threads = 1;
             COPY (SELECT * FROM \(source)) TO \(DuckDBDatabase.literal(parquet)) (FORMAT parquet, COMPRESSION zstd);
             SELECT count(*) FROM \(DuckDBDatabase.readParquet(parquet));
 

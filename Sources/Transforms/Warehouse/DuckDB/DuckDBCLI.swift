@@ -93,13 +93,21 @@ struct DuckDBCLI: Sendable {
         }
         let stdout = BoundedReader(fd: output[0], limit: outputLimit)
         let stderr = BoundedReader(fd: errors[0], limit: 64 << 10)
+        // Threads of their own, not Dispatch's pool: these block in read and write, and the pool (as many threads as
+        // cores) grows late. On 2 cores, with a shell script as ORCHESTRATOR_DUCKDB, the writer of a task's first
+        // script waited about a second for a third thread, DuckDB idle meanwhile.
         let readers = DispatchGroup()
-        for reader in [stdout, stderr] {
-            DispatchQueue.global().async(group: readers) { reader.drain() }
+        func detach(_ work: @escaping @Sendable () -> Void) {
+            readers.enter()
+            Thread.detachNewThread {
+                work()
+                readers.leave()
+            }
         }
+        for reader in [stdout, stderr] { detach { reader.drain() } }
         let bytes = Array(script.utf8)
         let writer = input[1]
-        DispatchQueue.global().async(group: readers) {
+        detach {
             var offset = 0
             while offset < bytes.count {
                 let written = bytes[offset...].withUnsafeBytes { Glibc.write(writer, $0.baseAddress, $0.count) }
