@@ -228,6 +228,15 @@ class ModelsRunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("lake/gold/daily_orders/ds=2024-01-03")))
         XCTAssertEqual(try lines("revenue_by_tier", "2024-01-03"), ["tier,revenue,orders", "silver,7.0,1"])
 
+        // A model whose error test fails is not exported either; the model beside it is.
+        try writeDrop(ds: "2024-01-04", rows: "6,2,3,2024-01-04\n")
+        try write("project/tests/no_silver_revenue.sql", "SELECT tier FROM {{ ref('revenue_by_tier') }} WHERE tier = 'silver'\n")
+        XCTAssertThrowsError(try run(ds: "2024-01-04", export)) { error in
+            XCTAssertTrue("\(error)".contains("test no_silver_revenue"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("lake/gold/revenue_by_tier/ds=2024-01-04")))
+        XCTAssertEqual(try lines("daily_orders", "2024-01-04"), ["ordered_on,orders,built_for", "2024-01-04,1,2024-01-04"])
+
         XCTAssertThrowsError(try run(ds: "2024-01-02", #""export": ["int_orders_named"]"#)) { error in
             XCTAssertTrue("\(error)".contains("an ephemeral model, which is never built"), "\(error)")
         }
