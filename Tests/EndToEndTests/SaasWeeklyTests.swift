@@ -95,6 +95,15 @@ final class SaasWeeklyTests: XCTestCase {
                                                                newUsers: scorecard["new_users"], tasksCompleted: scorecard["tasks_completed"],
                                                                wauChangePct: scorecard["wau_change_pct"]), expected.scorecard[week], week)
             }
+            // models.run built the marts in the warehouse (staging views beside them) and exported each week to gold.
+            XCTAssertEqual(try String.fetchOne(db, sql: "SELECT type FROM sqlite_master WHERE name = 'stg_saas_events'"), "view")
+            for mart in Self.marts {
+                for week in weeks {
+                    let csv = try String(contentsOfFile: h.home.appendingPathComponent("lake/gold/\(mart)/ds=\(week)/data.csv").path, encoding: .utf8)
+                    let local = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(mart) WHERE ds = ?", arguments: [week])
+                    XCTAssertEqual(csv.split(separator: "\n").count - 1, local, "\(mart) \(week)")
+                }
+            }
             XCTAssertNil(expected.scorecard[weeks[0]]?.wauChangePct)
             XCTAssertNotNil(expected.scorecard[weeks[1]]?.wauChangePct)
         }

@@ -189,6 +189,62 @@ class ModelsRunTests: XCTestCase {
         XCTAssertEqual(try rows("SELECT ordered_on, orders FROM daily_orders"), [["2024-01-01", "2"]], "the previous rows stay")
     }
 
+    /// `export`: the lake's gold partition of the run holds exactly the run's rows (an incremental model's
+    /// interval, a table's all), in gold.sql's format; a model that fails exports nothing.
+    func testExportPublishesTheRunsRowsToTheLakeAndAFailedModelNothing() throws {
+        let export = #""export": ["daily_orders", "revenue_by_tier"]"#
+        guard try ModelsRun.openTarget("target", context: try context(ds: "2024-01-01")).engine == "sqlite" else {
+            XCTAssertThrowsError(try run(ds: "2024-01-01", export)) { error in
+                XCTAssertTrue("\(error)".contains("option 'export' needs a SQLite target"), "\(error)")
+            }
+            return
+        }
+        func lines(_ table: String, _ ds: String) throws -> [String] {
+            let text = try String(contentsOfFile: folder.file("lake/gold/\(table)/ds=\(ds)/data.csv"), encoding: .utf8)
+            let all = text.split(separator: "\n").map(String.init)
+            return [all.first ?? ""] + all.dropFirst().sorted()
+        }
+        func schema(_ table: String, _ ds: String) throws -> [String: Any] {
+            try JSONFile.read(folder.file("lake/gold/\(table)/ds=\(ds)/_schema.json"))
+        }
+        _ = try run(ds: "2024-01-01", export)
+        _ = try run(ds: "2024-01-02", export)
+        XCTAssertEqual(try lines("daily_orders", "2024-01-01"), ["ordered_on,orders,built_for", "2024-01-01,2,2024-01-01"])
+        XCTAssertEqual(try lines("daily_orders", "2024-01-02"), ["ordered_on,orders,built_for", "2024-01-02,2,2024-01-02"],
+                       "the interval's rows only, though the table holds both days")
+        XCTAssertEqual(try schema("daily_orders", "2024-01-02")["materialized"] as? String, "partition")
+        XCTAssertEqual((try schema("daily_orders", "2024-01-02")["columns"] as? [[String: String]])?.map { $0["type"] ?? "" }, ["text", "integer", "text"])
+        XCTAssertEqual(try lines("revenue_by_tier", "2024-01-02"), ["tier,revenue,orders", "gold,165.5,3", "silver,20.0,1"])
+        XCTAssertEqual(try schema("revenue_by_tier", "2024-01-02")["materialized"] as? String, "full")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("lake/gold/stg_orders")), "a model not in export stays in the target")
+
+        // A failing incremental model exports nothing; the other exported model still does.
+        try writeDrop(ds: "2024-01-03", rows: "5,2,7,2024-01-02\n")
+        try write("project/marts/daily_orders.sql", """
+            {{ config(materialized='incremental', partition_by='ordered_on') }}
+            SELECT ordered_on, COUNT(*) AS orders, '{{ ds }}' AS built_for FROM {{ ref('stg_orders') }} GROUP BY ordered_on
+            """)
+        XCTAssertThrowsError(try run(ds: "2024-01-03", export))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("lake/gold/daily_orders/ds=2024-01-03")))
+        XCTAssertEqual(try lines("revenue_by_tier", "2024-01-03"), ["tier,revenue,orders", "silver,7.0,1"])
+
+        // A model whose error test fails is not exported either; the model beside it is.
+        try writeDrop(ds: "2024-01-04", rows: "6,2,3,2024-01-04\n")
+        try write("project/tests/no_silver_revenue.sql", "SELECT tier FROM {{ ref('revenue_by_tier') }} WHERE tier = 'silver'\n")
+        XCTAssertThrowsError(try run(ds: "2024-01-04", export)) { error in
+            XCTAssertTrue("\(error)".contains("test no_silver_revenue"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.file("lake/gold/revenue_by_tier/ds=2024-01-04")))
+        XCTAssertEqual(try lines("daily_orders", "2024-01-04"), ["ordered_on,orders,built_for", "2024-01-04,1,2024-01-04"])
+
+        XCTAssertThrowsError(try run(ds: "2024-01-02", #""export": ["int_orders_named"]"#)) { error in
+            XCTAssertTrue("\(error)".contains("an ephemeral model, which is never built"), "\(error)")
+        }
+        XCTAssertThrowsError(try run(ds: "2024-01-02", #""export": ["nope"]"#)) { error in
+            XCTAssertTrue("\(error)".contains("names nope, which is not a model"), "\(error)")
+        }
+    }
+
     func testTemplatesAreBoundOrQuotedNeverSpliced() throws {
         let project = try ModelProject.load(folder: folder.file("project"), engine: "sqlite")
         let compiler = ModelCompiler(project: project, placeholder: { "?\($0)" }, values: ["ds": "2024-01-01", "data_interval_start": "a", "data_interval_end": "b"])

@@ -24,6 +24,10 @@ protocol ModelEngine: AnyObject {
     func createTable(_ table: String, columns: [TableLoader.Column], withDS: Bool) throws(TransformError)
     /// Appends the rows of a CSV file (header first; empty fields are NULL) to `table`; returns the rows loaded.
     func load(csv: String, into table: String, columns: [TableLoader.Column], ds: String?) throws(TransformError) -> Int
+    /// Publishes `relation`'s rows (those matching `filter`, a WHERE clause with its parameters) as the lake's
+    /// gold partition of the run, in gold.sql's format (`GoldPartitionExport`); returns the rows written.
+    func exportGold(_ relation: String, partitioned: Bool, filter: (sql: String, parameters: [String?])?,
+                    context: TransformContext) throws(TransformError) -> Int
 }
 
 extension ModelEngine {

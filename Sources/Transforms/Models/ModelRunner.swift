@@ -34,7 +34,7 @@ struct ModelRunner {
         let failingRows: Int
     }
 
-    func run(selection: String?, fullRefresh: Bool) throws(TransformError) {
+    func run(selection: String?, fullRefresh: Bool, export: [String] = []) throws(TransformError) {
         let selected = try ModelGraph.select(selection, in: project.models)
         let log = context.log
         log("\(ModelsRun.name): project \(project.folder) on \(engine.engine) \(engine.displayName): \(project.models.count) models, "
@@ -94,6 +94,7 @@ struct ModelRunner {
             for model in attached { testResults[model, default: []].append(result) }
             if result.outcome == "fail" { failures.append("test \(test.name)") }
         }
+        failures += exportModels(export, status: status, failedTests: Set(failures))
         for model in project.models {
             context.results.model([
                 "name": model.name, "folder": model.folder, "materialized": model.materialized.rawValue,
@@ -107,6 +108,41 @@ struct ModelRunner {
             throw TransformError("\(ModelsRun.name): \(failures.count) failure\(failures.count == 1 ? "" : "s"): \(failures.joined(separator: ", "))")
         }
         log("\(ModelsRun.name): done: \(status.values.filter { $0 == .success }.count) models built, tests passed or warned")
+    }
+
+    /// Publishes each exported model that built, and whose error tests passed, as the run's gold partition in
+    /// the lake: an incremental model's rows of the run's interval, all rows of a table or view. A model that
+    /// failed (or was skipped, or not selected) exports nothing, so the lake keeps its previous partition.
+    /// Returns the exports that failed (reported like a model that failed, after the others were tried).
+    func exportModels(_ export: [String], status: [String: Status], failedTests: Set<String>) -> [String] {
+        var failures: [String] = []
+        for model in project.models where export.contains(model.name) {
+            guard status[model.name] == .success else {
+                context.log("\(ModelsRun.name): not exporting \(model.name): \((status[model.name] ?? .notSelected).rawValue)")
+                continue
+            }
+            if let failed = project.tests.first(where: { !$0.warnOnly && ($0.model == model.name || $0.references.contains(model.name))
+                                                         && failedTests.contains("test \($0.name)") }) {
+                context.log("\(ModelsRun.name): not exporting \(model.name): test \(failed.name) failed")
+                continue
+            }
+            let incremental = model.materialized == .incremental
+            let filter = incremental ? model.partitionBy.map { column in
+                (sql: builder.inInterval(TableLoader.quote(column), first: 1),
+                 parameters: [builder.interval.startDate, builder.interval.endDate, builder.interval.start, builder.interval.end] as [String?])
+            } : nil
+            do {
+                let rows = try engine.exportGold(model.name, partitioned: incremental, filter: filter, context: context)
+                context.results.output("gold/\(model.name)/ds=\(context.ds)", rows: rows)
+                context.log("\(ModelsRun.name): exported \(model.name) → gold/\(model.name)/ds=\(context.ds) (\(rows) rows\(incremental ? " of the interval" : ""))")
+            } catch {
+                let message = "\(ModelsRun.name): exporting \(model.name) to gold/\(model.name)/ds=\(context.ds): \(error.description)"
+                failures.append("export \(model.name)")
+                context.log("ERROR " + message)
+                context.results.problem("model_error", severity: "error", message: message, details: ["model": model.name, "file": model.file])
+            }
+        }
+        return failures
     }
 
     /// Views over a rebuilt relation that PostgreSQL dropped with it, and which this run did not rebuild itself.
@@ -126,7 +162,9 @@ struct ModelRunner {
         let sample: (columns: [String], rows: [[String?]])
         do {
             count = Int(try engine.scalar("SELECT COUNT(*) FROM (\n\(compiled.sql)\n) AS failing", compiled.parameters) ?? "") ?? 0
-            sample = try engine.query(compiled.sql, compiled.parameters, limit: Self.sampleRows)
+            // The sample runs the test's query again: only for a test that found rows (on 1M events a passing
+            // test would pay its scan twice).
+            sample = count == 0 ? ([], []) : try engine.query(compiled.sql, compiled.parameters, limit: Self.sampleRows)
         } catch {
             throw TransformError("\(where_): \(error.description)")
         }

@@ -94,4 +94,10 @@ final class PostgresModelEngine: ModelEngine {
         try connection.execute("DROP TABLE \(staging)")
         return count
     }
+
+    /// A PostgreSQL target is where models are read already; `export` (checked before the run) is for SQLite targets.
+    func exportGold(_ relation: String, partitioned: Bool, filter: (sql: String, parameters: [String?])?,
+                    context: TransformContext) throws(TransformError) -> Int {
+        throw TransformError("\(ModelsRun.name): export of \(relation) needs a SQLite target (the warehouse); a PostgreSQL target is read in place")
+    }
 }

@@ -66,6 +66,12 @@ final class SQLiteModelEngine: ModelEngine {
     func load(csv: String, into table: String, columns: [TableLoader.Column], ds: String?) throws(TransformError) -> Int {
         try TableLoader.insert(db, table: table, csv: csv, columns: columns, ds: ds)
     }
+
+    func exportGold(_ relation: String, partitioned: Bool, filter: (sql: String, parameters: [String?])?,
+                    context: TransformContext) throws(TransformError) -> Int {
+        try GoldPartitionExport.publish(relation, db: db, partitioned: partitioned,
+                                        filter: filter.map { ($0.sql, $0.parameters.map { SQLiteValue($0) }) }, context: context)
+    }
 }
 
 extension SQLiteDatabase {

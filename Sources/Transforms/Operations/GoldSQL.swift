@@ -235,62 +235,8 @@ public enum GoldSQL: TransformOperation {
 
     /// Writes the model's rows for this run to `gold/<model>/ds=<ds>/data.csv` with its schema.
     static func export(_ model: Model, db: SQLiteDatabase, context: TransformContext) throws(TransformError) -> Int {
-        let partition = try LakePartition(table: "gold/\(model.name)", ds: context.ds)
-        let staging = try context.lake.stage(partition)
-        do {
-            let columns = try sqlite("reading \(model.name)") { () throws(SQLiteError) -> [(String, String)] in
-                let statement = try db.prepare("SELECT name, type FROM pragma_table_info(?)")
-                try statement.bind([.text(model.name)])
-                var list: [(String, String)] = []
-                while try statement.step() { list.append((statement.text(0) ?? "", statement.text(1) ?? "")) }
-                return list
-            }.filter { !model.partitioned || $0.0 != "ds" }
-            let writer = try wrap { () throws(CSVWriter.Failure) in try CSVWriter(path: staging.path("data.csv")) }
-            try wrap { () throws(CSVWriter.Failure) in try writer.write(columns.map(\.0)) }
-            let select = "SELECT \(columns.map { TableLoader.quote($0.0) }.joined(separator: ", ")) FROM \(TableLoader.quote(model.name))"
-                + (model.partitioned ? " WHERE ds = ?" : "")
-            // CREATE TABLE AS leaves computed columns without a declared type: infer each from its values.
-            var kinds = [Set<SQLiteStorageClass>](repeating: [], count: columns.count)
-            try sqlite("exporting \(model.name)") { () throws(SQLiteError) in
-                let statement = try db.prepare(select)
-                try statement.bind(model.partitioned ? [.text(context.ds)] : [])
-                var row = [String](repeating: "", count: columns.count)
-                while try statement.step() {
-                    for index in 0..<columns.count {
-                        row[index] = statement.text(index) ?? ""
-                        kinds[index].insert(statement.storageClass(index))
-                    }
-                    do { try writer.write(row) } catch { throw SQLiteError("\(error)") }
-                }
-            }
-            try wrap { () throws(CSVWriter.Failure) in try writer.commit() }
-            func inferredType(_ index: Int) -> String {
-                let seen = kinds[index].subtracting([.null])
-                if seen == [.integer] { return "integer" }
-                if !seen.isEmpty && seen.isSubset(of: [.integer, .real]) { return "real" }
-                if seen.contains(.text) || seen.contains(.blob) { return "text" }  // SQLite lets a typed column hold text
-                let declared = columns[index].1.lowercased()
-                return declared.isEmpty ? "text" : declared
-            }
-            let format = model.format ?? .csv
-            let schema: [String: Any] = [
-                "columns": columns.indices.map { ["name": columns[$0].0, "type": inferredType($0)] },
-                "materialized": model.partitioned ? "partition" : "full", "model": model.name, "ds": context.ds,
-                "format": format.rawValue,
-            ]
-            if format == .parquet {
-                // The exported CSV, typed by the inferred types, becomes data.parquet.
-                let typed = columns.indices.map { (name: columns[$0].0, type: DuckDBDatabase.goldColumnType(inferredType($0))) }
-                try ParquetFiles.write(csv: staging.path("data.csv"), columns: typed, to: staging.path("data.parquet"),
-                                       what: "\(name): writing gold/\(model.name)/ds=\(context.ds) as Parquet")
-                unlink(staging.path("data.csv"))
-            }
-            try JSONFile.write(schema, to: staging.path("_schema.json"))
-            try context.lake.publish(staging)
-            return writer.rows - 1
-        } catch {
-            context.lake.discard(staging)
-            throw error as? TransformError ?? TransformError("\(error)")
-        }
+        try GoldPartitionExport.publish(model.name, db: db, partitioned: model.partitioned,
+                                        filter: model.partitioned ? ("ds = ?", [.text(context.ds)]) : nil, format: model.format ?? .csv,
+                                        context: context)
     }
 }

@@ -2,17 +2,38 @@ import Foundation
 
 /// `models.run`: a dbt-like project of SQL models built in the warehouse (SQLite) or a named connection
 /// (SQLite, PostgreSQL). Options: `project` (the folder, relative to the DAG's), `select` (dbt-like selectors),
-/// `target` (a connection name), `full_refresh` (rebuild incremental models whole). See docs/models.md.
+/// `target` (a connection name), `full_refresh` (rebuild incremental models whole), `export` (models whose rows
+/// of the run are published to the lake's gold partition, for load.postgres / load.warehouse). See docs/models.md.
 public enum ModelsRun: TransformOperation {
     public static let name = "models.run"
 
     public static func run(_ options: TransformOptions, _ context: TransformContext) throws(TransformError) {
-        try options.allowOnly(["project", "select", "target", "full_refresh"])
+        try options.allowOnly(["project", "select", "target", "full_refresh", "export"])
         let folder = context.resolve(try options.string("project"))
         let engine = try openTarget(try options.optionalString("target"), context: context)
         let project = try ModelProject.load(folder: folder, engine: engine.engine)
+        let export = try options.strings("export")
+        try checkExport(export, project: project, engine: engine)
         let runner = try ModelRunner(project: project, engine: engine, context: context)
-        try runner.run(selection: try options.optionalString("select"), fullRefresh: try options.bool("full_refresh", default: false))
+        try runner.run(selection: try options.optionalString("select"), fullRefresh: try options.bool("full_refresh", default: false),
+                       export: export)
+    }
+
+    /// Before anything runs: every exported model exists and is built (not ephemeral), on a SQLite target.
+    static func checkExport(_ export: [String], project: ModelProject, engine: any ModelEngine) throws(TransformError) {
+        guard !export.isEmpty else { return }
+        guard engine.engine == "sqlite" else {
+            throw TransformError("\(name): option 'export' needs a SQLite target (the warehouse); \(engine.displayName) is \(engine.engine), read the models there")
+        }
+        for modelName in export {
+            guard let model = project.models.first(where: { $0.name == modelName }) else {
+                throw TransformError("\(name): option 'export' names \(modelName), which is not a model of \(project.folder) "
+                                     + "(models: \(project.models.map(\.name).joined(separator: ", ")))")
+            }
+            guard model.materialized != .ephemeral else {
+                throw TransformError("\(name): option 'export' names \(modelName), an ephemeral model, which is never built")
+            }
+        }
     }
 
     /// The target's engine: the connection `target` names, else the warehouse.

@@ -1,29 +1,24 @@
--- materialized: partition
+-- materialized: incremental
+-- partition_by: week_start
 -- Per account (the task's project's account), from the end-of-week tasks snapshot: tasks created in the week,
 -- tasks completed in the week, and their mean cycle time (completed_at - created_at) in hours, 1 decimal.
 -- A completion dated after the week's end (in the future) is not one yet; a completion before the task's
 -- creation is ignored (the task is not counted as completed and has no cycle time).
--- `+ds`: see mart_user_activity_weekly.
-WITH tasks AS (
-    SELECT p.account_id, t.created_at, t.completed_at,
-           CAST(strftime('%s', t.completed_at) AS INTEGER) - CAST(strftime('%s', t.created_at) AS INTEGER) AS cycle_seconds
-    FROM silver_tasks t
-    JOIN silver_projects p ON p.project_id = t.project_id AND +p.ds = {{ ds }}
-    WHERE +t.ds = {{ ds }}
-), created AS (
+WITH created AS (
     SELECT account_id, COUNT(*) AS tasks_created
-    FROM tasks
+    FROM {{ ref('int_saas_tasks') }}
     WHERE created_at >= {{ data_interval_start }} AND created_at < {{ data_interval_end }}
     GROUP BY account_id
 ), completed AS (
     SELECT account_id, COUNT(*) AS tasks_completed, ROUND(AVG(cycle_seconds) / 3600.0, 1) AS avg_cycle_time_hours
-    FROM tasks
+    FROM {{ ref('int_saas_tasks') }}
     WHERE completed_at >= {{ data_interval_start }} AND completed_at < {{ data_interval_end }} AND completed_at >= created_at
     GROUP BY account_id
 ), accounts AS (
     SELECT account_id FROM created UNION SELECT account_id FROM completed
 )
-SELECT {{ ds }} AS week_start,
+SELECT {{ ds }} AS ds,
+       {{ ds }} AS week_start,
        a.account_id,
        COALESCE(cr.tasks_created, 0) AS tasks_created,
        COALESCE(co.tasks_completed, 0) AS tasks_completed,
