@@ -155,13 +155,7 @@ final class SocialEltS3LakeTests: PostgresTestCase {
         let repository = ShopLakeTests.repository
         let seedFolder = NSTemporaryDirectory() + "social-seed-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: seedFolder) }
-        let seed = Process()
-        seed.executableURL = repository.appendingPathComponent("scripts/seed-social")
-        seed.arguments = ["--url", databaseURL, "--start", "2024-06-01", "--days", "2", "--users", "60", "--out", seedFolder]
-        seed.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_BIN": Harness.orchestrator]) { $1 }
-        try seed.run()
-        seed.waitUntilExit()
-        XCTAssertEqual(seed.terminationStatus, 0, "scripts/seed-social failed")
+        try seedSocialSource(users: 60, out: seedFolder)
 
         var warehouses: [[String: [[String]]]] = []
         for onS3 in [false, true] {

@@ -9,13 +9,7 @@ final class SocialEltParquetTests: PostgresTestCase {
         let duckdb = try DuckDBWarehouseEndToEndTests.requireDuckDB()
         let repository = ShopLakeTests.repository
         let seedFolder = try Harness()
-        let seed = Process()
-        seed.executableURL = repository.appendingPathComponent("scripts/seed-social")
-        seed.arguments = ["--url", databaseURL, "--start", "2024-06-01", "--days", "2", "--users", "80", "--out", seedFolder.path("social")]
-        seed.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_BIN": Harness.orchestrator]) { $1 }
-        try seed.run()
-        seed.waitUntilExit()
-        XCTAssertEqual(seed.terminationStatus, 0, "scripts/seed-social failed")
+        try seedSocialSource(users: 80, out: seedFolder.path("social"))
 
         let onSQLite = try Harness(), onParquet = try Harness()
         let warehouse = onParquet.root.appendingPathComponent("analytics.duckdb").path

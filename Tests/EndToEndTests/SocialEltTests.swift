@@ -12,13 +12,7 @@ final class SocialEltTests: PostgresTestCase {
         h.extraEnvironment["ORCHESTRATOR_CONN_SOCIAL_DB"] = databaseURL
         h.extraEnvironment["ORCHESTRATOR_CONN_REPORTING_DB"] = databaseURL
         let repository = ShopLakeTests.repository
-        let seed = Process()
-        seed.executableURL = repository.appendingPathComponent("scripts/seed-social")
-        seed.arguments = ["--url", databaseURL, "--start", "2024-06-01", "--days", "2", "--users", "80", "--out", h.path("social")]
-        seed.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_BIN": Harness.orchestrator]) { $1 }
-        try seed.run()
-        seed.waitUntilExit()
-        XCTAssertEqual(seed.terminationStatus, 0, "scripts/seed-social failed")
+        try seedSocialSource(users: 80, out: h.path("social"))
 
         let dags = repository.appendingPathComponent("dags")
         try FileManager.default.copyItem(at: dags.appendingPathComponent("social_elt"), to: h.dags.appendingPathComponent("social_elt"))
