@@ -93,6 +93,8 @@ public final class ChannelAttemptStore: AttemptStore {
 
     /// One request out, its reply in; replies to earlier requests that timed out are skipped.
     func exchange(_ message: AttemptMessage) throws -> AttemptReply {
+        // No answerer (a helper that failed to start): as if it were gone, so the next try starts one.
+        guard descriptor >= 0 else { throw AttemptChannel.Failure.peerGone }
         try AttemptChannel.send(message, on: descriptor)
         let deadline = WallClock.monotonic() + replyTimeout
         while true {

@@ -167,4 +167,22 @@ final class StarSchemaLoadTests: XCTestCase {
             XCTAssertEqual("\(error)", "load.warehouse: tables[0].mode: 'merge' is not upsert, replace_partition or replace")
         }
     }
+
+    func testAModeNamingAColumnTheGoldTableLacksFailsAndDeletesNothing() throws {
+        let folder = try prepare()
+        let rowsOfTheDay = [#"{"id": 1, "title": "A", "genres": [], "score": 1}"#, #"{"id": 2, "title": "B", "genres": [], "score": 2}"#]
+        try runDay(folder, "2024-03-01", rowsOfTheDay)
+        // The target has day_id (set on every row), the gold table does not: SQLite would read the subquery's day_id as
+        // the target's own and delete every row.
+        try folder.write("migrations/002_day.sql", "ALTER TABLE fact ADD COLUMN day_id integer NOT NULL DEFAULT 1;")
+        let context = context(folder, ds: "2024-03-02")
+        try bronze(folder, table: "details", ds: "2024-03-02", rowsOfTheDay)
+        try SQLMigrate.run(try TransformOptions(operation: "sql.migrate", json: #"{"migrations": "migrations"}"#), context)
+        try JSONTables.run(try TransformOptions(operation: "json.tables", json: #"{"spec": "tables.yaml"}"#), context)
+        let load = #"{"tables": [{"name": "fact", "mode": "replace_partition", "partition": "day_id"}]}"#
+        XCTAssertThrowsError(try LoadWarehouse.run(try TransformOptions(operation: "load.warehouse", json: load), context)) { error in
+            XCTAssertTrue("\(error)".contains("the mode names column day_id, which the gold table does not have"), "\(error)")
+        }
+        XCTAssertEqual(try rows(folder, "SELECT date_id, movie_id FROM fact ORDER BY 1, 2"), [["20240301", "1"], ["20240301", "2"]])
+    }
 }

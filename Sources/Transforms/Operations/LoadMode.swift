@@ -69,6 +69,20 @@ struct LoadMode: Equatable {
         return modes
     }
 
+    /// The columns the mode names (key, replace_by, partition) must be among the gold table's: in a subquery over the
+    /// staged rows SQLite would read an unknown name as the target's own column, and the delete would take every row.
+    func checkColumns(_ columns: [String], operation: String) throws(TransformError) {
+        let named: [String]
+        switch kind {
+        case nil: return
+        case .replacePartition(let column): named = [column]
+        case .upsert(let key, _, let replaceBy): named = key + (replaceBy.map { [$0] } ?? [])
+        }
+        for column in named where !columns.contains(column) {
+            throw TransformError("\(operation): tables \(table): the mode names column \(column), which the gold table does not have (it has \(columns.joined(separator: ", ")))")
+        }
+    }
+
     /// The statements that merge `staged` into `target` (`table` is the target's bare quoted name, for column
     /// references), in order. On PostgreSQL an upsert may touch a row once only, so one incoming row per key is kept,
     /// the last staged (SQLite applies the rows in order, so the last one wins anyway), and rows that would not change
@@ -80,14 +94,14 @@ struct LoadMode: Equatable {
         case nil:
             return []
         case .replacePartition(let column):
-            return ["DELETE FROM \(target) WHERE \(quote(column)) IN (SELECT \(quote(column)) FROM \(staged))",
+            return ["DELETE FROM \(target) WHERE \(quote(column)) IN (SELECT incoming.\(quote(column)) FROM \(staged) AS incoming)",
                     "INSERT INTO \(target) (\(list)) SELECT \(list) FROM \(staged)"]
         case .upsert(let key, let update, let replaceBy):
             var statements: [String] = []
             if let replaceBy {
                 // The rows of the incoming movies that the incoming rows no longer hold; the others stay as they are.
                 let same = key.map { "incoming.\(quote($0)) = \(table).\(quote($0))" }.joined(separator: " AND ")
-                statements.append("DELETE FROM \(target) WHERE \(quote(replaceBy)) IN (SELECT \(quote(replaceBy)) FROM \(staged))"
+                statements.append("DELETE FROM \(target) WHERE \(quote(replaceBy)) IN (SELECT incoming.\(quote(replaceBy)) FROM \(staged) AS incoming)"
                                   + " AND NOT EXISTS (SELECT 1 FROM \(staged) AS incoming WHERE \(same))")
             }
             let others = columns.filter { !key.contains($0) }

@@ -4,6 +4,7 @@ extension LoadPostgres {
     /// Returns the rows staged.
     static func merge(_ connection: PostgresConnection, csv: String, columns: [TableLoader.Column], schema: String,
                       mode: LoadMode) throws(TransformError) -> Int {
+        try mode.checkColumns(columns.map(\.name), operation: name)
         let target = "\(PostgresConnection.quote(schema)).\(PostgresConnection.quote(mode.table))"
         // pg_attribute rather than information_schema: one index lookup, not a view over the whole catalog.
         let existing = try connection.query(

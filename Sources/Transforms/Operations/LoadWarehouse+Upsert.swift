@@ -4,7 +4,8 @@ extension TableLoader {
     /// Upserts a gold CSV into an existing SQLite table, or replaces the partitions it holds, inside the caller's
     /// transaction: the rows are staged in a temporary table with the target's column types, then merged.
     static func merge(_ db: SQLiteDatabase, source: LoadWarehouse.Source, mode: LoadMode) throws(TransformError) -> Int {
-        try sqlite("load.warehouse \(source.table)") { () throws(SQLiteError) -> Int in
+        try mode.checkColumns(source.columns.map(\.name), operation: "load.warehouse")
+        return try sqlite("load.warehouse \(source.table)") { () throws(SQLiteError) -> Int in
             let existing = try existingColumns(db, table: source.table)
             guard !existing.isEmpty else {
                 throw SQLiteError("table \(source.table) does not exist in the warehouse; create it with sql.migrate (\(LoadMode.describe(mode.kind)) needs its key)")

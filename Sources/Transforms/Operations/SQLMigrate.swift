@@ -133,6 +133,10 @@ public enum SQLMigrate: TransformOperation {
             let todo = try pending(migrations, recorded: recorded, folder: folder)
             for migration in todo {
                 do throws(TransformError) { try connection.execute(migration.sql) } catch { throw TransformError("\(folder)/\(migration.file): \(error.description)") }
+                // A file's own COMMIT would end the one transaction (and the lock and search_path with it).
+                guard connection.isInTransaction else {
+                    throw TransformError("\(folder)/\(migration.file): the file ends the transaction itself (COMMIT, ROLLBACK or END); sql.migrate runs every pending file in one transaction, so remove them")
+                }
                 _ = try connection.query("INSERT INTO \(quoted).schema_migrations (version, file, checksum) VALUES ($1, $2, $3)",
                                          [String(migration.version), migration.file, migration.checksum])
             }

@@ -37,6 +37,9 @@ final class PostgresConnection {
 
     static func quote(_ identifier: String) -> String { PostgresClient.PostgresConnection.quote(identifier) }
 
+    /// Whether a transaction is open (or failed and not yet rolled back) on this connection.
+    var isInTransaction: Bool { client.isInTransaction }
+
     /// The column names of a query's result.
     func columnNames(_ sql: String, _ parameters: [String?] = []) throws(TransformError) -> [String] {
         try Self.converting { () throws(PostgresError) in
