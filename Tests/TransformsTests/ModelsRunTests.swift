@@ -189,6 +189,21 @@ class ModelsRunTests: XCTestCase {
         XCTAssertEqual(try rows("SELECT ordered_on, orders FROM daily_orders"), [["2024-01-01", "2"]], "the previous rows stay")
     }
 
+    /// A timestamp partition is judged as an instant, whatever its text form: a space-separated value of the run's
+    /// first day is inside, one of the next day (which a space would sort before the end's `T`) is outside.
+    func testTimestampPartitionValuesAreJudgedAsInstantsWhateverTheirTextForm() throws {
+        _ = try run(ds: "2024-01-01")
+        try write("project/marts/events_at.sql", "-- materialized: incremental\n-- partition_by: at\nSELECT '2024-01-02 05:00:00' AS at, 1 AS n")
+        _ = try run(ds: "2024-01-02")
+        XCTAssertEqual(try rows("SELECT at, n FROM events_at"), [["2024-01-02 05:00:00", "1"]])
+        for late in ["2024-01-03 05:00:00", "2024-01-03T00:00:00", "2024-01-03T00:00:00.5Z"] {
+            try write("project/marts/events_at.sql", "-- materialized: incremental\n-- partition_by: at\nSELECT '\(late)' AS at, 2 AS n")
+            let context = try context(ds: "2024-01-02")
+            XCTAssertThrowsError(try ModelsRun.run(try TransformOptions(operation: "models.run", json: #"{"project": "project", "target": "target"}"#), context), late)
+            XCTAssertEqual(try rows("SELECT at, n FROM events_at"), [["2024-01-02 05:00:00", "1"]], "nothing written for \(late)")
+        }
+    }
+
     /// `export`: the lake's gold partition of the run holds exactly the run's rows (an incremental model's
     /// interval, a table's all), in gold.sql's format; a model that fails exports nothing.
     func testExportPublishesTheRunsRowsToTheLakeAndAFailedModelNothing() throws {

@@ -34,12 +34,18 @@ struct ModelBuilder {
     }
 
     /// The interval test on a partition value: dates against the interval's dates, anything else as a UTC
-    /// timestamp text against its bounds. `first` is the position of the first of four parameters.
+    /// timestamp text against its bounds, compared on `YYYY-MM-DDTHH:MM:SS` whatever the separator and the tail
+    /// (`2024-01-08 05:00:00` is after an end of `2024-01-08T00:00:00Z`, though a space sorts before a T).
+    /// `first` is the position of the first of the four parameters `intervalBounds` gives.
     func inInterval(_ column: String, first: Int) -> String {
         let value = "CAST(\(column) AS TEXT)"
+        let instant = "SUBSTR(REPLACE(\(value), ' ', 'T'), 1, 19)"
         let p = (0..<4).map { engine.placeholder(first + $0) }
-        return "((LENGTH(\(value)) = 10 AND \(value) >= \(p[0]) AND \(value) < \(p[1])) OR (LENGTH(\(value)) <> 10 AND \(value) >= \(p[2]) AND \(value) < \(p[3])))"
+        return "((LENGTH(\(value)) = 10 AND \(value) >= \(p[0]) AND \(value) < \(p[1])) OR (LENGTH(\(value)) <> 10 AND \(instant) >= \(p[2]) AND \(instant) < \(p[3])))"
     }
+
+    /// The parameters of `inInterval`: the interval's dates, then its bounds as `YYYY-MM-DDTHH:MM:SS`.
+    var intervalBounds: [String] { [interval.startDate, interval.endDate, String(interval.start.prefix(19)), String(interval.end.prefix(19))] }
 
     /// Deletes the target's rows of the run's interval, then inserts the model's rows, which must all lie in it.
     func buildIncremental(_ model: ModelDefinition, fullRefresh: Bool) throws(TransformError) {
@@ -49,7 +55,7 @@ struct ModelBuilder {
         let batchName = "\(model.name)__batch"
         let batch = TableLoader.quote(batchName)
         let column = TableLoader.quote(partitionBy)
-        let bounds = [interval.startDate, interval.endDate, interval.start, interval.end]
+        let bounds = intervalBounds
         try engine.transaction { () throws(TransformError) in
             var kind = try engine.relationKind(model.name)
             if let existing = kind, existing != "table" || fullRefresh {

@@ -129,7 +129,7 @@ struct ModelRunner {
             let incremental = model.materialized == .incremental
             let filter = incremental ? model.partitionBy.map { column in
                 (sql: builder.inInterval(TableLoader.quote(column), first: 1),
-                 parameters: [builder.interval.startDate, builder.interval.endDate, builder.interval.start, builder.interval.end] as [String?])
+                 parameters: builder.intervalBounds as [String?])
             } : nil
             do {
                 let rows = try engine.exportGold(model.name, partitioned: incremental, filter: filter, context: context)
